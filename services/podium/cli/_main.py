@@ -1,0 +1,61 @@
+"""Root command: shared options, error reporting, and the subcommand registry."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from podium import __version__
+from podium.errors import ConfigError, PodiumError
+from podium.settings import PodiumSettings, load_settings
+
+
+class _PodiumGroup(click.Group):
+    """Turns Podium's own errors into one clear line and an exit status, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except PodiumError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_PodiumGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="podium")
+@click.pass_context
+def podium(ctx: click.Context) -> None:
+    """Podium: event-driven pipelines on Kafka.
+
+    Settings come from PODIUM_* environment variables, e.g.
+    PODIUM_KAFKA__BOOTSTRAP_SERVERS=host:9092 to use an existing cluster.
+    """
+    ctx.ensure_object(dict)
+
+
+def settings_from(ctx: click.Context) -> PodiumSettings:
+    """The settings for this invocation, loaded once and shared by subcommands."""
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    if "settings" not in root.obj:
+        root.obj["settings"] = load_settings()
+    settings: PodiumSettings = root.obj["settings"]
+    return settings
+
+
+def _register() -> None:
+    from podium.cli import _broker, _schemas, _topics
+
+    for module in (_broker, _schemas, _topics):
+        podium.add_command(module.group)
+
+
+_register()
+
+
+def main() -> None:
+    podium(prog_name="podium")

@@ -1,0 +1,129 @@
+"""Settings: one model, read once from the environment and passed in.
+
+Every Podium command honours ``PODIUM_KAFKA__BOOTSTRAP_SERVERS`` (an existing
+cluster) and the SASL/TLS client settings beside it; without it, commands use
+the broker started by ``podium broker start``, whose address is written to
+``<home>/broker/bootstrap``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from podium.errors import ConfigError
+
+DEFAULT_KAFKA_VERSION = "4.4.0"
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI"]
+
+
+def default_home() -> Path:
+    """Podium's cache and state folder: ``$XDG_CACHE_HOME/podium`` or ``~/.cache/podium``."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "podium"
+
+
+class KafkaSettings(BaseModel):
+    """How Podium's clients reach Kafka. Secrets are ``SecretStr``: never printed."""
+
+    bootstrap_servers: str | None = None
+    client_id: str = "podium"
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: SaslMechanism | None = None
+    sasl_plain_username: str | None = None
+    sasl_plain_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    ssl_password: SecretStr | None = None
+    request_timeout_ms: int = Field(default=30_000, ge=1_000)
+
+    def client_kwargs(self, bootstrap_servers: str) -> dict[str, Any]:
+        """Keyword arguments for any aiokafka client (producer, consumer, admin)."""
+        kwargs: dict[str, Any] = {
+            "bootstrap_servers": bootstrap_servers,
+            "client_id": self.client_id,
+            "security_protocol": self.security_protocol,
+            "request_timeout_ms": self.request_timeout_ms,
+        }
+        if self.sasl_mechanism:
+            kwargs["sasl_mechanism"] = self.sasl_mechanism
+            kwargs["sasl_plain_username"] = self.sasl_plain_username
+            if self.sasl_plain_password is not None:
+                kwargs["sasl_plain_password"] = self.sasl_plain_password.get_secret_value()
+        if self.security_protocol in ("SSL", "SASL_SSL"):
+            kwargs["ssl_context"] = self._ssl_context()
+        return kwargs
+
+    def _ssl_context(self) -> Any:
+        from aiokafka.helpers import create_ssl_context
+
+        password = self.ssl_password.get_secret_value() if self.ssl_password else None
+        return create_ssl_context(
+            cafile=str(self.ssl_cafile) if self.ssl_cafile else None,
+            certfile=str(self.ssl_certfile) if self.ssl_certfile else None,
+            keyfile=str(self.ssl_keyfile) if self.ssl_keyfile else None,
+            password=password,
+        )
+
+
+class LocalBrokerSettings(BaseModel):
+    """The local development broker run by ``podium broker``."""
+
+    kafka_version: str = DEFAULT_KAFKA_VERSION
+    port: int | None = Field(default=None, ge=1, le=65535)
+    heap: str = "512m"
+    start_timeout_s: float = Field(default=90.0, gt=0)
+
+
+class PodiumSettings(BaseSettings):
+    """All of Podium's settings; ``PODIUM_`` prefix, ``__`` for nesting."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PODIUM_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    home: Path = Field(default_factory=default_home)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    broker: LocalBrokerSettings = Field(default_factory=LocalBrokerSettings)
+
+    @property
+    def broker_state_dir(self) -> Path:
+        return self.home / "broker"
+
+    @property
+    def jars_cache_dir(self) -> Path:
+        return self.home / "kafka"
+
+    def bootstrap_servers(self) -> str:
+        """The cluster to talk to: the configured one, else the local broker's address."""
+        if self.kafka.bootstrap_servers:
+            return self.kafka.bootstrap_servers
+        address_file = self.broker_state_dir / "bootstrap"
+        if address_file.is_file():
+            return address_file.read_text().strip()
+        raise ConfigError(
+            "no Kafka cluster configured: run `podium broker start` for a local one, "
+            "or set PODIUM_KAFKA__BOOTSTRAP_SERVERS=host:port to use an existing cluster"
+        )
+
+    def client_kwargs(self) -> dict[str, Any]:
+        return self.kafka.client_kwargs(self.bootstrap_servers())
+
+
+def load_settings() -> PodiumSettings:
+    """Read settings from the environment; a bad value becomes a ConfigError naming it."""
+    from pydantic import ValidationError
+
+    try:
+        return PodiumSettings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = "__".join(str(part) for part in first["loc"]).upper()
+        raise ConfigError(f"bad setting PODIUM_{field}: {first['msg']}") from exc

@@ -1,0 +1,83 @@
+"""Shared test configuration.
+
+``kafka_bootstrap`` yields one broker for the whole session, chosen in order:
+1. ``PODIUM_TEST_BOOTSTRAP``: an existing cluster;
+2. testcontainers' Kafka, when a Docker engine answers;
+3. Podium's own local broker (real Apache Kafka from Maven jars), started once
+   in a temporary state directory and stopped at the end.
+In CI (``CI=true``) a test that cannot get a broker fails; it never skips.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from podium.testing import random_topic_name
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+    except Exception:
+        return False
+    return True
+
+
+def _no_broker(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"integration tests need a Kafka broker in CI: {reason}")
+    pytest.skip(f"no Kafka broker: {reason}")
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The bootstrap address of a real Kafka broker for this test session."""
+    existing = os.environ.get("PODIUM_TEST_BOOTSTRAP")
+    if existing:
+        yield existing
+        return
+    if _docker_answers():
+        yield from _testcontainers_broker()
+        return
+    yield from _local_broker(tmp_path_factory.mktemp("broker"))
+
+
+def _testcontainers_broker() -> Iterator[str]:
+    from testcontainers.kafka import KafkaContainer
+
+    with KafkaContainer().with_kraft() as container:
+        yield container.get_bootstrap_server()
+
+
+def _local_broker(state_dir: Path) -> Iterator[str]:
+    from podium.broker import LocalBroker
+    from podium.errors import BrokerError
+    from podium.settings import PodiumSettings
+
+    settings = PodiumSettings()
+    broker = LocalBroker(
+        state_dir,
+        kafka_version=settings.broker.kafka_version,
+        jars_cache=settings.jars_cache_dir,
+    )
+    try:
+        status = broker.start()
+    except BrokerError as exc:
+        _no_broker(str(exc))
+        return
+    try:
+        yield status.bootstrap
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def topic_name() -> str:
+    """A fresh random topic name for one test."""
+    return random_topic_name()

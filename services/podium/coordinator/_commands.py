@@ -1,0 +1,72 @@
+"""What a decision asks the adapter to do; the adapter only executes, never decides.
+
+A decision's commands are ordered: requests and cancel notices, run events in the order the
+transitions happened, and always exactly one ``WakeAt`` last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from podium.coordinator._state import JsonValue, RunStatus, StepStatus
+
+
+@dataclass(frozen=True, slots=True)
+class RequestStep:
+    """Publish a StepRequested to ``topic``.
+
+    ``input`` is ``{"input": <step's static input>, "upstream": {<dep>: <dep's output>}}``
+    for a pipeline step (a skipped or failed-and-continued dependency's output is ``None``),
+    and ``{"compensates": <step>, "input": <its static input>, "output": <its output>}`` for
+    a ``compensate:<step>`` request. ``params`` and ``trace`` are the run's, unchanged.
+    """
+
+    run_id: str
+    step: str
+    attempt: int
+    topic: str
+    deadline_ms: int
+    input: Mapping[str, JsonValue]
+    params: Mapping[str, JsonValue]
+    trace: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyCancel:
+    """Tell the service running ``step``/``attempt`` to stop: the run no longer needs it."""
+
+    run_id: str
+    step: str
+    attempt: int
+    topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class EmitRunEvent:
+    """One transition, for ``podium.run.events``.
+
+    Run-level events have ``step``, ``step_status`` and ``attempt`` set to None. ``detail``
+    carries what a read model needs: the run's pipeline, version, params and trigger when it
+    starts; ``output`` when a step succeeds; ``error`` (and ``retry_at_ms``) when it fails;
+    ``deadline_ms`` and ``topic`` when it is requested; ``reason`` when a run ends badly.
+    """
+
+    run_id: str
+    run_status: RunStatus
+    step: str | None
+    step_status: StepStatus | None
+    attempt: int | None
+    detail: Mapping[str, JsonValue]
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class WakeAt:
+    """The next time this run needs a TimerFired (None: no timer needed, e.g. finished)."""
+
+    run_id: str
+    at_ms: int | None
+
+
+Command = RequestStep | NotifyCancel | EmitRunEvent | WakeAt

@@ -1,0 +1,55 @@
+"""Compensation: undo the completed steps, newest first, one at a time.
+
+When a step with ``on_failure: compensate`` fails for good, every other unfinished step is
+cancelled (running ones get a cancel notice) and the run turns ``compensating``. Each
+succeeded step that declares a ``compensation`` is then undone in reverse order of
+completion, as step ``compensate:<step>`` on the compensation's topic, with the original
+step's retry policy. All undone -> ``compensated``; a compensation failing for good ->
+``failed`` (the rest stays in ``compensation_queue``, not undone).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from podium.coordinator._state import RunStatus, StepStatus
+from podium.coordinator._tx import (
+    Tx,
+    cancel_active,
+    compensation_name,
+    finish_run,
+    request_step,
+    set_run_status,
+)
+
+
+def start_compensation(tx: Tx, reason: str) -> None:
+    cancel_active(tx, reason)
+    queue = _to_compensate(tx)
+    set_run_status(tx, RunStatus.COMPENSATING, reason)
+    tx.state = replace(tx.state, compensation_queue=queue)
+    tx.emit_run({"reason": reason, "compensate": list(queue)})
+    next_compensation(tx)
+
+
+def _to_compensate(tx: Tx) -> tuple[str, ...]:
+    done = [
+        (tx.step(step.name).completed_seq or 0, step.name)
+        for step in tx.pipeline.steps
+        if step.compensation is not None and tx.step(step.name).status is StepStatus.SUCCEEDED
+    ]
+    return tuple(name for _, name in sorted(done, reverse=True))
+
+
+def next_compensation(tx: Tx) -> None:
+    """Request the head of the queue, or end the run ``compensated`` when it is empty."""
+    queue = tx.state.compensation_queue
+    if queue:
+        request_step(tx, compensation_name(queue[0]), 1)
+    else:
+        finish_run(tx, RunStatus.COMPENSATED, tx.state.reason)
+
+
+def compensation_succeeded(tx: Tx) -> None:
+    tx.state = replace(tx.state, compensation_queue=tx.state.compensation_queue[1:])
+    next_compensation(tx)

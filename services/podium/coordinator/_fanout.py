@@ -1,0 +1,88 @@
+"""Fan-out and fan-in: start every step whose dependencies are done, finish a completed run.
+
+A step is ready when it is pending and each ``after`` dependency counts as done (see
+``counts_as_done``). Its ``when`` condition then decides: true -> requested (attempt 1),
+false -> skipped (done for its dependants, so more steps may become ready), and a condition
+that cannot be evaluated fails the step (not retryable) under its ``on_failure`` policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from podium.coordinator._failure import fail_attempt
+from podium.coordinator._state import JsonValue, RunStatus, StepError, StepStatus
+from podium.coordinator._tx import Tx, counts_as_done, finish_run, finish_step, request_step
+from podium.errors import PodiumError
+from podium.pipelines import Step
+
+CONDITION_ERROR = "ConditionError"
+
+
+def advance(tx: Tx) -> None:
+    """Start ready steps until none is left (a skip can ready more), then maybe finish."""
+    while tx.state.status is RunStatus.RUNNING and (ready := _ready(tx)):
+        for step in ready:
+            if tx.state.status is RunStatus.RUNNING:
+                _start(tx, step)
+    if tx.state.status is RunStatus.RUNNING:
+        _finish_if_done(tx)
+
+
+def _ready(tx: Tx) -> list[Step]:
+    return [
+        step
+        for step in tx.pipeline.steps
+        if tx.step(step.name).status is StepStatus.PENDING
+        and all(counts_as_done(tx, dep) for dep in step.after)
+    ]
+
+
+def _start(tx: Tx, step: Step) -> None:
+    verdict = _condition(tx, step)
+    if isinstance(verdict, StepError):
+        fail_attempt(tx, step.name, verdict, retryable=False)
+    elif verdict:
+        request_step(tx, step.name, 1)
+    else:
+        finish_step(tx, step.name, StepStatus.SKIPPED, {"condition": step.when})
+
+
+def _condition(tx: Tx, step: Step) -> bool | StepError:
+    if step.when is None:
+        return True
+    try:
+        return evaluate_when(step.when, tx.state.params, finished_steps(tx))
+    except (PodiumError, ValueError, TypeError, LookupError, ArithmeticError) as exc:
+        return StepError(CONDITION_ERROR, f"when {step.when!r}: {exc}")
+
+
+def evaluate_when(
+    text: str, params: Mapping[str, JsonValue], steps: Mapping[str, Mapping[str, JsonValue]]
+) -> bool:
+    """The expression language lives in ``podium.pipelines._expr``.
+
+    Imported here, lazily, so the machine has one narrow seam to it.
+    """
+    from podium.pipelines._expr import evaluate_condition
+
+    return bool(evaluate_condition(text, params, steps))
+
+
+def finished_steps(tx: Tx) -> dict[str, dict[str, JsonValue]]:
+    """What conditions see: each finished pipeline step's status and output."""
+    return {
+        step.name: {"status": state.status.value, "output": state.output}
+        for step in tx.pipeline.steps
+        if (state := tx.step(step.name)).status.is_finished
+    }
+
+
+def _finish_if_done(tx: Tx) -> None:
+    """All steps done -> succeeded; nothing active yet steps left -> the run can never end."""
+    names = [step.name for step in tx.pipeline.steps]
+    if all(counts_as_done(tx, name) for name in names):
+        finish_run(tx, RunStatus.SUCCEEDED)
+    elif not any(tx.step(name).status.is_active for name in names):
+        stuck = [name for name in names if not tx.step(name).status.is_finished]
+        finish_run(tx, RunStatus.FAILED, f"steps {stuck} can never run (invalid pipeline?)")

@@ -1,0 +1,77 @@
+"""The domain events the state machine consumes, already decoded by the adapter.
+
+Each names its run; the adapter passes the current time separately (``decide(..., now_ms)``),
+so replaying an event with the same time gives the same decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from podium.coordinator._state import JsonValue
+
+
+@dataclass(frozen=True, slots=True)
+class StartRun:
+    """Start a run of a pinned pipeline version; a second start for the same id is ignored.
+
+    ``trace`` holds the trigger's W3C headers (``traceparent``, ``tracestate``, ``baggage``),
+    carried onto every step request of the run.
+    """
+
+    run_id: str
+    pipeline: str
+    version: int
+    params: Mapping[str, JsonValue] = field(default_factory=dict)
+    trigger: Mapping[str, JsonValue] = field(default_factory=dict)
+    requested_at_ms: int | None = None
+    trace: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRun:
+    run_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StepSucceeded:
+    """A step (or ``compensate:<step>``) attempt returned ``output``."""
+
+    run_id: str
+    step: str
+    attempt: int
+    output: JsonValue = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepFailedEvent:
+    """A step attempt raised; ``retryable=False`` fails the step at once."""
+
+    run_id: str
+    step: str
+    attempt: int
+    error_type: str
+    error_message: str
+    retryable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class StepHeartbeatEvent:
+    """A long step is alive: its deadline moves to now + its timeout."""
+
+    run_id: str
+    step: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFired:
+    """The run's WakeAt time has come: deadlines and retry times at or before now are due."""
+
+    run_id: str
+
+
+Event = StartRun | CancelRun | StepSucceeded | StepFailedEvent | StepHeartbeatEvent | TimerFired
+"""Everything ``decide`` accepts."""

@@ -1,0 +1,230 @@
+"""The coordinator's decision core: ``decide(state, event, pipeline, now_ms) -> Decision``.
+
+Pure: no I/O, no clock, no randomness. The adapter loads the run's state and pinned pipeline,
+calls ``decide``, executes the commands, then stores the new state. At-least-once delivery is
+made effectively-once here: an event that would change nothing (a duplicate start, a result
+for a stale attempt, a finished step or a finished run, a timer with nothing due) is ignored,
+counted in ``RunState.ignored`` and reported in ``Decision.ignored``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from podium.coordinator._commands import Command, WakeAt
+from podium.coordinator._compensation import compensation_succeeded
+from podium.coordinator._failure import fail_attempt
+from podium.coordinator._fanout import advance
+from podium.coordinator._inputs import (
+    CancelRun,
+    Event,
+    StartRun,
+    StepFailedEvent,
+    StepHeartbeatEvent,
+    StepSucceeded,
+    TimerFired,
+)
+from podium.coordinator._state import RunState, RunStatus, StepError, StepState, StepStatus
+from podium.coordinator._tx import (
+    Tx,
+    compensated_step,
+    finish_run,
+    finish_step,
+    request_step,
+    spec_for,
+)
+from podium.pipelines import Pipeline
+
+TIMEOUT_ERROR = "StepTimeout"
+"""The error type of an attempt that got no result by its deadline (retryable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The new state (None only for an event about an unknown run), the commands to execute
+    (always ending with one ``WakeAt``), and why the event was ignored, if it was."""
+
+    state: RunState | None
+    commands: tuple[Command, ...]
+    ignored: str | None = None
+
+
+def decide(state: RunState | None, event: Event, pipeline: Pipeline, now_ms: int) -> Decision:
+    """Apply one event to one run. Raises ValueError if the event, state and pipeline
+    disagree on the run id or the pipeline (a bug in the caller, not a bad message)."""
+    if isinstance(event, StartRun):
+        return _start_run(state, event, pipeline, now_ms)
+    if state is None:
+        return _ignored(None, event.run_id, "unknown-run")
+    _check_run(state, event.run_id, pipeline)
+    if state.status.is_terminal:
+        return _ignored(state, state.run_id, "run-finished")
+    tx = Tx(pipeline, now_ms, state)
+    reason = _apply(tx, event)
+    if reason is not None:
+        return _ignored(state, state.run_id, reason)
+    return _commit(tx)
+
+
+def next_wake_ms(state: RunState) -> int | None:
+    """The earliest deadline or retry time of the run; None when finished or nothing is due.
+
+    The adapter uses it (and ``WakeAt``) to keep its timer heap, rebuilt from the table."""
+    if state.status.is_terminal:
+        return None
+    times = [t for step in state.steps.values() if (t := step.timer_ms()) is not None]
+    return min(times, default=None)
+
+
+def _apply(tx: Tx, event: Event) -> str | None:
+    """Dispatch; each handler returns an ignore reason, or None after changing ``tx``."""
+    match event:
+        case StepSucceeded():
+            return _on_succeeded(tx, event)
+        case StepFailedEvent():
+            return _on_failed(tx, event)
+        case StepHeartbeatEvent():
+            return _on_heartbeat(tx, event)
+        case TimerFired():
+            return _on_timer(tx)
+        case CancelRun():
+            finish_run(tx, RunStatus.CANCELLED, event.reason or "cancelled")
+            return None
+    raise TypeError(f"not a coordinator event: {event!r}")
+
+
+def _start_run(
+    state: RunState | None, event: StartRun, pipeline: Pipeline, now_ms: int
+) -> Decision:
+    if state is not None:
+        return _ignored(state, state.run_id, "duplicate")
+    if (event.pipeline, event.version) != (pipeline.name, pipeline.version):
+        raise ValueError(
+            f"run {event.run_id} asks for {event.pipeline}@{event.version}, "
+            f"but decide() was given {pipeline.key}"
+        )
+    tx = Tx(pipeline, now_ms, _new_run(event, pipeline, now_ms))
+    tx.emit_run(_start_detail(event))
+    advance(tx)
+    return _commit(tx)
+
+
+def _new_run(event: StartRun, pipeline: Pipeline, now_ms: int) -> RunState:
+    return RunState(
+        run_id=event.run_id,
+        pipeline=event.pipeline,
+        version=event.version,
+        status=RunStatus.RUNNING,
+        created_at_ms=now_ms,
+        updated_at_ms=now_ms,
+        params=dict(event.params),
+        trigger=dict(event.trigger),
+        trace=dict(event.trace),
+        requested_at_ms=event.requested_at_ms,
+        steps={step.name: StepState() for step in pipeline.steps},
+    )
+
+
+def _start_detail(event: StartRun) -> dict[str, object]:
+    return {
+        "pipeline": event.pipeline,
+        "version": event.version,
+        "params": dict(event.params),
+        "trigger": dict(event.trigger),
+        "requested_at_ms": event.requested_at_ms,
+    }
+
+
+def _check_run(state: RunState, run_id: str, pipeline: Pipeline) -> None:
+    if run_id != state.run_id:
+        raise ValueError(f"event for run {run_id} applied to run {state.run_id}")
+    if (state.pipeline, state.version) != (pipeline.name, pipeline.version):
+        raise ValueError(
+            f"run {state.run_id} is pinned to {state.pipeline}@{state.version}, "
+            f"but decide() was given {pipeline.key}"
+        )
+
+
+def _result_problem(state: RunState, name: str, attempt: int) -> str | None:
+    """Why a result or heartbeat for ``name``/``attempt`` must be ignored, if it must."""
+    step = state.steps.get(name)
+    if step is None:
+        return "unknown-step"
+    if attempt < step.attempt:
+        return "stale-attempt"
+    if attempt > step.attempt:
+        return "unknown-attempt"
+    if step.status is StepStatus.RUNNING:
+        return None
+    if step.status is StepStatus.WAITING_RETRY:  # this attempt already counted as failed
+        return "stale-attempt"
+    return "step-finished" if step.status.is_finished else "not-running"
+
+
+def _on_succeeded(tx: Tx, event: StepSucceeded) -> str | None:
+    if problem := _result_problem(tx.state, event.step, event.attempt):
+        return problem
+    detail = {"output": event.output}
+    finish_step(tx, event.step, StepStatus.SUCCEEDED, detail, output=event.output)
+    if compensated_step(event.step) is not None:
+        compensation_succeeded(tx)
+    else:
+        advance(tx)
+    return None
+
+
+def _on_failed(tx: Tx, event: StepFailedEvent) -> str | None:
+    if problem := _result_problem(tx.state, event.step, event.attempt):
+        return problem
+    error = StepError(event.error_type, event.error_message)
+    fail_attempt(tx, event.step, error, retryable=event.retryable)
+    advance(tx)
+    return None
+
+
+def _on_heartbeat(tx: Tx, event: StepHeartbeatEvent) -> str | None:
+    if problem := _result_problem(tx.state, event.step, event.attempt):
+        return problem
+    deadline = tx.now_ms + spec_for(tx.pipeline, event.step).timeout_ms
+    tx.put_step(event.step, replace(tx.step(event.step), deadline_ms=deadline))
+    return None
+
+
+def _on_timer(tx: Tx) -> str | None:
+    """Time out overdue attempts and retry waiting steps, earliest first."""
+    due = sorted(
+        (when, name)
+        for name, step in tx.state.steps.items()
+        if (when := step.timer_ms()) is not None and when <= tx.now_ms
+    )
+    if not due:
+        return "not-due"
+    for _, name in due:
+        _fire(tx, name)
+    advance(tx)
+    return None
+
+
+def _fire(tx: Tx, name: str) -> None:
+    """One due timer; re-checked because an earlier one may have ended the run."""
+    step = tx.step(name)
+    if step.status is StepStatus.RUNNING:
+        timeout_s = spec_for(tx.pipeline, name).timeout_ms / 1000
+        message = f"no result within {timeout_s:g}s (attempt {step.attempt})"
+        fail_attempt(tx, name, StepError(TIMEOUT_ERROR, message), retryable=True)
+    elif step.status is StepStatus.WAITING_RETRY:
+        request_step(tx, name, step.attempt + 1)
+
+
+def _commit(tx: Tx) -> Decision:
+    state = replace(tx.state, updated_at_ms=tx.now_ms)
+    wake = WakeAt(state.run_id, next_wake_ms(state))
+    return Decision(state, (*tx.commands, wake))
+
+
+def _ignored(state: RunState | None, run_id: str, reason: str) -> Decision:
+    if state is None:
+        return Decision(None, (WakeAt(run_id, None),), reason)
+    counts = {**state.ignored, reason: state.ignored.get(reason, 0) + 1}
+    counted = replace(state, ignored=counts)
+    return Decision(counted, (WakeAt(run_id, next_wake_ms(counted)),), reason)

@@ -1,0 +1,135 @@
+"""The coordinator's per-run state: what the ``runs`` table stores, one entry per run id.
+
+Frozen dataclasses so a decision can never mutate the state it was given; ``to_dict`` and
+``from_dict`` convert to and from plain JSON-compatible dicts (the table's value format), with
+pydantic checking every field on the way in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import TypeAdapter
+
+JsonValue = Any
+"""A JSON-compatible value: params, step inputs and outputs."""
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    COMPENSATING = "compensating"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    COMPENSATED = "compensated"
+
+    @property
+    def is_terminal(self) -> bool:
+        """A terminal run never changes status again; later events are ignored."""
+        return self not in (RunStatus.RUNNING, RunStatus.COMPENSATING)
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    WAITING_RETRY = "waiting_retry"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_finished(self) -> bool:
+        """Finished steps never change again."""
+        return self not in (StepStatus.PENDING, StepStatus.RUNNING, StepStatus.WAITING_RETRY)
+
+    @property
+    def is_active(self) -> bool:
+        """Active steps have a timer: a deadline (running) or a retry time (waiting)."""
+        return self in (StepStatus.RUNNING, StepStatus.WAITING_RETRY)
+
+
+@dataclass(frozen=True, slots=True)
+class StepError:
+    """Why a step attempt failed: the error's type name and message."""
+
+    type: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"type": self.type, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class StepState:
+    """One step of a run (or one compensation, named ``compensate:<step>``).
+
+    ``attempt`` is the current attempt number (0 before the first request); only results for
+    that attempt count. ``completed_seq`` orders finished steps (compensation runs in reverse).
+    """
+
+    status: StepStatus = StepStatus.PENDING
+    attempt: int = 0
+    deadline_ms: int | None = None
+    retry_at_ms: int | None = None
+    output: JsonValue = None
+    error: StepError | None = None
+    started_at_ms: int | None = None
+    finished_at_ms: int | None = None
+    completed_seq: int | None = None
+
+    def timer_ms(self) -> int | None:
+        """When this step next needs a TimerFired: its deadline or its retry time."""
+        if self.status is StepStatus.RUNNING:
+            return self.deadline_ms
+        if self.status is StepStatus.WAITING_RETRY:
+            return self.retry_at_ms
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class RunState:
+    """A run of one pinned pipeline version.
+
+    ``steps`` holds every pipeline step from the start (``pending``) plus one
+    ``compensate:<step>`` entry per compensation once it is requested.
+    ``compensation_queue`` lists the steps still to compensate, head first (the head's
+    compensation is the one in flight); if a compensation fails, what is left stays listed.
+    ``ignored`` counts ignored events by reason.
+    """
+
+    run_id: str
+    pipeline: str
+    version: int
+    status: RunStatus
+    created_at_ms: int
+    updated_at_ms: int
+    params: Mapping[str, JsonValue] = field(default_factory=dict)
+    trigger: Mapping[str, JsonValue] = field(default_factory=dict)
+    trace: Mapping[str, str] = field(default_factory=dict)
+    requested_at_ms: int | None = None
+    finished_at_ms: int | None = None
+    reason: str | None = None
+    steps: Mapping[str, StepState] = field(default_factory=dict)
+    compensation_queue: tuple[str, ...] = ()
+    ignored: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def ignored_total(self) -> int:
+        return sum(self.ignored.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain JSON-compatible dict (enums as strings, tuples as lists)."""
+        data: dict[str, Any] = _ADAPTER.dump_python(self, mode="json")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunState:
+        """Rebuild from ``to_dict`` output; pydantic's ValidationError names a bad field."""
+        return _ADAPTER.validate_python(data)
+
+
+_ADAPTER: TypeAdapter[RunState] = TypeAdapter(RunState)

@@ -1,0 +1,191 @@
+"""Primitives shared by the decision modules: one decision's working state.
+
+A ``Tx`` lives for one ``decide`` call: it holds the state being built and the commands
+produced so far. It is mutated only inside that call, so ``decide`` stays a pure function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from podium.coordinator._commands import Command, EmitRunEvent, NotifyCancel, RequestStep
+from podium.coordinator._state import (
+    JsonValue,
+    RunState,
+    RunStatus,
+    StepError,
+    StepState,
+    StepStatus,
+)
+from podium.pipelines import OnFailure, Pipeline, RetryPolicy, Step
+
+COMPENSATION_PREFIX = "compensate:"
+"""A compensation is tracked as step ``compensate:<step>`` (``:`` never occurs in step names)."""
+
+
+def compensation_name(step: str) -> str:
+    return COMPENSATION_PREFIX + step
+
+
+def compensated_step(name: str) -> str | None:
+    """The step that ``name`` compensates, or None for a pipeline step."""
+    return name.removeprefix(COMPENSATION_PREFIX) if name.startswith(COMPENSATION_PREFIX) else None
+
+
+def to_ms(seconds: float) -> int:
+    """Whole milliseconds, at least 1 so that a timer is always strictly in the future."""
+    return max(1, round(seconds * 1000))
+
+
+@dataclass(frozen=True, slots=True)
+class StepSpec:
+    """What the machine needs to run a step or a compensation."""
+
+    topic: str
+    timeout_ms: int
+    retry: RetryPolicy
+    on_failure: OnFailure
+
+
+def spec_for(pipeline: Pipeline, name: str) -> StepSpec:
+    """A compensation runs on its own topic and timeout with the original step's retries."""
+    original = compensated_step(name)
+    if original is None:
+        step = pipeline.step(name)
+        return StepSpec(step.request_topic, to_ms(step.timeout), step.retry, step.on_failure)
+    step = pipeline.step(original)
+    if step.compensation is None:
+        raise KeyError(name)
+    comp = step.compensation
+    return StepSpec(comp.request_topic, to_ms(comp.timeout), step.retry, OnFailure.FAIL)
+
+
+@dataclass
+class Tx:
+    pipeline: Pipeline
+    now_ms: int
+    state: RunState
+    commands: list[Command] = field(default_factory=list)
+
+    def step(self, name: str) -> StepState:
+        return self.state.steps[name]
+
+    def put_step(self, name: str, step: StepState) -> None:
+        self.state = replace(self.state, steps={**self.state.steps, name: step})
+
+    def emit_step(self, name: str, detail: Mapping[str, JsonValue]) -> None:
+        step = self.step(name)
+        self._emit(name, step.status, step.attempt, detail)
+
+    def emit_run(self, detail: Mapping[str, JsonValue]) -> None:
+        self._emit(None, None, None, detail)
+
+    def _emit(
+        self,
+        name: str | None,
+        status: StepStatus | None,
+        attempt: int | None,
+        detail: Mapping[str, JsonValue],
+    ) -> None:
+        event = EmitRunEvent(
+            self.state.run_id, self.state.status, name, status, attempt, detail, self.now_ms
+        )
+        self.commands.append(event)
+
+
+def counts_as_done(tx: Tx, name: str) -> bool:
+    """Done for its dependants: succeeded, skipped, or failed with ``on_failure: continue``."""
+    status = tx.step(name).status
+    if status in (StepStatus.SUCCEEDED, StepStatus.SKIPPED):
+        return True
+    return status is StepStatus.FAILED and spec_for(tx.pipeline, name).on_failure is (
+        OnFailure.CONTINUE
+    )
+
+
+def request_step(tx: Tx, name: str, attempt: int) -> None:
+    """Mark ``name`` running as ``attempt`` and ask its service to run it."""
+    spec = spec_for(tx.pipeline, name)
+    deadline = tx.now_ms + spec.timeout_ms
+    current = tx.state.steps.get(name, StepState())
+    started = current.started_at_ms if current.started_at_ms is not None else tx.now_ms
+    running = replace(
+        current,
+        status=StepStatus.RUNNING,
+        attempt=attempt,
+        deadline_ms=deadline,
+        retry_at_ms=None,
+        started_at_ms=started,
+    )
+    tx.put_step(name, running)
+    state = tx.state
+    tx.commands.append(
+        RequestStep(
+            state.run_id, name, attempt, spec.topic, deadline, step_input(tx, name),
+            state.params, state.trace,
+        )
+    )  # fmt: skip
+    tx.emit_step(name, {"deadline_ms": deadline, "topic": spec.topic})
+
+
+def step_input(tx: Tx, name: str) -> dict[str, JsonValue]:
+    """The request's input; the shapes are documented on ``RequestStep``."""
+    original = compensated_step(name)
+    if original is not None:
+        step = tx.pipeline.step(original)
+        done = tx.step(original).output
+        return {"compensates": original, "input": dict(step.input), "output": done}
+    step = tx.pipeline.step(name)
+    return {"input": dict(step.input), "upstream": _upstream(tx, step)}
+
+
+def _upstream(tx: Tx, step: Step) -> dict[str, JsonValue]:
+    return {dep: tx.step(dep).output for dep in step.after}
+
+
+def finish_step(
+    tx: Tx,
+    name: str,
+    status: StepStatus,
+    detail: Mapping[str, JsonValue],
+    *,
+    output: JsonValue = None,
+    error: StepError | None = None,
+) -> None:
+    """Move a step to a finished status for good, numbering the completion."""
+    seqs = [s.completed_seq for s in tx.state.steps.values() if s.completed_seq is not None]
+    done = replace(
+        tx.step(name),
+        status=status,
+        deadline_ms=None,
+        retry_at_ms=None,
+        output=output,
+        error=error,
+        finished_at_ms=tx.now_ms,
+        completed_seq=max(seqs, default=0) + 1,
+    )
+    tx.put_step(name, done)
+    tx.emit_step(name, detail)
+
+
+def cancel_active(tx: Tx, reason: str) -> None:
+    """Cancel every unfinished step; running ones are told to stop."""
+    for name, step in tx.state.steps.items():
+        if step.status is StepStatus.RUNNING:
+            topic = spec_for(tx.pipeline, name).topic
+            tx.commands.append(NotifyCancel(tx.state.run_id, name, step.attempt, topic))
+        if not step.status.is_finished:
+            finish_step(tx, name, StepStatus.CANCELLED, {"reason": reason}, error=step.error)
+
+
+def set_run_status(tx: Tx, status: RunStatus, reason: str | None) -> None:
+    finished = tx.now_ms if status.is_terminal else None
+    tx.state = replace(tx.state, status=status, reason=reason, finished_at_ms=finished)
+
+
+def finish_run(tx: Tx, status: RunStatus, reason: str | None = None) -> None:
+    """End the run for good: cancel what is left, set the terminal status, announce it."""
+    cancel_active(tx, reason or status.value)
+    set_run_status(tx, status, reason)
+    tx.emit_run({"reason": reason} if reason else {})

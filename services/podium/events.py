@@ -1,0 +1,307 @@
+"""Typed models of Podium's Avro contract (``schemas/``, namespace ``podium.v1``).
+
+One model per schema, field for field; ``tests/unit/test_events.py`` pins each
+model to its ``.avsc`` so they cannot drift. Enum schemas are ``StrEnum``s whose
+first member, ``UNKNOWN``, is also the Avro enum default: a reader meeting a
+symbol added later reads ``UNKNOWN`` instead of failing.
+
+JSON-compatible payloads (params, step input and output) travel as JSON text
+(``params_json``...), so services need no schema of ours for them; the
+``*_value`` helpers parse them. Timestamps are timezone-aware datetimes
+(``timestamp-millis`` in Avro: sub-millisecond precision is dropped on the wire).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+NAMESPACE = "podium.v1"
+
+
+class RunStatus(StrEnum):
+    """Where a run is (``podium.v1.RunStatus``)."""
+
+    UNKNOWN = "UNKNOWN"
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    CANCELLING = "CANCELLING"
+    CANCELLED = "CANCELLED"
+    COMPENSATING = "COMPENSATING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+class StepStatus(StrEnum):
+    """Where one step of a run is (``podium.v1.StepStatus``)."""
+
+    UNKNOWN = "UNKNOWN"
+    PENDING = "PENDING"
+    REQUESTED = "REQUESTED"
+    RUNNING = "RUNNING"
+    RETRY_WAIT = "RETRY_WAIT"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+    CANCELLED = "CANCELLED"
+    COMPENSATING = "COMPENSATING"
+    COMPENSATED = "COMPENSATED"
+
+
+class TriggerSource(StrEnum):
+    """What started a run (``podium.v1.TriggerSource``)."""
+
+    UNKNOWN = "UNKNOWN"
+    API = "API"
+    EVENT = "EVENT"
+    CRON = "CRON"
+    CLI = "CLI"
+    REPLAY = "REPLAY"
+
+
+class PodiumModel(BaseModel):
+    """Base of every record model: immutable, strict about unknown fields, named in Avro."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    avro_name: ClassVar[str]
+    """Full Avro name of the schema this model mirrors, e.g. ``podium.v1.StepCompleted``."""
+
+
+def _json(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+class Trigger(PodiumModel):
+    avro_name: ClassVar[str] = f"{NAMESPACE}.Trigger"
+
+    source: TriggerSource
+    name: str | None = None
+    reference: str | None = None
+
+
+class StepError(PodiumModel):
+    avro_name: ClassVar[str] = f"{NAMESPACE}.StepError"
+
+    error_type: str
+    error_message: str
+    retryable: bool
+
+
+class RunRequested(PodiumModel):
+    avro_name: ClassVar[str] = f"{NAMESPACE}.RunRequested"
+
+    run_id: str
+    pipeline: str
+    pipeline_version: str | None = None
+    params_json: str = "{}"
+    trigger: Trigger
+    idempotency_key: str | None = None
+    requested_at: AwareDatetime
+
+    def params(self) -> Any:
+        return _json(self.params_json)
+
+
+class RunCancelRequested(PodiumModel):
+    avro_name: ClassVar[str] = f"{NAMESPACE}.RunCancelRequested"
+
+    run_id: str
+    reason: str | None = None
+    requested_by: str | None = None
+    requested_at: AwareDatetime
+
+
+class StepRequested(PodiumModel):
+    avro_name: ClassVar[str] = f"{NAMESPACE}.StepRequested"
+
+    run_id: str
+    step: str
+    attempt: int
+    pipeline: str
+    pipeline_version: str
+    input_json: str = "{}"
+    params_json: str = "{}"
+    compensate: bool = False
+    deadline: AwareDatetime
+    requested_at: AwareDatetime
+
+    def input(self) -> Any:
+        return _json(self.input_json)
+
+    def params(self) -> Any:
+        return _json(self.params_json)
+
+
+class StepCompleted(PodiumModel):
+    avro_name: ClassVar[str] = f"{NAMESPACE}.StepCompleted"
+
+    run_id: str
+    step: str
+    attempt: int
+    output_json: str = "null"
+    completed_at: AwareDatetime
+    started_at: AwareDatetime | None = None
+    worker: str | None = None
+
+    def output(self) -> Any:
+        return _json(self.output_json)
+
+
+class StepFailed(PodiumModel):
+    avro_name: ClassVar[str] = f"{NAMESPACE}.StepFailed"
+
+    run_id: str
+    step: str
+    attempt: int
+    error_type: str
+    error_message: str
+    retryable: bool = True
+    retry_after_ms: int | None = None
+    details_json: str | None = None
+    failed_at: AwareDatetime
+    worker: str | None = None
+
+
+class StepHeartbeat(PodiumModel):
+    avro_name: ClassVar[str] = f"{NAMESPACE}.StepHeartbeat"
+
+    run_id: str
+    step: str
+    attempt: int
+    progress_json: str | None = None
+    extend_ms: int | None = None
+    sent_at: AwareDatetime
+    worker: str | None = None
+
+
+class RunStatusChanged(PodiumModel):
+    avro_name: ClassVar[str] = f"{NAMESPACE}.RunStatusChanged"
+
+    run_id: str
+    pipeline: str
+    pipeline_version: str
+    status: RunStatus
+    previous_status: RunStatus | None = None
+    reason: str | None = None
+    step: str | None = None
+    error: StepError | None = None
+    output_json: str | None = None
+    changed_at: AwareDatetime
+
+
+class FileLanded(PodiumModel):
+    avro_name: ClassVar[str] = f"{NAMESPACE}.FileLanded"
+
+    uri: str
+    size_bytes: int
+    checksum: str | None = None
+    content_type: str | None = None
+    source: str | None = None
+    run_id: str | None = None
+    landed_at: AwareDatetime
+
+
+class StepState(PodiumModel):
+    avro_name: ClassVar[str] = f"{NAMESPACE}.StepState"
+
+    status: StepStatus
+    attempt: int = 0
+    deadline: AwareDatetime | None = None
+    next_attempt_at: AwareDatetime | None = None
+    input_json: str | None = None
+    output_json: str | None = None
+    error: StepError | None = None
+    requested_at: AwareDatetime | None = None
+    started_at: AwareDatetime | None = None
+    finished_at: AwareDatetime | None = None
+
+
+class RunState(PodiumModel):
+    avro_name: ClassVar[str] = f"{NAMESPACE}.RunState"
+
+    run_id: str
+    pipeline: str
+    pipeline_version: str
+    status: RunStatus
+    params_json: str = "{}"
+    trigger: Trigger
+    idempotency_key: str | None = None
+    steps: dict[str, StepState] = Field(default_factory=dict)
+    cancel_requested: bool = False
+    error: StepError | None = None
+    events_applied: int = 0
+    stale_events: int = 0
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    finished_at: AwareDatetime | None = None
+
+    def params(self) -> Any:
+        return _json(self.params_json)
+
+
+RECORD_MODELS: dict[str, type[PodiumModel]] = {
+    model.avro_name: model
+    for model in (
+        Trigger,
+        StepError,
+        StepState,
+        RunRequested,
+        RunCancelRequested,
+        StepRequested,
+        StepCompleted,
+        StepFailed,
+        StepHeartbeat,
+        RunStatusChanged,
+        FileLanded,
+        RunState,
+    )
+}
+"""Every record model by full Avro name."""
+
+ENUMS: dict[str, type[StrEnum]] = {
+    f"{NAMESPACE}.RunStatus": RunStatus,
+    f"{NAMESPACE}.StepStatus": StepStatus,
+    f"{NAMESPACE}.TriggerSource": TriggerSource,
+}
+"""Every enum schema by full Avro name."""
+
+EVENT_TYPES: tuple[type[PodiumModel], ...] = (
+    RunRequested,
+    RunCancelRequested,
+    StepRequested,
+    StepCompleted,
+    StepFailed,
+    StepHeartbeat,
+    RunStatusChanged,
+    FileLanded,
+)
+"""The events that travel on topics (RunState travels on the coordinator's changelog)."""
+
+__all__ = [
+    "ENUMS",
+    "EVENT_TYPES",
+    "NAMESPACE",
+    "RECORD_MODELS",
+    "FileLanded",
+    "PodiumModel",
+    "RunCancelRequested",
+    "RunRequested",
+    "RunState",
+    "RunStatus",
+    "RunStatusChanged",
+    "StepCompleted",
+    "StepError",
+    "StepFailed",
+    "StepHeartbeat",
+    "StepRequested",
+    "StepState",
+    "StepStatus",
+    "Trigger",
+    "TriggerSource",
+    "datetime",
+]

@@ -1,0 +1,133 @@
+"""Pipeline definitions: the typed model behind ``pipelines/*.yaml``.
+
+Python users may build these in code; YAML files load into the same models.
+Field-level rules live here; rules across fields and steps (cycles, unknown
+dependencies, condition references) live in the validation module.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from podium.pipelines._durations import Duration
+
+NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
+"""Pipeline, step, service and param names: lower case, digits, ``_`` and ``-``."""
+
+JsonValue = Any
+"""A JSON-compatible value (params, step inputs and outputs)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ParamType(StrEnum):
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    OBJECT = "object"
+    ARRAY = "array"
+
+
+class ParamSpec(_Strict):
+    """A declared run parameter; a run's params are checked against these."""
+
+    type: ParamType = ParamType.STRING
+    default: JsonValue = None
+    required: bool = False
+    description: str = ""
+
+
+class RetryPolicy(_Strict):
+    """How often and how patiently a failed step is tried again."""
+
+    max_attempts: int = Field(default=3, ge=1, le=100)
+    initial_backoff: Duration = 1.0
+    factor: float = Field(default=2.0, ge=1.0, le=10.0)
+    max_backoff: Duration = 60.0
+    jitter: float = Field(default=0.1, ge=0.0, le=1.0)
+
+
+class OnFailure(StrEnum):
+    FAIL = "fail"
+    CONTINUE = "continue"
+    COMPENSATE = "compensate"
+
+
+class Compensation(_Strict):
+    """The step that undoes a completed step when the run compensates."""
+
+    service: str = Field(pattern=NAME_PATTERN)
+    topic: str | None = None
+    timeout: Duration = 300.0
+
+    @property
+    def request_topic(self) -> str:
+        return self.topic or f"podium.steps.{self.service}"
+
+
+class Step(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    service: str = Field(pattern=NAME_PATTERN)
+    topic: str | None = None
+    after: tuple[str, ...] = ()
+    when: str | None = None
+    input: dict[str, JsonValue] = Field(default_factory=dict)
+    timeout: Duration = 300.0
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    on_failure: OnFailure = OnFailure.FAIL
+    compensation: Compensation | None = None
+
+    @property
+    def request_topic(self) -> str:
+        """Where this step's StepRequested goes: ``podium.steps.<service>`` unless set."""
+        return self.topic or f"podium.steps.{self.service}"
+
+
+class EventTrigger(_Strict):
+    """Events of a type on a topic start a run: ``match`` filters, ``params`` maps fields."""
+
+    type: Literal["event"] = "event"
+    topic: str
+    event: str = "FileLanded"
+    match: dict[str, str] = Field(default_factory=dict)
+    params: dict[str, str] = Field(default_factory=dict)
+
+
+class CronTrigger(_Strict):
+    """A schedule (5-field cron, UTC) starts one run per tick."""
+
+    type: Literal["cron"] = "cron"
+    schedule: str
+    params: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+Trigger = Annotated[EventTrigger | CronTrigger, Field(discriminator="type")]
+
+
+class Pipeline(_Strict):
+    """A named, versioned pipeline: params, triggers and a DAG of steps."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    version: int = Field(ge=1)
+    description: str = ""
+    params: dict[str, ParamSpec] = Field(default_factory=dict)
+    triggers: tuple[Trigger, ...] = ()
+    steps: tuple[Step, ...] = Field(min_length=1)
+    max_active_runs: int | None = Field(default=None, ge=1)
+
+    def step(self, name: str) -> Step:
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise KeyError(name)
+
+    @property
+    def key(self) -> str:
+        """The registry key: ``name@version``."""
+        return f"{self.name}@{self.version}"

@@ -14,7 +14,6 @@ JSON-compatible payloads (params, step input and output) travel as JSON text
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -303,5 +302,4 @@ __all__ = [
     "StepStatus",
     "Trigger",
     "TriggerSource",
-    "datetime",
 ]

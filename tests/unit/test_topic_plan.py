@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from random import Random
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -206,10 +208,10 @@ def test_configs_that_are_not_declared_survive(desired: TopicSpecs, actual: Clus
 
 @given(desired_st(), actual_st(), st.randoms())
 def test_plans_are_sorted_and_do_not_depend_on_file_order(
-    desired: TopicSpecs, actual: ClusterState, random: object
+    desired: TopicSpecs, actual: ClusterState, rnd: Random
 ) -> None:
     shuffled = list(desired.topics)
-    random.shuffle(shuffled)  # type: ignore[attr-defined]
+    rnd.shuffle(shuffled)
     result = plan(desired, actual)
     assert plan(TopicSpecs(topics=tuple(shuffled)), actual) == result
     order = {"create": 0, "partitions": 1, "configs": 2}
@@ -226,3 +228,23 @@ def test_every_refusal_is_a_shrink_or_replication_change(
         assert isinstance(refusal, Refusal)
         assert refusal.reason.startswith(("partitions ", "replication factor "))
         assert refusal.topic in actual.topics
+
+
+def test_a_refused_shrink_that_breaks_copartitioning_is_warned_about() -> None:
+    desired = TopicSpecs(
+        topics=(spec("runs", 3), spec("results", 3)),
+        copartitioned={"run-keyed": ("runs", "results")},
+    )
+    result = plan(desired, cluster(state("runs", 6), state("results", 2)))
+    assert plan_lines(result)[-1] == (
+        "! co-partitioned group run-keyed differs on the cluster: runs has 6, results has 3 "
+        "partitions"
+    )
+
+
+def test_copartitioned_topics_that_will_match_give_no_warning() -> None:
+    desired = TopicSpecs(
+        topics=(spec("runs", 6), spec("results", 6)),
+        copartitioned={"run-keyed": ("runs", "results")},
+    )
+    assert plan(desired, cluster(state("runs", 6), state("results", 3))).warnings == ()

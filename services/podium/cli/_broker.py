@@ -124,9 +124,10 @@ def stop(ctx: click.Context, state_dir: Path | None, timeout: float) -> None:
 @_state_dir_option
 @click.pass_context
 def status(ctx: click.Context, state_dir: Path | None) -> None:
-    """Show whether the broker runs, its address, pid, version and data dir.
+    """Show whether the broker runs, and where.
 
-    Exit status 0 when it runs, 3 when it does not.
+    Prints its address, pid, Kafka version, data dir and log file. Exit status
+    0 when it runs, 3 when it does not.
     """
     current = _broker(settings_from(ctx), state_dir).status()
     for label, value in _status_rows(current):
@@ -161,7 +162,10 @@ def logs(ctx: click.Context, lines: int, follow: bool, state_dir: Path | None) -
 @_version_option
 @click.pass_context
 def fetch(ctx: click.Context, kafka_version: str | None) -> None:
-    """Only resolve a Kafka version's jars into the cache (e.g. to pre-install in CI)."""
+    """Only fetch a Kafka version's jars into the cache.
+
+    Nothing is started; CI uses it to pre-install the jars before the tests.
+    """
     settings = settings_from(ctx)
     version = kafka_version or settings.broker.kafka_version
     parse_kafka_version(version)

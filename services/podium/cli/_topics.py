@@ -114,7 +114,7 @@ def list_command(
     A value that differs from the files reads "HAVE (want WANT)".
     """
     specs = _load(paths, replication_factor)
-    actual, _ = asyncio.run(_plan(ctx, specs, check=False))
+    actual = asyncio.run(_describe(ctx, specs))
     statuses = topic_statuses(specs, actual)
     if as_json:
         click.echo(json.dumps([status.model_dump(mode="json") for status in statuses], indent=2))
@@ -127,14 +127,14 @@ def _load(paths: tuple[Path, ...], replication_factor: int | None) -> TopicSpecs
     return load_topic_specs(paths or DEFAULT_PATHS, replication_factor=replication_factor)
 
 
-async def _plan(
-    ctx: click.Context, specs: TopicSpecs, *, check: bool = True
-) -> tuple[ClusterState, Plan]:
+async def _plan(ctx: click.Context, specs: TopicSpecs) -> tuple[ClusterState, Plan]:
     async with open_topic_admin(settings_from(ctx).client_kwargs()) as admin:
-        if not check:
-            actual = await admin.describe(specs.names())
-            return actual, Plan()
         return await plan_topics(admin, specs)
+
+
+async def _describe(ctx: click.Context, specs: TopicSpecs) -> ClusterState:
+    async with open_topic_admin(settings_from(ctx).client_kwargs()) as admin:
+        return await admin.describe(specs.names())
 
 
 async def _apply(ctx: click.Context, specs: TopicSpecs) -> Plan:

@@ -74,6 +74,8 @@ def unframe(data: bytes | bytearray | memoryview | None) -> Frame:
 def _not_framed_message(raw: bytes) -> str:
     if not raw:
         return "value is empty, not an Avro single-object message"
+    if MAGIC.startswith(raw):
+        return f"value is {len(raw)} byte(s), too short to be an Avro single-object message"
     return (
         f"value does not start with the Avro single-object marker C3 01 "
         f"(starts with {raw[:4].hex(' ').upper()}); was it written without Podium's codec?"

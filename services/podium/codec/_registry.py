@@ -208,5 +208,9 @@ def _history_entries(directory: Path, named: Mapping[str, Any]) -> Iterator[Sche
         if isinstance(result, str):
             raise SchemaLoadError(f"{path}: unknown type name {result!r}")
         schema, _ = result
+        if schema["name"] not in named:
+            raise SchemaLoadError(
+                f"{path}: keeps a version of {schema['name']}, which has no current schema file"
+            )
         label = path.name.removesuffix(".avsc").split(".", 1)[-1]
         yield _entry(path, label if label != path.stem else "history", source, schema, named)

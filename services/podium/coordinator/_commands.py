@@ -17,9 +17,10 @@ class RequestStep:
     """Publish a StepRequested to ``topic``.
 
     ``input`` is ``{"input": <step's static input>, "upstream": {<dep>: <dep's output>}}``
-    for a pipeline step (a skipped or failed-and-continued dependency's output is ``None``),
-    and ``{"compensates": <step>, "input": <its static input>, "output": <its output>}`` for
-    a ``compensate:<step>`` request. ``params`` and ``trace`` are the run's, unchanged.
+    for a pipeline step (a skipped or failed-and-continued dependency's output is ``None``).
+    For a ``compensate:<step>`` request it is ``{"input": <the compensation's static input>,
+    "compensates": <step>, "step_input": <that step's static input>, "output": <that step's
+    output>}``. ``params`` and ``trace`` are the run's, unchanged.
     """
 
     run_id: str
@@ -46,6 +47,8 @@ class NotifyCancel:
 class EmitRunEvent:
     """One transition, for ``podium.run.events``.
 
+    ``run_status`` is the run's status when the transition happened (a step cancelled as the
+    run fails still shows ``running``; the run's own event follows it).
     Run-level events have ``step``, ``step_status`` and ``attempt`` set to None. ``detail``
     carries what a read model needs: the run's pipeline, version, params and trigger when it
     starts; ``output`` when a step succeeds; ``error`` (and ``retry_at_ms``) when it fails;

@@ -4,17 +4,16 @@ A step is ready when it is pending and each ``after`` dependency counts as done 
 ``counts_as_done``). Its ``when`` condition then decides: true -> requested (attempt 1),
 false -> skipped (done for its dependants, so more steps may become ready), and a condition
 that cannot be evaluated fails the step (not retryable) under its ``on_failure`` policy.
+Conditions see ``finished_steps``: each finished pipeline step's status and output.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from podium.coordinator._failure import fail_attempt
 from podium.coordinator._state import JsonValue, RunStatus, StepError, StepStatus
 from podium.coordinator._tx import Tx, counts_as_done, finish_run, finish_step, request_step
 from podium.errors import PodiumError
-from podium.pipelines import Step
+from podium.pipelines import Step, evaluate_condition
 
 CONDITION_ERROR = "ConditionError"
 
@@ -52,21 +51,9 @@ def _condition(tx: Tx, step: Step) -> bool | StepError:
     if step.when is None:
         return True
     try:
-        return evaluate_when(step.when, tx.state.params, finished_steps(tx))
+        return evaluate_condition(step.when, tx.state.params, finished_steps(tx))
     except (PodiumError, ValueError, TypeError, LookupError, ArithmeticError) as exc:
         return StepError(CONDITION_ERROR, f"when {step.when!r}: {exc}")
-
-
-def evaluate_when(
-    text: str, params: Mapping[str, JsonValue], steps: Mapping[str, Mapping[str, JsonValue]]
-) -> bool:
-    """The expression language lives in ``podium.pipelines._expr``.
-
-    Imported here, lazily, so the machine has one narrow seam to it.
-    """
-    from podium.pipelines._expr import evaluate_condition
-
-    return bool(evaluate_condition(text, params, steps))
 
 
 def finished_steps(tx: Tx) -> dict[str, dict[str, JsonValue]]:

@@ -99,18 +99,28 @@ def counts_as_done(tx: Tx, name: str) -> bool:
     status = tx.step(name).status
     if status in (StepStatus.SUCCEEDED, StepStatus.SKIPPED):
         return True
-    return status is StepStatus.FAILED and spec_for(tx.pipeline, name).on_failure is (
-        OnFailure.CONTINUE
-    )
+    continued = spec_for(tx.pipeline, name).on_failure is OnFailure.CONTINUE
+    return status is StepStatus.FAILED and continued
 
 
 def request_step(tx: Tx, name: str, attempt: int) -> None:
     """Mark ``name`` running as ``attempt`` and ask its service to run it."""
     spec = spec_for(tx.pipeline, name)
     deadline = tx.now_ms + spec.timeout_ms
+    tx.put_step(name, _running(tx, name, attempt, deadline))
+    run = tx.state
+    request = RequestStep(
+        run.run_id, name, attempt, spec.topic, deadline, step_input(tx, name), run.params, run.trace
+    )
+    tx.commands.append(request)
+    tx.emit_step(name, {"deadline_ms": deadline, "topic": spec.topic})
+
+
+def _running(tx: Tx, name: str, attempt: int, deadline: int) -> StepState:
+    """A compensation has no entry until its first request, hence the default."""
     current = tx.state.steps.get(name, StepState())
-    started = current.started_at_ms if current.started_at_ms is not None else tx.now_ms
-    running = replace(
+    started = tx.now_ms if current.started_at_ms is None else current.started_at_ms
+    return replace(
         current,
         status=StepStatus.RUNNING,
         attempt=attempt,
@@ -118,26 +128,25 @@ def request_step(tx: Tx, name: str, attempt: int) -> None:
         retry_at_ms=None,
         started_at_ms=started,
     )
-    tx.put_step(name, running)
-    state = tx.state
-    tx.commands.append(
-        RequestStep(
-            state.run_id, name, attempt, spec.topic, deadline, step_input(tx, name),
-            state.params, state.trace,
-        )
-    )  # fmt: skip
-    tx.emit_step(name, {"deadline_ms": deadline, "topic": spec.topic})
 
 
 def step_input(tx: Tx, name: str) -> dict[str, JsonValue]:
     """The request's input; the shapes are documented on ``RequestStep``."""
     original = compensated_step(name)
     if original is not None:
-        step = tx.pipeline.step(original)
-        done = tx.step(original).output
-        return {"compensates": original, "input": dict(step.input), "output": done}
+        return _compensation_input(tx, tx.pipeline.step(original))
     step = tx.pipeline.step(name)
     return {"input": dict(step.input), "upstream": _upstream(tx, step)}
+
+
+def _compensation_input(tx: Tx, step: Step) -> dict[str, JsonValue]:
+    static = step.compensation.input if step.compensation is not None else {}
+    return {
+        "input": dict(static),
+        "compensates": step.name,
+        "step_input": dict(step.input),
+        "output": tx.step(step.name).output,
+    }
 
 
 def _upstream(tx: Tx, step: Step) -> dict[str, JsonValue]:

@@ -1,4 +1,4 @@
-"""Durations as people write them in YAML: ``250ms``, ``30s``, ``5m``, ``1h``, ``1d``, or seconds."""
+"""Durations as people write them in YAML: ``250ms``, ``30s``, ``5m``, ``1h``, ``1d``, seconds."""
 
 from __future__ import annotations
 

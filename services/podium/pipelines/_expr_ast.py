@@ -126,7 +126,7 @@ def literal_text(value: Scalar) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return json.dumps(value)
+        return json.dumps(value, ensure_ascii=False)
     return repr(value)
 
 
@@ -137,7 +137,7 @@ def path_text(path: tuple[PathKey, ...]) -> str:
 def _segment_text(key: PathKey) -> str:
     if isinstance(key, int):
         return f"[{key}]"
-    return f".{key}" if _IDENT.match(key) else f"[{json.dumps(key)}]"
+    return f".{key}" if _IDENT.match(key) else f"[{json.dumps(key, ensure_ascii=False)}]"
 
 
 def references(node: Node) -> tuple[frozenset[str], frozenset[str]]:

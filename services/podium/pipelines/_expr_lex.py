@@ -1,4 +1,4 @@
-"""Tokens of the ``when`` language, by a hand-written scanner (no eval, no regex on the whole text)."""
+"""Tokens of the ``when`` language, from a hand-written scanner (never eval)."""
 
 from __future__ import annotations
 

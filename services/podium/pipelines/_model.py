@@ -64,6 +64,7 @@ class Compensation(_Strict):
 
     service: str = Field(pattern=NAME_PATTERN)
     topic: str | None = None
+    input: dict[str, JsonValue] = Field(default_factory=dict)
     timeout: Duration = 300.0
 
     @property
@@ -90,7 +91,12 @@ class Step(_Strict):
 
 
 class EventTrigger(_Strict):
-    """Events of a type on a topic start a run: ``match`` filters, ``params`` maps fields."""
+    """Events of a type on a topic start a run.
+
+    ``match`` maps an event field to a glob its value must match (``*.csv``; a
+    pattern without ``*?[`` is plain equality); ``params`` maps a param name to
+    the event field its value is read from (``uri: uri``).
+    """
 
     type: Literal["event"] = "event"
     topic: str

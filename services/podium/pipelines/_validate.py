@@ -130,7 +130,9 @@ def _status_problems(root: Node) -> Iterator[str]:
 
 def _literal_strings(node: Node) -> list[str]:
     nodes = node.items if isinstance(node, ListExpr) else (node,)
-    return [each.value for each in nodes if isinstance(each, Literal) and isinstance(each.value, str)]
+    return [
+        each.value for each in nodes if isinstance(each, Literal) and isinstance(each.value, str)
+    ]
 
 
 def _status_problem(text: str) -> Iterator[str]:

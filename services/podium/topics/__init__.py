@@ -21,6 +21,7 @@ from podium.topics._plan import (
     TopicState,
     check_replication,
     configs_after,
+    copartition_mismatches,
     plan,
     simulate,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "check_replication",
     "config_problem",
     "configs_after",
+    "copartition_mismatches",
     "load_topic_specs",
     "open_topic_admin",
     "plan",

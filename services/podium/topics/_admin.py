@@ -13,7 +13,7 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from podium.errors import BrokerError
 from podium.topics._plan import (
@@ -121,9 +121,20 @@ async def open_topic_admin(client_kwargs: Mapping[str, Any]) -> AsyncIterator[Ka
     address = client_kwargs.get("bootstrap_servers")
     client = AIOKafkaAdminClient(**client_kwargs)
     try:
-        await client.start()
+        await _start(client, address)
         yield KafkaTopicAdmin(client)
     except KafkaError as exc:
         raise BrokerError(f"Kafka at {address}: {exc}") from exc
     finally:
         await client.close()
+
+
+async def _start(client: AIOKafkaAdminClient, address: object) -> None:
+    try:
+        await client.start()
+    except KafkaConnectionError as exc:
+        raise BrokerError(
+            f"cannot reach Kafka at {address}: is it running? (`podium broker status`, "
+            "or set PODIUM_KAFKA__BOOTSTRAP_SERVERS to your cluster)",
+            retryable=True,
+        ) from exc

@@ -82,6 +82,6 @@ async def _settle(admin: TopicAdmin, desired: TopicSpecs, timeout: float) -> Non
         if time.monotonic() >= deadline:
             topics = ", ".join(sorted({a.topic for a in pending}))
             raise BrokerError(
-                f"applied, but the cluster did not show the changes within {timeout:.0f}s: {topics}"
+                f"applied, but the cluster did not show the changes within {timeout:g}s: {topics}"
             )
         await asyncio.sleep(0.1)

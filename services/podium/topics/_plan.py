@@ -9,7 +9,7 @@ state without Kafka, so properties like "a second plan is empty" are testable.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -80,6 +80,9 @@ class Plan(_Frozen):
 
     actions: tuple[Action, ...] = ()
     refusals: tuple[Refusal, ...] = ()
+    # Co-partitioned groups whose counts would still differ on the cluster afterwards
+    # (only possible after a refusal); the coordinator will not start on them.
+    warnings: tuple[str, ...] = ()
 
     @property
     def has_changes(self) -> bool:
@@ -105,7 +108,27 @@ def plan(desired: TopicSpecs, actual: ClusterState) -> Plan:
     order = {"create": 0, "partitions": 1, "configs": 2}
     actions.sort(key=lambda a: (a.topic, order[a.kind]))
     refusals.sort(key=lambda r: (r.topic, r.reason))
-    return Plan(actions=tuple(actions), refusals=tuple(refusals))
+    the_plan = Plan(actions=tuple(actions), refusals=tuple(refusals))
+    after = simulate(actual, the_plan)
+    warnings = copartition_mismatches(desired.copartitioned, after)
+    return the_plan.model_copy(update={"warnings": tuple(warnings)})
+
+
+def copartition_mismatches(groups: Mapping[str, Sequence[str]], state: ClusterState) -> list[str]:
+    """Groups whose topics on the cluster do not all have the same partition count.
+
+    Run-keyed topics must be co-partitioned so the coordinator can join them
+    by run id without repartitioning; it checks this at start with this function.
+    """
+    problems = []
+    for group, members in sorted(groups.items()):
+        counts = {name: state.topics[name].partitions for name in members if name in state.topics}
+        if len(set(counts.values())) > 1:
+            listing = ", ".join(f"{name} has {count}" for name, count in counts.items())
+            problems.append(
+                f"co-partitioned group {group} differs on the cluster: {listing} partitions"
+            )
+    return problems
 
 
 def _create(spec: TopicSpec) -> CreateTopic:

@@ -52,6 +52,7 @@ def plan_lines(the_plan: Plan) -> list[str]:
     """Every action and refusal of a plan, in plan order."""
     lines = [line for action in the_plan.actions for line in action_lines(action)]
     lines += [f"! {r.topic}: refused: {r.reason}" for r in the_plan.refusals]
+    lines += [f"! {warning}" for warning in the_plan.warnings]
     return lines
 
 

@@ -1,0 +1,127 @@
+"""`podium pipelines`: validate definition files, publish them to the registry, list it.
+
+Exit status of `apply`: 0 published or unchanged; 1 refused (nothing was
+published) or Kafka failed; 2 an invalid file (nothing was published) or the
+registry topic is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from podium.cli._main import settings_from
+from podium.pipelines import Problem, check_file, duplicate_keys, pipeline_files
+from podium.registry import (
+    DEFAULT_TOPIC,
+    ApplyStatus,
+    PipelineRegistry,
+    RegisteredPipeline,
+    apply_lines,
+    apply_pipelines,
+    apply_summary,
+    load_pipeline_files,
+    pipeline_summaries,
+    summary_table,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _topic_option(command: F) -> F:
+    """The registry topic; hidden: only tests and unusual deployments change it."""
+    return click.option("--topic", default=DEFAULT_TOPIC, show_default=True, hidden=True)(command)
+
+
+@click.group(name="pipelines")
+def group() -> None:
+    """Pipeline definitions: validate YAML files, publish them, list what is published.
+
+    Published definitions live on the compacted `podium.pipelines` topic, one
+    record per name@version. A published version never changes: to change a
+    pipeline, bump its `version`. Runs pin the version they started with.
+    """
+
+
+@group.command(name="validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+def validate(paths: tuple[str, ...]) -> None:
+    """Check pipeline files (or directories of *.yaml / *.yml) without publishing them.
+
+    Prints "ok: FILE: name@version (N steps)" for each valid file and every
+    problem, naming file, step and field, for the others. Exits 0 when all are
+    valid and 1 otherwise.
+    """
+    files, problems = pipeline_files(paths)
+    if not files and not problems:
+        problems = [Problem("", "no *.yaml or *.yml files found", file=", ".join(paths))]
+    found = []
+    for file in files:
+        pipeline, file_problems = check_file(file)
+        problems.extend(file_problems)
+        if pipeline is not None and not file_problems:
+            found.append((file, pipeline))
+            steps = len(pipeline.steps)
+            click.echo(f"ok: {file}: {pipeline.key} ({steps} step{'s' if steps != 1 else ''})")
+    problems.extend(duplicate_keys(found))
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        count = len(problems)
+        click.echo(f"{count} problem{'s' if count != 1 else ''} found", err=True)
+    sys.exit(1 if problems else 0)
+
+
+@group.command(name="apply")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@_topic_option
+@click.pass_context
+def apply(ctx: click.Context, paths: tuple[str, ...], topic: str) -> None:
+    """Publish pipeline files (or directories of *.yaml / *.yml) to the registry.
+
+    Every file is validated first: one invalid file publishes nothing (exit 2).
+    Prints one line per pipeline: "published: NAME@VERSION HASH (FILE)",
+    "unchanged: ..." when that exact content is already published, or
+    "refused: ..." when NAME@VERSION is published with different content (bump
+    `version` in the file). An apply is all or nothing: after any refusal
+    nothing is published, the others read "held", and the exit status is 1.
+    """
+    pipelines, sources = load_pipeline_files(paths)
+    kwargs = settings_from(ctx).client_kwargs()
+    results = asyncio.run(apply_pipelines(kwargs, pipelines, topic=topic, sources=sources))
+    for line in apply_lines(results):
+        click.echo(line)
+    click.echo(apply_summary(results))
+    if any(r.status is ApplyStatus.REFUSED for r in results):
+        ctx.exit(1)
+
+
+@group.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per pipeline).")
+@_topic_option
+@click.pass_context
+def list_command(ctx: click.Context, as_json: bool, topic: str) -> None:
+    """Show the published pipelines: name, versions, latest version, its step
+    count, content hash and publication time (UTC).
+    """
+    entries, skipped = asyncio.run(_read(settings_from(ctx).client_kwargs(), topic))
+    summaries = pipeline_summaries(entries)
+    if as_json:
+        click.echo(json.dumps(summaries, indent=2))
+    elif summaries:
+        for line in summary_table(summaries):
+            click.echo(line)
+    else:
+        click.echo(f"no pipelines published on {topic}: publish with `podium pipelines apply`")
+    if skipped:
+        click.echo(f"warning: {skipped} unreadable registry record(s) skipped", err=True)
+
+
+async def _read(kwargs: dict[str, Any], topic: str) -> tuple[list[RegisteredPipeline], int]:
+    async with PipelineRegistry(kwargs, topic, follow=False) as registry:
+        return registry.list(), registry.stats.skipped

@@ -1,0 +1,149 @@
+"""The codec: records and typed events to framed Avro messages and back.
+
+Composes the converter (``_avro``: record <-> Avro binary body) with the framing
+(``_framing``: single-object header). Decoding finds the writer schema by its
+fingerprint (current or a kept history version) and reads it as the current
+schema of the same name; every writer/reader pair is prepared once, up front.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar, overload
+
+from pydantic import ValidationError
+
+from podium.codec._avro import decode_body, encode_body
+from podium.codec._compat import Incompatibility, check_compatibility
+from podium.codec._errors import (
+    CorruptMessageError,
+    EncodeError,
+    SchemaResolutionError,
+    UnknownFingerprintError,
+    WrongEventTypeError,
+)
+from podium.codec._framing import frame, unframe
+from podium.codec._registry import SchemaEntry, SchemaRegistry
+from podium.events import RECORD_MODELS, PodiumModel
+
+M = TypeVar("M", bound=PodiumModel)
+SchemaRef = str | type[PodiumModel]
+"""A schema named by full name, short name, or the model class that mirrors it."""
+Expected = SchemaRef | Iterable[SchemaRef] | None
+"""What a consumer accepts: one schema, several, or None for any."""
+RawValue = bytes | bytearray | memoryview | None
+"""A Kafka record value as it arrives; None is a tombstone."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A decoded message: which schema, the record as a dict, and who wrote it."""
+
+    schema_name: str
+    """Full name of the (reader) schema, e.g. ``podium.v1.StepCompleted``."""
+    record: dict[str, Any]
+    writer_fingerprint: str
+    """The writer schema's fingerprint, hex in wire order."""
+    writer_version: str
+    """``"current"``, or the history label (``"v1"``) when an older writer wrote it."""
+
+
+@dataclass(frozen=True, slots=True)
+class _ReadPlan:
+    writer: SchemaEntry
+    reader: SchemaEntry
+    problems: tuple[Incompatibility, ...]
+
+    def read(self, body: bytes) -> dict[str, Any]:
+        if self.problems:
+            raise SchemaResolutionError(
+                f"{self.writer.path.name} cannot be read as {self.reader.path.name}: "
+                + "; ".join(map(str, self.problems)),
+                writer=self.writer.name,
+                reader=self.reader.name,
+            )
+        same = self.writer is self.reader
+        record: dict[str, Any] = decode_body(
+            self.writer.parsed, None if same else self.reader.parsed, body
+        )
+        return record
+
+
+class Codec:
+    """Encodes and decodes Podium's Avro single-object messages with one registry."""
+
+    def __init__(self, registry: SchemaRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else SchemaRegistry.load()
+        self._plans = {entry.fingerprint: self._plan(entry) for entry in self.registry}
+
+    def _plan(self, writer: SchemaEntry) -> _ReadPlan:
+        reader = self.registry.current(writer.name)
+        if reader is writer:
+            return _ReadPlan(writer, reader, ())
+        return _ReadPlan(writer, reader, tuple(check_compatibility(reader.parsed, writer.parsed)))
+
+    def encode(self, schema: SchemaRef, record: Mapping[str, Any]) -> bytes:
+        """Frame ``record`` encoded with the current schema ``schema``."""
+        entry = self._entry(schema)
+        return frame(entry.fingerprint, encode_body(entry.parsed, record))
+
+    def decode(
+        self, data: bytes | bytearray | memoryview | None, expected: Expected = None
+    ) -> Decoded:
+        """Decode a framed message, optionally insisting on its type (``WrongEventTypeError``)."""
+        framed = unframe(data)
+        plan = self._plans.get(framed.fingerprint)
+        if plan is None:
+            raise UnknownFingerprintError(framed.fingerprint_hex)
+        wanted = self._names(expected)
+        if wanted and plan.reader.name not in wanted:
+            raise WrongEventTypeError(plan.reader.name, wanted)
+        return Decoded(
+            schema_name=plan.reader.name,
+            record=plan.read(framed.body),
+            writer_fingerprint=framed.fingerprint_hex,
+            writer_version=plan.writer.version,
+        )
+
+    def encode_event(self, event: PodiumModel) -> bytes:
+        """Frame a typed event (any :class:`podium.events.PodiumModel`)."""
+        return self.encode(event.avro_name, event.model_dump())
+
+    @overload
+    def decode_event(self, data: RawValue, expected: type[M]) -> M: ...
+    @overload
+    def decode_event(self, data: RawValue, expected: None = None) -> PodiumModel: ...
+    def decode_event(
+        self, data: RawValue, expected: type[PodiumModel] | None = None
+    ) -> PodiumModel:
+        """Decode into the typed model; ``expected`` pins the type (``WrongEventTypeError``)."""
+        decoded = self.decode(data, expected)
+        model = expected or RECORD_MODELS.get(decoded.schema_name)
+        if model is None:
+            raise CorruptMessageError(f"{decoded.schema_name} has no typed model in podium.events")
+        try:
+            return model.model_validate(decoded.record)
+        except ValidationError as exc:
+            raise CorruptMessageError(
+                f"{decoded.schema_name} does not fit its model: {exc}"
+            ) from exc
+
+    def _entry(self, schema: SchemaRef) -> SchemaEntry:
+        name = schema if isinstance(schema, str) else schema.avro_name
+        try:
+            return self.registry.current(name)
+        except KeyError as exc:
+            raise EncodeError(f"no schema named {name!r} in {self.registry.directory}") from exc
+
+    def _names(self, expected: Expected) -> frozenset[str]:
+        if expected is None:
+            return frozenset()
+        refs = [expected] if isinstance(expected, str | type) else list(expected)
+        return frozenset(self._known(ref) for ref in refs)
+
+    def _known(self, ref: SchemaRef) -> str:
+        name = ref if isinstance(ref, str) else ref.avro_name
+        if name not in self.registry:
+            raise ValueError(f"expected schema {name!r} is not in {self.registry.directory}")
+        return self.registry.current(name).name

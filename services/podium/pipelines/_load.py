@@ -1,0 +1,122 @@
+"""Reading pipeline YAML files into checked Pipelines.
+
+``check_file`` never raises for bad content: it returns the problems, so the
+CLI can report every file. ``load_pipeline_file`` and ``load_pipelines`` raise
+PipelineValidationError with all problems of all files at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from podium.pipelines._errors import PipelineValidationError, Problem
+from podium.pipelines._model import Pipeline
+from podium.pipelines._pydantic import problems_from
+from podium.pipelines._validate import validate_pipeline
+
+PIPELINE_SUFFIXES = (".yaml", ".yml")
+
+PathLike = str | Path
+
+
+def parse_pipeline(raw: Any) -> tuple[Pipeline | None, list[Problem]]:
+    """A Pipeline from parsed YAML/JSON data, or None and the problems found."""
+    if not isinstance(raw, dict):
+        return None, [Problem("", "expected a mapping with name, version and steps")]
+    try:
+        pipeline = Pipeline.model_validate(raw)
+    except ValidationError as exc:
+        return None, problems_from(exc, raw)
+    return pipeline, validate_pipeline(pipeline)
+
+
+def check_file(path: PathLike) -> tuple[Pipeline | None, list[Problem]]:
+    """The file's Pipeline (None if it cannot be built) and every problem in it."""
+    label = str(path)
+    try:
+        raw = _read_yaml(Path(path))
+    except _ReadProblem as exc:
+        return None, [exc.problem.in_file(label)]
+    pipeline, problems = parse_pipeline(raw)
+    return pipeline, [problem.in_file(label) for problem in problems]
+
+
+def load_pipeline_file(path: PathLike) -> Pipeline:
+    """The valid Pipeline in ``path``; PipelineValidationError lists every problem."""
+    pipeline, problems = check_file(path)
+    if problems or pipeline is None:
+        raise PipelineValidationError(problems)
+    return pipeline
+
+
+def load_pipelines(paths: Iterable[PathLike]) -> list[Pipeline]:
+    """Every pipeline in ``paths`` (files, or directories searched for *.yaml / *.yml)."""
+    files, problems = pipeline_files(paths)
+    found: list[tuple[Path, Pipeline]] = []
+    for file in files:
+        pipeline, file_problems = check_file(file)
+        problems.extend(file_problems)
+        if pipeline is not None and not file_problems:
+            found.append((file, pipeline))
+    problems.extend(duplicate_keys(found))
+    if problems:
+        raise PipelineValidationError(problems)
+    return [pipeline for _, pipeline in found]
+
+
+def pipeline_files(paths: Iterable[PathLike]) -> tuple[list[Path], list[Problem]]:
+    """Files named by ``paths`` (directories expanded, sorted) and paths that do not exist."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for each in map(Path, paths):
+        if each.is_dir():
+            found = sorted(p for p in each.rglob("*") if p.suffix in PIPELINE_SUFFIXES)
+            files.extend(p for p in found if p.is_file())
+        elif each.exists():
+            files.append(each)
+        else:
+            problems.append(Problem("", "no such file or directory", file=str(each)))
+    return list(dict.fromkeys(files)), problems
+
+
+def duplicate_keys(found: Iterable[tuple[Path, Pipeline]]) -> list[Problem]:
+    """The same ``name@version`` defined by two files: which one would win is unclear."""
+    first: dict[str, Path] = {}
+    problems = []
+    for file, pipeline in found:
+        if pipeline.key in first:
+            message = f"{pipeline.key} is also defined in {first[pipeline.key]}"
+            problems.append(Problem("name", message, file=str(file)))
+        first.setdefault(pipeline.key, file)
+    return problems
+
+
+class _ReadProblem(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _ReadProblem(Problem("", f"cannot read: {exc}")) from exc
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        raise _ReadProblem(_yaml_problem(exc)) from exc
+    except yaml.YAMLError as exc:
+        raise _ReadProblem(Problem("", f"invalid YAML: {exc}")) from exc
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    reason = "; ".join(part for part in (exc.context, exc.problem) if part)
+    return Problem(where, f"invalid YAML: {reason}")

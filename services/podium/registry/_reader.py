@@ -1,0 +1,206 @@
+"""Reading the registry topic: catch up once, then keep following.
+
+The consumer joins no group: every reader (each coordinator and API
+instance, each CLI call) needs the whole registry, not a share of it. It
+assigns every partition, seeks to the beginning, and counts as caught up once
+its position reaches the end offsets captured at start; records published
+later are taken in by a background task. New partitions added later are not
+picked up (the registry has one; changing that needs a restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from podium.errors import BrokerError
+from podium.pipelines import Pipeline
+from podium.registry._catalog import Catalog, CatalogStats
+from podium.registry._errors import RegistryTopicMissingError, RegistryUnavailableError
+from podium.registry._record import DEFAULT_TOPIC, RegisteredPipeline
+from podium.topics import open_topic_admin
+
+log = logging.getLogger("podium.registry")
+
+DEFAULT_START_TIMEOUT = 30.0
+_POLL_MS = 500
+_RETRY_DELAY = 1.0
+
+Ends = dict[TopicPartition, int]
+
+
+class PipelineRegistry:
+    """The published pipelines, kept current from the registry topic.
+
+        async with PipelineRegistry(settings.client_kwargs()) as registry:
+            pipeline = registry.get("file-ingest")       # latest version
+            pinned = registry.get("file-ingest", 1)
+
+    ``start`` returns once everything published before it is read; with
+    ``follow=False`` nothing is read after that (a snapshot).
+    """
+
+    def __init__(
+        self,
+        client_kwargs: Mapping[str, Any],
+        topic: str = DEFAULT_TOPIC,
+        *,
+        start_timeout: float = DEFAULT_START_TIMEOUT,
+        follow: bool = True,
+    ) -> None:
+        self.topic = topic
+        self._client_kwargs = dict(client_kwargs)
+        self._start_timeout = start_timeout
+        self._follow = follow
+        self._catalog = Catalog()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Read the registry to its current end (RegistryUnavailableError past the deadline)."""
+        consumer, ends = await _open(self._client_kwargs, self.topic)
+        self._consumer = consumer
+        try:
+            await _catch_up_within(consumer, self._catalog, ends, self._start_timeout, self.topic)
+        except BaseException:
+            await self.stop()
+            raise
+        if self._follow:
+            self._task = asyncio.create_task(self._follow_forever(consumer))
+
+    async def stop(self) -> None:
+        """Stop following and close the consumer; safe to call twice."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            await consumer.stop()
+
+    async def __aenter__(self) -> PipelineRegistry:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    def get(self, name: str, version: int | None = None) -> Pipeline:
+        """``name`` at ``version`` (the highest published when None); UnknownPipelineError."""
+        return self._catalog.get(name, version)
+
+    def entry(self, name: str, version: int | None = None) -> RegisteredPipeline:
+        """Like :meth:`get`, with the content hash and publication time."""
+        return self._catalog.entry(name, version)
+
+    def list(self) -> list[RegisteredPipeline]:
+        """Every published version, sorted by name then version."""
+        return self._catalog.list()
+
+    def snapshot(self) -> dict[str, RegisteredPipeline]:
+        """Every published version by ``name@version``."""
+        return self._catalog.snapshot()
+
+    @property
+    def stats(self) -> CatalogStats:
+        """Records read, skipped as unreadable, and conflicting (see the catalog's rules)."""
+        return self._catalog.stats
+
+    async def _follow_forever(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            try:
+                batch = await consumer.getmany(timeout_ms=_POLL_MS)
+            except KafkaError as exc:  # keep serving what we have; the broker may come back
+                log.warning("reading pipeline registry %s failed, retrying: %s", self.topic, exc)
+                await asyncio.sleep(_RETRY_DELAY)
+                continue
+            _take(self._catalog, batch)
+
+
+async def read_registry(
+    client_kwargs: Mapping[str, Any],
+    topic: str = DEFAULT_TOPIC,
+    *,
+    timeout: float = DEFAULT_START_TIMEOUT,
+) -> dict[str, RegisteredPipeline]:
+    """A one-shot snapshot of the registry: every published version by ``name@version``."""
+    registry = PipelineRegistry(client_kwargs, topic, start_timeout=timeout, follow=False)
+    async with registry:
+        return registry.snapshot()
+
+
+async def _open(client_kwargs: Mapping[str, Any], topic: str) -> tuple[AIOKafkaConsumer, Ends]:
+    """A started consumer assigned to every partition of ``topic``, at the beginning."""
+    partitions = [TopicPartition(topic, p) for p in range(await _partitions(client_kwargs, topic))]
+    consumer = AIOKafkaConsumer(
+        **client_kwargs, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    try:
+        await consumer.start()
+        consumer.assign(partitions)
+        ends: Ends = await consumer.end_offsets(partitions)
+        await consumer.seek_to_beginning(*partitions)
+    except KafkaError as exc:
+        await consumer.stop()
+        raise BrokerError(f"cannot read pipeline registry {topic}: {exc}") from exc
+    except BaseException:
+        await consumer.stop()
+        raise
+    return consumer, ends
+
+
+async def _partitions(client_kwargs: Mapping[str, Any], topic: str) -> int:
+    """The topic's partition count, checked through the admin API.
+
+    Asking the admin (a full metadata listing) rather than the consumer for the
+    topic by name matters: naming a missing topic lets a broker with
+    auto-creation on create it, uncompacted.
+    """
+    async with open_topic_admin(client_kwargs) as admin:
+        state = (await admin.describe([topic])).topics.get(topic)
+    if state is None:
+        raise RegistryTopicMissingError(topic, client_kwargs.get("bootstrap_servers"))
+    if state.configs.get("cleanup.policy", "") != "compact":
+        log.warning("pipeline registry %s is not compacted: run `podium topics apply`", topic)
+    return state.partitions
+
+
+async def _catch_up_within(
+    consumer: AIOKafkaConsumer, catalog: Catalog, ends: Ends, timeout: float, topic: str
+) -> None:
+    try:
+        async with asyncio.timeout(timeout):
+            await _catch_up(consumer, catalog, ends)
+    except TimeoutError as exc:
+        raise RegistryUnavailableError(
+            f"could not read pipeline registry {topic} to its end within {timeout:g}s: "
+            "is Kafka healthy? (`podium broker status`, `podium topics list`)"
+        ) from exc
+
+
+async def _catch_up(consumer: AIOKafkaConsumer, catalog: Catalog, ends: Ends) -> None:
+    while not await _reached(consumer, ends):
+        _take(catalog, await consumer.getmany(timeout_ms=_POLL_MS))
+
+
+async def _reached(consumer: AIOKafkaConsumer, ends: Ends) -> bool:
+    for partition, end in ends.items():
+        if await consumer.position(partition) < end:
+            return False
+    return True
+
+
+def _take(catalog: Catalog, batch: Mapping[TopicPartition, Iterable[Any]]) -> None:
+    for records in batch.values():
+        for record in records:
+            catalog.apply(record.key, record.value)

@@ -1,0 +1,65 @@
+"""Podium's step-service SDK: a step handler is an async function named after its step.
+
+    from podium.service import NonRetryableError, Service, StepContext
+
+    service = Service("transform")          # consumes podium.steps.transform
+
+    @service.step("aggregate")
+    async def aggregate(input: dict, ctx: StepContext) -> dict:
+        ctx.logger.info("aggregating %s", ctx.params["uri"])   # carries run id and step
+        await ctx.heartbeat({"done": 10})                      # for long steps
+        return {"rows": 3}                                     # -> StepCompleted
+
+Run it with ``podium service my.module:service``. Returning emits StepCompleted;
+raising emits StepFailed (retryable unless NonRetryableError). Offsets are
+committed only once the result is acknowledged; duplicates in flight run once;
+SIGTERM drains in-flight handlers within a grace period.
+"""
+
+from podium.service._context import StepContext, StepLogger
+from podium.service._dedup import InFlight
+from podium.service._dlq import DeadLetter, dead_letter, dlq_topic, reason_of, send_dead_letter
+from podium.service._envelope import StepInput, compensated_step, split_input
+from podium.service._errors import NonRetryableError, ServiceLoadError, StepError
+from podium.service._load import load_service, run_until_signalled
+from podium.service._offsets import OffsetTracker
+from podium.service._results import Failure, failure_of, output_json, result_headers
+from podium.service._runner import ServiceRunner, ServiceStats
+from podium.service._service import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_GRACE_S,
+    RESULTS_TOPIC,
+    Handler,
+    Service,
+)
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_GRACE_S",
+    "RESULTS_TOPIC",
+    "DeadLetter",
+    "Failure",
+    "Handler",
+    "InFlight",
+    "NonRetryableError",
+    "OffsetTracker",
+    "Service",
+    "ServiceLoadError",
+    "ServiceRunner",
+    "ServiceStats",
+    "StepContext",
+    "StepError",
+    "StepInput",
+    "StepLogger",
+    "compensated_step",
+    "dead_letter",
+    "dlq_topic",
+    "failure_of",
+    "load_service",
+    "output_json",
+    "reason_of",
+    "result_headers",
+    "run_until_signalled",
+    "send_dead_letter",
+    "split_input",
+]

@@ -1,0 +1,55 @@
+"""Errors a step handler raises on purpose, and the SDK's own.
+
+Retry behaviour is data (``retryable``), as everywhere in Podium::
+
+    PodiumError
+     +-- StepError              a handler's failure, retryable by default   (details)
+     |    +-- NonRetryableError retrying cannot help (bad input, missing file)
+     +-- ConfigError
+          +-- ServiceLoadError  `podium service MODULE:OBJECT` names nothing usable
+
+Any other exception a handler raises is reported as a retryable StepFailed with
+its type name: an unexpected error is presumed transient until a handler says
+otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podium.errors import ConfigError, PodiumError
+
+
+class StepError(PodiumError):
+    """A handler's failure with optional JSON-able ``details`` and a retry hint.
+
+    ``retry_after`` (seconds) asks the coordinator to wait at least that long
+    before the next attempt (a rate limit, a lock held elsewhere).
+    """
+
+    retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: Any = None,
+        retryable: bool | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, retryable=retryable)
+        self.details = details
+        self.retry_after = retry_after
+
+
+class NonRetryableError(StepError):
+    """The step failed for good: another attempt with the same input fails the same way."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message, details=details, retryable=False)
+
+
+class ServiceLoadError(ConfigError):
+    """``MODULE:OBJECT`` cannot be imported or is not a :class:`Service`."""

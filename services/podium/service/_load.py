@@ -1,0 +1,54 @@
+"""Find a Service by import path (``MODULE:OBJECT``) and run it until a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import signal
+from typing import Any
+
+from podium.service._errors import ServiceLoadError
+from podium.service._service import Service
+
+
+def load_service(spec: str) -> Service:
+    """The :class:`Service` named by ``spec`` (``package.module:object``)."""
+    module_name, sep, attribute = spec.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ServiceLoadError(
+            f"{spec!r}: expected MODULE:OBJECT, e.g. examples.file_ingest.services:transform"
+        )
+    module = _import(module_name, spec)
+    found = getattr(module, attribute, None)
+    if found is None:
+        raise ServiceLoadError(f"{spec!r}: module {module_name} has no attribute {attribute!r}")
+    if not isinstance(found, Service):
+        raise ServiceLoadError(
+            f"{spec!r}: {attribute} is a {type(found).__name__}, not a podium.service.Service"
+        )
+    return found
+
+
+def _import(module_name: str, spec: str) -> Any:
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise ServiceLoadError(
+                f"{spec!r}: no module named {exc.name!r} (is it on PYTHONPATH?)"
+            ) from exc
+        raise
+
+
+async def run_until_signalled(service: Service, client_kwargs: dict[str, Any]) -> None:
+    """Run ``service``; SIGTERM or SIGINT stops fetching and starts the graceful drain."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await service.run(client_kwargs, stop=stop)
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,322 @@
+"""The Kafka side of a service: fetch, run handlers, produce results, commit.
+
+- At most ``concurrency`` records are in flight: the loop fetches only as many
+  records as there are free slots (``getmany(max_records=free)``), so a burst
+  never piles up unstarted work in memory.
+- A record's offset counts as done only when what it caused (its result, or its
+  dead letter) is acknowledged by the broker; commits follow ``OffsetTracker``
+  (highest contiguous done offset per partition).
+- On stop: no more fetching, in-flight handlers get ``grace_s`` to finish, the
+  rest are cancelled (uncommitted, so redelivered), done offsets are committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord, TopicPartition
+
+from podium.codec import Codec, CodecError
+from podium.events import PodiumModel, StepRequested
+from podium.service._context import StepContext
+from podium.service._dedup import InFlight
+from podium.service._dlq import send_dead_letter
+from podium.service._offsets import OffsetTracker
+from podium.service._results import (
+    Failure,
+    completed,
+    failed,
+    failure_of,
+    heartbeat,
+    output_json,
+    result_headers,
+)
+from podium.service._service import Handler, Service
+from podium.service._tracing import process_span
+
+log = logging.getLogger("podium.service")
+Key = tuple[str, str, int]
+Token = tuple[TopicPartition, int]
+
+
+@dataclass
+class ServiceStats:
+    """Counters of what the service did since it started."""
+
+    received: int = 0
+    completed: int = 0
+    failed: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    unsent: int = 0
+    """Results or dead letters the broker did not acknowledge (left uncommitted)."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, runner: ServiceRunner) -> None:
+        self.runner = runner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Commit what is done before someone else owns these partitions."""
+        await self.runner.commit()
+        self.runner.tracker.forget(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("serving partitions %s", sorted(tp.partition for tp in assigned))
+
+
+class ServiceRunner:
+    """Runs one :class:`Service` against Kafka until told to stop."""
+
+    def __init__(
+        self, service: Service, client_kwargs: dict[str, Any], codec: Codec | None = None
+    ) -> None:
+        self.service = service
+        self.codec = codec or Codec()
+        self.stats = ServiceStats()
+        self.tracker: OffsetTracker[TopicPartition] = OffsetTracker()
+        self.worker = f"{socket.gethostname()}/{os.getpid()}"
+        self._kwargs = client_kwargs
+        self._in_flight: InFlight[Key, Token] = InFlight()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._freed = asyncio.Event()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve until ``stop`` is set; then drain, commit and close the clients."""
+        self._producer = AIOKafkaProducer(acks="all", enable_idempotence=True, **self._kwargs)
+        self._consumer = AIOKafkaConsumer(
+            group_id=self.service.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            **self._kwargs,
+        )
+        try:
+            await self._producer.start()
+            await self._consumer.start()
+            await self._serve(stop)
+        finally:
+            await self._close()
+
+    async def _serve(self, stop: asyncio.Event) -> None:
+        consumer = self.consumer
+        consumer.subscribe([self.service.request_topic], listener=_Rebalance(self))
+        log.info("service %s: serving %s", self.service.name, self.service.request_topic)
+        await self._fetch_until(stop)
+        log.info("service %s: stopping, %d in flight", self.service.name, len(self._tasks))
+        await self._drain()
+        await self.commit()
+
+    async def _close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._consumer is not None:
+            await self._consumer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer:
+        assert self._consumer is not None, "the runner is not running"
+        return self._consumer
+
+    @property
+    def producer(self) -> AIOKafkaProducer:
+        assert self._producer is not None, "the runner is not running"
+        return self._producer
+
+    # -- fetching and committing ------------------------------------------------
+
+    async def _fetch_until(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            free = self.service.concurrency - len(self._tasks)
+            if free <= 0:
+                await self._wait_for_slot()
+            else:
+                batches = await self.consumer.getmany(timeout_ms=200, max_records=free)
+                for partition, records in batches.items():
+                    for record in records:
+                        self._start(partition, record)
+            await self.commit()
+
+    async def _wait_for_slot(self) -> None:
+        self._freed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._freed.wait(), timeout=0.2)
+
+    async def commit(self) -> None:
+        """Commit every partition's highest contiguous done offset; a failed commit is
+        retried by the next call (the records are then at worst redelivered)."""
+        positions = self.tracker.committable()
+        if not positions or self._consumer is None:
+            return
+        try:
+            await self._consumer.commit(positions)
+        except KafkaError as exc:
+            log.warning("commit of %s failed (will retry): %s", positions, exc)
+            return
+        self.tracker.committed(positions)
+
+    async def _drain(self) -> None:
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(set(self._tasks), timeout=self.service.grace_s)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning(
+                "cancelled %d handler(s) still running after %.1fs grace: they will be redelivered",
+                len(late),
+                self.service.grace_s,
+            )
+            await asyncio.gather(*late, return_exceptions=True)
+
+    def _start(self, partition: TopicPartition, record: ConsumerRecord[Any, Any]) -> None:
+        self.tracker.started(partition, record.offset)
+        self.stats.received += 1
+        task = asyncio.create_task(self._process(partition, record))
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._freed.set()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("record processing crashed", exc_info=task.exception())
+
+    def _finish(self, tokens: Sequence[Token]) -> None:
+        for partition, offset in tokens:
+            self.tracker.finished(partition, offset)
+
+    # -- one record -------------------------------------------------------------
+
+    async def _process(self, partition: TopicPartition, record: ConsumerRecord[Any, Any]) -> None:
+        token = (partition, record.offset)
+        try:
+            request = self.codec.decode_event(record.value, StepRequested)
+        except CodecError as exc:
+            if await self._dead_letter(record, exc):
+                self._finish([token])
+            return
+        key = (request.run_id, request.step, request.attempt)
+        if not self._in_flight.claim(key, token):
+            self.stats.duplicates += 1
+            log.info("duplicate request %s while in flight: runs once", key)
+            return
+        sent = False
+        try:
+            sent = await self._serve_request(request, record.headers)
+        finally:
+            followers = self._in_flight.release(key)
+        if sent:
+            self._finish([token, *followers])
+
+    async def _dead_letter(self, record: ConsumerRecord[Any, Any], error: CodecError) -> bool:
+        log.error(
+            "undecodable request at %s[%d]@%d (%s): %s; sending it to the DLQ",
+            record.topic,
+            record.partition,
+            record.offset,
+            error.reason,
+            error,
+        )
+        try:
+            await send_dead_letter(self.producer, record, error)
+        except KafkaError as exc:
+            self.stats.unsent += 1
+            log.error("DLQ write failed, offset %d stays uncommitted: %s", record.offset, exc)
+            return False
+        self.stats.dead_lettered += 1
+        return True
+
+    async def _serve_request(
+        self, request: StepRequested, headers: Sequence[tuple[str, bytes]]
+    ) -> bool:
+        """Run the handler and send its result; True once the result is acknowledged."""
+        started = _now()
+        beat = partial(self._heartbeat, request, headers)
+        context, payload = StepContext.from_request(request, headers, heartbeat=beat)
+        handler = self.service.handler_for(request.step, context.compensates)
+        with process_span(self.service.name, self.service.request_topic, request, headers):
+            outcome = await self._call(handler, payload, context)
+        if isinstance(outcome, Failure):
+            self.stats.failed += 1
+            event: PodiumModel = failed(request, outcome, now=_now(), worker=self.worker)
+        else:
+            self.stats.completed += 1
+            event = completed(request, outcome, started_at=started, now=_now(), worker=self.worker)
+        return await self._send_result(event, request, headers)
+
+    async def _call(
+        self, handler: Handler | None, payload: Any, context: StepContext
+    ) -> str | Failure:
+        if handler is None:
+            message = (
+                f"service {self.service.name} has no handler for step {context.step!r}: "
+                f"register @service.step({context.step!r}) or @service.default"
+            )
+            context.logger.error(message)
+            return Failure("NoHandlerError", message, False)
+        try:
+            value = await handler(payload, context)
+        except Exception as exc:
+            context.logger.warning("step failed: %s: %s", type(exc).__name__, exc, exc_info=True)
+            return failure_of(exc)
+        return output_json(value)
+
+    async def _send_result(
+        self, event: PodiumModel, request: StepRequested, headers: Sequence[tuple[str, bytes]]
+    ) -> bool:
+        try:
+            await self._send(event, request, headers)
+        except KafkaError as exc:
+            self.stats.unsent += 1
+            log.error(
+                "result of %s/%s#%d not sent, left uncommitted for redelivery: %s",
+                request.run_id,
+                request.step,
+                request.attempt,
+                exc,
+            )
+            return False
+        return True
+
+    async def _send(
+        self, event: PodiumModel, request: StepRequested, headers: Sequence[tuple[str, bytes]]
+    ) -> None:
+        await self.producer.send_and_wait(
+            self.service.results_topic,
+            value=self.codec.encode_event(event),
+            key=request.run_id.encode("utf-8"),
+            headers=result_headers(request, headers),
+        )
+
+    async def _heartbeat(
+        self,
+        request: StepRequested,
+        headers: Sequence[tuple[str, bytes]],
+        progress: Any,
+        extend_ms: int | None,
+    ) -> None:
+        event = heartbeat(
+            request, progress=progress, extend_ms=extend_ms, now=_now(), worker=self.worker
+        )
+        await self._send(event, request, headers)

@@ -1,0 +1,43 @@
+"""An OpenTelemetry "process" span around each handler, parented by the request.
+
+The aiokafka instrumentation detaches its consumer span before our code runs
+(open-telemetry/opentelemetry-python-contrib#3465), so, like the confluent-kafka
+instrumentation, we open our own span from the request's headers. Without an
+OpenTelemetry SDK configured this is a no-op; the trace headers still travel
+verbatim (see ``_results.result_headers``), so no hop loses the trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, cast
+
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Span, SpanKind
+
+from podium.events import StepRequested
+from podium.headers import HeaderGetter
+
+_tracer = trace.get_tracer("podium.service")
+
+
+@contextmanager
+def process_span(
+    service: str, topic: str, request: StepRequested, headers: Sequence[tuple[str, bytes]]
+) -> Iterator[Span]:
+    """A CONSUMER span ``<topic> process`` that is current while the handler runs."""
+    parent = propagate.extract(list(headers), getter=cast(Any, HeaderGetter()))
+    attributes: dict[str, str | int] = {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": topic,
+        "podium.service": service,
+        "podium.run_id": request.run_id,
+        "podium.step": request.step,
+        "podium.attempt": request.attempt,
+    }
+    with _tracer.start_as_current_span(
+        f"{topic} process", context=parent, kind=SpanKind.CONSUMER, attributes=attributes
+    ) as span:
+        yield span

@@ -1,0 +1,262 @@
+"""Invariants of the coordinator's state machine over random DAG pipelines and random,
+messy event sequences: duplicates, stale attempts, reorderings, late events, timers."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import replace
+from typing import Any
+
+from hypothesis import event as note_stat
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from podium.coordinator import (
+    CancelRun,
+    Decision,
+    EmitRunEvent,
+    Event,
+    RequestStep,
+    RunState,
+    RunStatus,
+    StepFailedEvent,
+    StepHeartbeatEvent,
+    StepStatus,
+    StepSucceeded,
+    TimerFired,
+    WakeAt,
+    compensated_step,
+    decide,
+    next_wake_ms,
+)
+from podium.pipelines import OnFailure, Pipeline
+from tests.unit.test_machine_support import Driver, check_decision, make_pipeline, requests
+
+DONE = (StepStatus.SUCCEEDED, StepStatus.SKIPPED)
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@st.composite
+def pipelines(draw: st.DrawFn) -> Pipeline:
+    """A random DAG: each step may depend on any earlier one."""
+    count = draw(st.integers(1, 6))
+    names = [f"s{i}" for i in range(count)]
+    return make_pipeline(*(draw(_step(name, names[:i])) for i, name in enumerate(names)))
+
+
+@st.composite
+def _step(draw: st.DrawFn, name: str, earlier: list[str]) -> dict[str, Any]:
+    after = draw(st.lists(st.sampled_from(earlier), unique=True, max_size=3)) if earlier else []
+    conditions = [f"params.{name} == true"] + [f"steps.{d}.output.ok == true" for d in after]
+    return {
+        "name": name,
+        "service": "svc",
+        "after": after,
+        "when": draw(st.none() | st.sampled_from(conditions)),
+        "timeout": draw(st.integers(1, 20)),
+        "retry": {
+            "max_attempts": draw(st.integers(1, 3)),
+            "initial_backoff": draw(st.sampled_from([0, 0.5, 2])),
+            "jitter": draw(st.sampled_from([0, 0.3])),
+        },
+        "on_failure": draw(st.sampled_from(list(OnFailure))),
+        "compensation": draw(st.none() | st.just({"service": "undo", "timeout": 5})),
+    }
+
+
+def params_for(pipeline: Pipeline, data: st.DataObject) -> dict[str, bool]:
+    return {s.name: data.draw(st.booleans(), label=f"params.{s.name}") for s in pipeline.steps}
+
+
+# --- the checker -----------------------------------------------------------------------------
+
+
+class Checker:
+    """Feeds events through a Driver and checks every invariant on every decision."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.driver = Driver(pipeline)
+        self.pipeline = pipeline
+        self.sent: list[Event] = []
+        self.requests: list[RequestStep] = []
+        self.terminal_events = 0
+
+    def send(self, event: Event, at_ms: int | None = None) -> Decision:
+        before = self.driver.state
+        decision = self.driver.send(event, at_ms)
+        self.sent.append(event)
+        assert decide(before, event, self.pipeline, self.driver.now_ms) == decision  # pure
+        self._check(before, event, decision)
+        return decision
+
+    def _check(self, before: RunState | None, event: Event, decision: Decision) -> None:
+        after = decision.state
+        if after is None:
+            return
+        self._check_requests(after, decision)
+        self._check_terminal(before, after, decision)
+        self._check_finished_steps_stay(before, after)
+        self._check_duplicate(after, event)
+        assert RunState.from_dict(json.loads(json.dumps(after.to_dict()))) == after
+        active = [n for n, s in after.steps.items() if compensated_step(n) and s.status.is_active]
+        assert len(active) <= 1
+
+    def _check_requests(self, after: RunState, decision: Decision) -> None:
+        for request in requests(decision):
+            self._check_ready(after, request)
+            previous = [r.attempt for r in self.requests if r.step == request.step]
+            assert all(request.attempt > p for p in previous)
+            policy = self.pipeline.step(compensated_step(request.step) or request.step).retry
+            assert 1 <= request.attempt <= policy.max_attempts
+            self.requests.append(request)
+
+    def _check_ready(self, after: RunState, request: RequestStep) -> None:
+        original = compensated_step(request.step)
+        if original is not None:
+            assert after.status is RunStatus.COMPENSATING
+            assert after.compensation_queue[0] == original
+            assert after.steps[original].status is StepStatus.SUCCEEDED
+            return
+        for dep in self.pipeline.step(request.step).after:
+            assert is_done(self.pipeline, after, dep), f"{request.step} before {dep}"
+
+    def _check_terminal(self, before: RunState | None, after: RunState, d: Decision) -> None:
+        ends = [e for e in d.commands if isinstance(e, EmitRunEvent) and _ends_run(e)]
+        self.terminal_events += len(ends)
+        assert self.terminal_events == (1 if after.status.is_terminal else 0)
+        if before is not None and before.status.is_terminal:
+            assert d.ignored is not None and _core(after) == _core(before)
+        if after.status.is_terminal:
+            assert d.commands[-1] == WakeAt(after.run_id, None)
+            assert not any(s.status.is_active for s in after.steps.values())
+
+    def _check_finished_steps_stay(self, before: RunState | None, after: RunState) -> None:
+        for name, old in (before.steps if before else {}).items():
+            if old.status.is_finished:
+                assert after.steps[name] == old
+
+    def _check_duplicate(self, after: RunState, event: Event) -> None:
+        """Delivering the same event again, at the same time, changes nothing."""
+        again = decide(after, event, self.pipeline, self.driver.now_ms)
+        check_decision(again, after.run_id)
+        assert again.state is not None and _core(again.state) == _core(after)
+        if again.ignored is None:
+            assert again.commands == (WakeAt(after.run_id, next_wake_ms(after)),)
+
+
+def is_done(pipeline: Pipeline, state: RunState, name: str) -> bool:
+    status = state.steps[name].status
+    continued = pipeline.step(name).on_failure is OnFailure.CONTINUE
+    return status in DONE or (status is StepStatus.FAILED and continued)
+
+
+def _ends_run(event: EmitRunEvent) -> bool:
+    return event.step is None and event.run_status.is_terminal
+
+
+def _core(state: RunState) -> RunState:
+    return replace(state, ignored={})
+
+
+# --- random actions --------------------------------------------------------------------------
+
+
+ACTIONS = ["succeed", "fail", "heartbeat", "tick", "replay", "bogus", "cancel"]
+
+
+def random_event(checker: Checker, data: st.DataObject) -> tuple[Event, int]:
+    """Any event a real, messy deployment could deliver next, and the time it arrives."""
+    driver = checker.driver
+    weights = ["succeed"] * 6 + ["fail"] * 3 + ["tick"] * 3 + ACTIONS
+    action = data.draw(st.sampled_from(weights), label="action")
+    now = driver.now_ms + data.draw(st.integers(0, 3_000), label="delay")
+    if action == "tick":
+        wake = next_wake_ms(driver.run) or now
+        return TimerFired(driver.run_id), data.draw(st.sampled_from([now, max(now, wake)]))
+    if action == "replay" and checker.sent:
+        return data.draw(st.sampled_from(checker.sent), label="replayed"), now
+    if action == "cancel":
+        return CancelRun(driver.run_id, "test"), now
+    if action == "bogus" or not checker.requests:
+        return StepSucceeded(driver.run_id, "nope", 1), now
+    request = data.draw(st.sampled_from(checker.requests), label="answering")
+    return _answer(action, request, data), now
+
+
+def _answer(action: str, request: RequestStep, data: st.DataObject) -> Event:
+    run_id, step, attempt = request.run_id, request.step, request.attempt
+    if action == "fail":
+        retryable = data.draw(st.booleans(), label="retryable")
+        return StepFailedEvent(run_id, step, attempt, "Boom", "it broke", retryable)
+    if action == "heartbeat":
+        return StepHeartbeatEvent(run_id, step, attempt)
+    return StepSucceeded(run_id, step, attempt, {"ok": data.draw(st.booleans(), label="ok")})
+
+
+def settle(checker: Checker, data: st.DataObject) -> None:
+    """Keep answering current attempts and firing timers: every run must end, and soon."""
+    for _ in range(200):
+        run = checker.driver.run
+        if run.status.is_terminal:
+            return
+        running = [(n, s.attempt) for n, s in run.steps.items() if s.status is StepStatus.RUNNING]
+        if running:
+            name, attempt = data.draw(st.sampled_from(running), label="settling")
+            ok = data.draw(st.booleans(), label="settle-ok")
+            event: Event = StepSucceeded(run.run_id, name, attempt, {"ok": True})
+            if not ok:
+                event = StepFailedEvent(run.run_id, name, attempt, "Boom", "again", True)
+            checker.send(event)
+        else:
+            checker.send(TimerFired(run.run_id), next_wake_ms(run))
+    raise AssertionError(f"run never ended: {checker.driver.run}")
+
+
+# --- properties ------------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(pipeline=pipelines(), data=st.data())
+def test_invariants_hold_under_messy_delivery(pipeline: Pipeline, data: st.DataObject) -> None:
+    checker = Checker(pipeline)
+    checker.send(checker.driver.start_event(params_for(pipeline, data)))
+    for _ in range(data.draw(st.integers(0, 40), label="events")):
+        event, at_ms = random_event(checker, data)
+        checker.send(event, at_ms)
+    settle(checker, data)
+    assert checker.terminal_events == 1
+    note_stat(f"run ended {checker.driver.run.status}")
+    for reason in checker.driver.run.ignored:
+        note_stat(f"ignored {reason}")
+
+
+@settings(max_examples=200, deadline=None)
+@given(pipeline=pipelines(), data=st.data())
+def test_well_behaved_services_make_every_run_succeed(
+    pipeline: Pipeline, data: st.DataObject
+) -> None:
+    """Services answer every request with success, in any order, sometimes twice."""
+    checker = Checker(pipeline)
+    outstanding = requests(checker.send(checker.driver.start_event(params_for(pipeline, data))))
+    while outstanding:
+        request = outstanding.pop(data.draw(st.integers(0, len(outstanding) - 1), label="next"))
+        output = {"ok": True, "data": data.draw(JSON, label="output")}
+        answer = StepSucceeded(request.run_id, request.step, request.attempt, output)
+        for _ in range(data.draw(st.integers(1, 2), label="copies")):
+            outstanding += requests(checker.send(answer))
+    run = checker.driver.run
+    assert run.status is RunStatus.SUCCEEDED
+    statuses = {name: step.status for name, step in run.steps.items()}
+    assert set(statuses.values()) <= {StepStatus.SUCCEEDED, StepStatus.SKIPPED}
+    counts = Counter(r.step for r in checker.requests)
+    assert counts == Counter(n for n, s in statuses.items() if s is StepStatus.SUCCEEDED)
+    assert all(r.attempt == 1 for r in checker.requests)

@@ -1,0 +1,136 @@
+"""Loading pipeline files and directories, and `podium pipelines validate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from podium.cli import podium
+from podium.pipelines import (
+    OnFailure,
+    PipelineValidationError,
+    load_pipeline_file,
+    load_pipelines,
+    parse_condition,
+    topological_order,
+)
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "services" / "examples" / "pipelines"
+EXAMPLE = EXAMPLES / "file_ingest.yaml"
+
+GOOD = """\
+name: {name}
+version: {version}
+steps:
+  - name: a
+    service: work
+    timeout: 30s
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_example_pipeline_is_the_demo_shape() -> None:
+    pipeline = load_pipeline_file(EXAMPLE)
+    assert pipeline.key == "file-ingest@1"
+    assert topological_order(pipeline) == ("validate", "aggregate", "profile", "load", "notify")
+    load = pipeline.step("load")
+    assert set(load.after) == {"aggregate", "profile"}
+    assert load.on_failure is OnFailure.COMPENSATE
+    assert load.compensation is not None and load.compensation.input == {"op": "unload"}
+    assert pipeline.step("aggregate").request_topic == "podium.steps.transform"
+    trigger = pipeline.triggers[0]
+    assert trigger.type == "event" and trigger.topic == "podium.files.landed"
+    assert parse_condition(pipeline.step("notify").when or "").references()[1] == {"load"}
+
+
+def test_durations_are_seconds() -> None:
+    pipeline = load_pipeline_file(EXAMPLE)
+    assert pipeline.step("load").timeout == 300.0
+    assert pipeline.step("load").retry.max_backoff == 60.0
+
+
+def test_load_directory_recursively_in_name_order(tmp_path: Path) -> None:
+    write(tmp_path, "b.yaml", GOOD.format(name="b", version=1))
+    write(tmp_path, "sub/a.yml", GOOD.format(name="a", version=2))
+    write(tmp_path, "notes.txt", "not a pipeline")
+    pipelines = load_pipelines([tmp_path])
+    assert [p.key for p in pipelines] == ["b@1", "a@2"]
+
+
+def test_same_name_and_version_in_two_files_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "one.yaml", GOOD.format(name="a", version=1))
+    second = write(tmp_path, "two.yaml", GOOD.format(name="a", version=1))
+    with pytest.raises(PipelineValidationError) as caught:
+        load_pipelines([tmp_path])
+    assert f"{second}: name: a@1 is also defined in {tmp_path / 'one.yaml'}" in str(caught.value)
+
+
+def test_problems_of_all_files_are_reported_together(tmp_path: Path) -> None:
+    write(tmp_path, "one.yaml", "name: a\nversion: 1\nsteps: []\n")
+    write(tmp_path, "two.yaml", "- just\n- a list\n")
+    with pytest.raises(PipelineValidationError) as caught:
+        load_pipelines([tmp_path, tmp_path / "missing.yaml"])
+    text = str(caught.value)
+    assert "one.yaml: steps: a pipeline needs at least one step" in text
+    assert "two.yaml: expected a mapping with name, version and steps" in text
+    assert "missing.yaml: no such file or directory" in text
+
+
+def test_yaml_syntax_error_names_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.yaml", "name: a\nsteps: [\n  {name: x\n")
+    with pytest.raises(PipelineValidationError) as caught:
+        load_pipeline_file(path)
+    assert f"{path}: line " in str(caught.value)
+    assert "invalid YAML" in str(caught.value)
+
+
+def test_yaml_anchors_are_fine_but_tags_are_not_executed(tmp_path: Path) -> None:
+    path = write(tmp_path, "tag.yaml", "name: !!python/object/apply:os.system ['true']\n")
+    with pytest.raises(PipelineValidationError, match="invalid YAML"):
+        load_pipeline_file(path)
+
+
+def test_cli_validate_ok(tmp_path: Path) -> None:
+    result = CliRunner().invoke(podium, ["pipelines", "validate", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"ok: {EXAMPLE}: file-ingest@1 (5 steps)\n"
+
+
+def test_cli_validate_reports_every_problem_and_exits_1(tmp_path: Path) -> None:
+    good = write(tmp_path, "good.yaml", GOOD.format(name="good", version=1))
+    data = yaml.safe_load(GOOD.format(name="bad", version=1))
+    data["steps"][0]["after"] = ["ghost"]
+    data["steps"][0]["topic"] = "a b"
+    bad = write(tmp_path, "bad.yaml", yaml.safe_dump(data))
+    result = CliRunner().invoke(podium, ["pipelines", "validate", str(tmp_path)])
+    assert result.exit_code == 1
+    assert f"ok: {good}: good@1 (1 step)" in result.output
+    assert f"error: {bad}: steps[0] (a).after: unknown step 'ghost' (known: a)" in result.output
+    assert f"error: {bad}: steps[0] (a).topic: bad topic name 'a b'" in result.output
+    assert "2 problems found" in result.output
+
+
+def test_cli_validate_empty_directory_is_an_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(podium, ["pipelines", "validate", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "no *.yaml or *.yml files found" in result.output
+
+
+def test_cli_validate_needs_a_path() -> None:
+    result = CliRunner().invoke(podium, ["pipelines", "validate"])
+    assert result.exit_code == 2
+
+
+def test_cli_help_describes_validate() -> None:
+    result = CliRunner().invoke(podium, ["pipelines", "validate", "--help"])
+    assert result.exit_code == 0
+    assert "Check pipeline files" in result.output

@@ -20,7 +20,21 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -e '.[test,dev]'
   touch "$stamp"
 fi
-# The broker's jars: skipped when an existing cluster is configured.
+# The local broker needs a JDK and Maven; install them when we can (root on Debian).
 if [ -z "${PODIUM_KAFKA__BOOTSTRAP_SERVERS:-}" ]; then
+  if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless maven >/dev/null
+    else
+      echo "error: the local Kafka broker needs java (17+) and mvn: install them" \
+           "(Debian: apt-get install openjdk-17-jre-headless maven)," \
+           "or set PODIUM_KAFKA__BOOTSTRAP_SERVERS to an existing cluster" >&2
+      exit 2
+    fi
+  fi
+  # The broker's jars, cached: the default version, and 3.9 which the tests also run.
   .venv/bin/podium broker fetch
+  if [ "${PODIUM_FETCH_KAFKA_39:-0}" = 1 ]; then
+    .venv/bin/podium broker fetch --kafka-version 3.9.1
+  fi
 fi

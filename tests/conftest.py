@@ -20,13 +20,21 @@ from podium.testing import random_topic_name
 
 
 def _docker_answers() -> bool:
-    try:
-        import docker
+    """True when a Docker engine answers; never leaves a client socket open."""
+    if not (os.environ.get("DOCKER_HOST") or Path("/var/run/docker.sock").exists()):
+        return False
+    import docker
 
-        docker.from_env(timeout=3).ping()
+    try:
+        client = docker.from_env(timeout=3)
     except Exception:
         return False
-    return True
+    try:
+        return bool(client.ping())
+    except Exception:
+        return False
+    finally:
+        client.close()
 
 
 def _no_broker(reason: str) -> None:
@@ -71,6 +79,7 @@ def _local_broker(state_dir: Path) -> Iterator[str]:
     except BrokerError as exc:
         _no_broker(str(exc))
         return
+    assert status.bootstrap is not None
     try:
         yield status.bootstrap
     finally:

@@ -4,6 +4,6 @@
 # for how the broker is chosen). Extra arguments go to pytest.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-bash "$root/deploy/setup.sh"
+PODIUM_FETCH_KAFKA_39=1 bash "$root/deploy/setup.sh"
 cd "$root"
 exec .venv/bin/python -m pytest "$@"

@@ -33,6 +33,7 @@ class RunStatus(StrEnum):
     COMPENSATING = "COMPENSATING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
+    COMPENSATED = "COMPENSATED"
 
 
 class StepStatus(StrEnum):
@@ -188,8 +189,11 @@ class RunStatusChanged(PodiumModel):
     previous_status: RunStatus | None = None
     reason: str | None = None
     step: str | None = None
+    step_status: StepStatus | None = None
+    attempt: int | None = None
     error: StepError | None = None
     output_json: str | None = None
+    detail_json: str | None = None
     changed_at: AwareDatetime
 
 

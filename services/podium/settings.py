@@ -82,6 +82,30 @@ class LocalBrokerSettings(BaseModel):
     start_timeout_s: float = Field(default=90.0, gt=0)
 
 
+class TopicNames(BaseModel):
+    """Podium's topic names; tests and multi-tenant clusters override them (PODIUM_TOPICS__*)."""
+
+    runs: str = "podium.runs"
+    step_results: str = "podium.step.results"
+    run_events: str = "podium.run.events"
+    timers: str = "podium.coordinator.timers"
+    pipelines: str = "podium.pipelines"
+    files_landed: str = "podium.files.landed"
+
+    def dlq(self, topic: str) -> str:
+        """The dead-letter twin of ``topic``."""
+        return f"{topic}.dlq"
+
+
+class CoordinatorSettings(BaseModel):
+    """The coordinator (a faust app): its group id is also its table changelog's prefix."""
+
+    app_id: str = "podium-coordinator"
+    partitions: int = Field(default=6, ge=1)
+    timer_interval_s: float = Field(default=0.05, gt=0)
+    standby_replicas: int = Field(default=1, ge=0)
+
+
 class PodiumSettings(BaseSettings):
     """All of Podium's settings; ``PODIUM_`` prefix, ``__`` for nesting."""
 
@@ -92,6 +116,8 @@ class PodiumSettings(BaseSettings):
     home: Path = Field(default_factory=default_home)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     broker: LocalBrokerSettings = Field(default_factory=LocalBrokerSettings)
+    topics: TopicNames = Field(default_factory=TopicNames)
+    coordinator: CoordinatorSettings = Field(default_factory=CoordinatorSettings)
 
     @property
     def broker_state_dir(self) -> Path:

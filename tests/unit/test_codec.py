@@ -242,6 +242,25 @@ def test_an_incompatible_old_writer_raises_schema_resolution_with_the_field(
     assert (info.value.writer, info.value.reader) == ("t.Thing", "t.Thing")
 
 
+def test_a_message_can_be_read_as_an_expected_type_that_aliases_it(tmp_path: Path) -> None:
+    size = {"name": "size", "type": "int"}
+    write_schemas(
+        tmp_path,
+        {
+            "Gadget.avsc": record("Gadget", size),
+            "Widget.avsc": record("Widget", size, {"name": "tag", "type": ["null", "string"],
+                                                   "default": None}, aliases=["t.Gadget"]),
+        },
+    )  # fmt: skip
+    codec = Codec(SchemaRegistry.load(tmp_path))
+    data = codec.encode("Gadget", {"size": 3})
+    decoded = codec.decode(data, expected="Widget")
+    assert (decoded.schema_name, decoded.record) == ("t.Widget", {"size": 3, "tag": None})
+    assert codec.decode(data, expected={"Gadget", "Widget"}).schema_name == "t.Gadget"
+    with pytest.raises(WrongEventTypeError):
+        codec.decode(codec.encode("Widget", {"size": 1}), expected="Gadget")
+
+
 @pytest.mark.parametrize(
     ("fields", "words"),
     [

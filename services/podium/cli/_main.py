@@ -48,9 +48,9 @@ def settings_from(ctx: click.Context) -> PodiumSettings:
 
 
 def _register() -> None:
-    from podium.cli import _broker, _pipelines, _schemas, _service, _topics
+    from podium.cli import _broker, _coordinator, _pipelines, _schemas, _service, _topics
 
-    for module in (_broker, _pipelines, _schemas, _service, _topics):
+    for module in (_broker, _coordinator, _pipelines, _schemas, _service, _topics):
         podium.add_command(module.group)
 
 

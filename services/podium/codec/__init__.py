@@ -1,11 +1,16 @@
 """Podium's Avro codec: schema registry, single-object framing, compatibility checks.
 
-    registry = SchemaRegistry.load()            # schemas/ parsed once
-    codec = Codec(registry)
-    data = codec.encode_event(StepCompleted(...))
-    event = codec.decode_event(data, StepCompleted)
+    registry = SchemaRegistry.load()             # schemas/ parsed once, at start
+    codec = Codec(registry)                      # writer/reader pairs prepared once
+    data = codec.encode_event(StepCompleted(...))            # C3 01 + fingerprint + body
+    event = codec.decode_event(data, StepCompleted)          # typed, or a DecodeError
+    decoded = codec.decode(data, expected={"StepCompleted", "StepFailed"})  # dict record
 
-Errors are drawn as a tree in :mod:`podium.codec._errors`.
+Layers: ``_framing`` (single-object header) is separate from ``_avro`` (the
+record <-> Avro binary converter); ``_registry`` parses ``schemas/``;
+``_compat`` is the pure compatibility checker; ``_evolution`` checks history.
+Errors are drawn as a tree in :mod:`podium.codec._errors`. Test data:
+:mod:`podium.codec.strategies` (needs hypothesis).
 """
 
 from podium.codec._avro import decode_body, encode_body

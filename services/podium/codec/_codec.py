@@ -76,6 +76,7 @@ class Codec:
     def __init__(self, registry: SchemaRegistry | None = None) -> None:
         self.registry = registry if registry is not None else SchemaRegistry.load()
         self._plans = {entry.fingerprint: self._plan(entry) for entry in self.registry}
+        self._other_plans: dict[tuple[bytes, str], _ReadPlan | None] = {}
 
     def _plan(self, writer: SchemaEntry) -> _ReadPlan:
         reader = self.registry.current(writer.name)
@@ -88,23 +89,44 @@ class Codec:
         entry = self._entry(schema)
         return frame(entry.fingerprint, encode_body(entry.parsed, record))
 
-    def decode(
-        self, data: bytes | bytearray | memoryview | None, expected: Expected = None
-    ) -> Decoded:
-        """Decode a framed message, optionally insisting on its type (``WrongEventTypeError``)."""
+    def decode(self, data: RawValue, expected: Expected = None) -> Decoded:
+        """Decode a framed message, optionally insisting on its type.
+
+        The writer schema comes from the fingerprint (current or history); the
+        record is read as the current schema of the same name, or, when that is
+        not ``expected``, as an expected schema that can resolve it (a record
+        alias); otherwise :class:`WrongEventTypeError`.
+        """
         framed = unframe(data)
         plan = self._plans.get(framed.fingerprint)
         if plan is None:
             raise UnknownFingerprintError(framed.fingerprint_hex)
-        wanted = self._names(expected)
-        if wanted and plan.reader.name not in wanted:
-            raise WrongEventTypeError(plan.reader.name, wanted)
+        plan = self._toward(plan, self._names(expected))
         return Decoded(
             schema_name=plan.reader.name,
             record=plan.read(framed.body),
             writer_fingerprint=framed.fingerprint_hex,
             writer_version=plan.writer.version,
         )
+
+    def _toward(self, plan: _ReadPlan, wanted: frozenset[str]) -> _ReadPlan:
+        """The plan reading as an expected type: the writer's own, or one that resolves it."""
+        if not wanted or plan.reader.name in wanted:
+            return plan
+        for name in sorted(wanted):
+            other = self._other_reader(plan.writer, name)
+            if other is not None:
+                return other
+        raise WrongEventTypeError(plan.reader.name, wanted)
+
+    def _other_reader(self, writer: SchemaEntry, name: str) -> _ReadPlan | None:
+        """Reading ``writer`` as schema ``name`` (e.g. via a record alias), if compatible."""
+        key = (writer.fingerprint, name)
+        if key not in self._other_plans:
+            reader = self.registry.current(name)
+            problems = check_compatibility(reader.parsed, writer.parsed)
+            self._other_plans[key] = None if problems else _ReadPlan(writer, reader, ())
+        return self._other_plans[key]
 
     def encode_event(self, event: PodiumModel) -> bytes:
         """Frame a typed event (any :class:`podium.events.PodiumModel`)."""

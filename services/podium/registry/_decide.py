@@ -50,9 +50,10 @@ def publish_decision(
     if existing.content_hash == new_hash:
         return Unchanged()
     where = f"in {source} " if source else ""
+    when = f"{existing.published_at:%Y-%m-%d %H:%M} UTC"
     return Refused(
         f"{new.key} is already published with different content "
-        f"({short_hash(existing.content_hash)}, published {existing.published_at:%Y-%m-%d %H:%M} UTC"
+        f"({short_hash(existing.content_hash)}, published {when}"
         f"; yours is {short_hash(new_hash)}): a published version never changes, "
         f"so bump `version` {where}to publish the change"
     )

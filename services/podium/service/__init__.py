@@ -21,6 +21,7 @@ from podium.service._dedup import InFlight
 from podium.service._dlq import DeadLetter, dead_letter, dlq_topic, reason_of, send_dead_letter
 from podium.service._envelope import StepInput, compensated_step, split_input
 from podium.service._errors import NonRetryableError, ServiceLoadError, StepError
+from podium.service._execute import execute_step
 from podium.service._load import load_service, run_until_signalled
 from podium.service._offsets import OffsetTracker
 from podium.service._results import Failure, failure_of, output_json, result_headers
@@ -32,6 +33,7 @@ from podium.service._service import (
     Handler,
     Service,
 )
+from podium.service._testing import make_request
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -54,8 +56,10 @@ __all__ = [
     "compensated_step",
     "dead_letter",
     "dlq_topic",
+    "execute_step",
     "failure_of",
     "load_service",
+    "make_request",
     "output_json",
     "reason_of",
     "result_headers",

@@ -48,12 +48,18 @@ class DeadLetter:
 class Record(Protocol):
     """The parts of a consumed record (aiokafka's ConsumerRecord) a dead letter needs."""
 
-    topic: str
-    partition: int
-    offset: int
-    key: Any
-    value: Any
-    headers: Sequence[tuple[str, bytes]]
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> Any: ...
+    @property
+    def value(self) -> Any: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]]: ...
 
 
 def dead_letter(record: Record, error: BaseException) -> DeadLetter:

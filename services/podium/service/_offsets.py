@@ -39,7 +39,10 @@ class OffsetTracker(Generic[P]):
 
     def started(self, partition: P, offset: int) -> None:
         """``offset`` was taken from ``partition`` (in fetch order) and is not done yet."""
-        state = self._partitions.setdefault(partition, _Partition())
+        state = self._partitions.get(partition)
+        if state is None:
+            # The group already resumes at the first offset we get: nothing new to commit.
+            state = self._partitions[partition] = _Partition(committed=offset)
         state.unfinished.add(offset)
         state.next_offset = max(offset + 1, state.next_offset or 0)
 

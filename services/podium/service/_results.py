@@ -66,7 +66,12 @@ def output_json(value: Any) -> str | Failure:
 
 
 def completed(
-    request: StepRequested, output: str, *, started_at: datetime, now: datetime, worker: str
+    request: StepRequested,
+    output: str,
+    *,
+    started_at: datetime,
+    now: datetime,
+    worker: str | None,
 ) -> StepCompleted:
     return StepCompleted(
         run_id=request.run_id,
@@ -79,7 +84,9 @@ def completed(
     )
 
 
-def failed(request: StepRequested, failure: Failure, *, now: datetime, worker: str) -> StepFailed:
+def failed(
+    request: StepRequested, failure: Failure, *, now: datetime, worker: str | None
+) -> StepFailed:
     return StepFailed(
         run_id=request.run_id,
         step=request.step,
@@ -95,7 +102,12 @@ def failed(request: StepRequested, failure: Failure, *, now: datetime, worker: s
 
 
 def heartbeat(
-    request: StepRequested, *, progress: Any, extend_ms: int | None, now: datetime, worker: str
+    request: StepRequested,
+    *,
+    progress: Any,
+    extend_ms: int | None,
+    now: datetime,
+    worker: str | None,
 ) -> StepHeartbeat:
     return StepHeartbeat(
         run_id=request.run_id,

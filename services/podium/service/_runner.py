@@ -28,22 +28,13 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from podium.codec import Codec, CodecError
-from podium.events import PodiumModel, StepRequested
-from podium.service._context import StepContext
+from podium.events import PodiumModel, StepFailed, StepRequested
 from podium.service._dedup import InFlight
 from podium.service._dlq import send_dead_letter
+from podium.service._execute import execute_step
 from podium.service._offsets import OffsetTracker
-from podium.service._results import (
-    Failure,
-    completed,
-    failed,
-    failure_of,
-    heartbeat,
-    output_json,
-    result_headers,
-)
-from podium.service._service import Handler, Service
-from podium.service._tracing import process_span
+from podium.service._results import heartbeat, result_headers
+from podium.service._service import Service
 
 log = logging.getLogger("podium.service")
 Key = tuple[str, str, int]
@@ -251,36 +242,15 @@ class ServiceRunner:
         self, request: StepRequested, headers: Sequence[tuple[str, bytes]]
     ) -> bool:
         """Run the handler and send its result; True once the result is acknowledged."""
-        started = _now()
         beat = partial(self._heartbeat, request, headers)
-        context, payload = StepContext.from_request(request, headers, heartbeat=beat)
-        handler = self.service.handler_for(request.step, context.compensates)
-        with process_span(self.service.name, self.service.request_topic, request, headers):
-            outcome = await self._call(handler, payload, context)
-        if isinstance(outcome, Failure):
+        event = await execute_step(
+            self.service, request, headers, heartbeat=beat, worker=self.worker
+        )
+        if isinstance(event, StepFailed):
             self.stats.failed += 1
-            event: PodiumModel = failed(request, outcome, now=_now(), worker=self.worker)
         else:
             self.stats.completed += 1
-            event = completed(request, outcome, started_at=started, now=_now(), worker=self.worker)
         return await self._send_result(event, request, headers)
-
-    async def _call(
-        self, handler: Handler | None, payload: Any, context: StepContext
-    ) -> str | Failure:
-        if handler is None:
-            message = (
-                f"service {self.service.name} has no handler for step {context.step!r}: "
-                f"register @service.step({context.step!r}) or @service.default"
-            )
-            context.logger.error(message)
-            return Failure("NoHandlerError", message, False)
-        try:
-            value = await handler(payload, context)
-        except Exception as exc:
-            context.logger.warning("step failed: %s: %s", type(exc).__name__, exc, exc_info=True)
-            return failure_of(exc)
-        return output_json(value)
 
     async def _send_result(
         self, event: PodiumModel, request: StepRequested, headers: Sequence[tuple[str, bytes]]

@@ -1,0 +1,163 @@
+"""Between the wire and the state machine: Avro events in, messages out. Pure.
+
+The adapter decodes a Kafka message with the codec and hands the typed event
+here; the machine's commands come back as :class:`Outgoing` messages (topic,
+key, value, headers) for the adapter to produce. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from podium import events as wire
+from podium.codec import Codec
+from podium.coordinator._commands import EmitRunEvent, RequestStep
+from podium.coordinator._inputs import (
+    CancelRun,
+    Event,
+    StepFailedEvent,
+    StepHeartbeatEvent,
+    StepSucceeded,
+    TimerFired,
+)
+from podium.coordinator._state import RunStatus, StepStatus
+from podium.headers import Headers, encode_headers, routing_headers
+
+_RUN_STATUS = {
+    RunStatus.RUNNING: wire.RunStatus.RUNNING,
+    RunStatus.COMPENSATING: wire.RunStatus.COMPENSATING,
+    RunStatus.SUCCEEDED: wire.RunStatus.SUCCEEDED,
+    RunStatus.FAILED: wire.RunStatus.FAILED,
+    RunStatus.CANCELLED: wire.RunStatus.CANCELLED,
+    RunStatus.COMPENSATED: wire.RunStatus.COMPENSATED,
+}
+_STEP_STATUS = {
+    StepStatus.PENDING: wire.StepStatus.PENDING,
+    StepStatus.RUNNING: wire.StepStatus.RUNNING,
+    StepStatus.WAITING_RETRY: wire.StepStatus.RETRY_WAIT,
+    StepStatus.SUCCEEDED: wire.StepStatus.SUCCEEDED,
+    StepStatus.FAILED: wire.StepStatus.FAILED,
+    StepStatus.SKIPPED: wire.StepStatus.SKIPPED,
+    StepStatus.CANCELLED: wire.StepStatus.CANCELLED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to produce."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: Headers
+
+
+def from_millis(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def to_millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def step_input(event: wire.PodiumModel) -> Event:
+    """The machine's event for a step result (StepCompleted / StepFailed / StepHeartbeat)."""
+    if isinstance(event, wire.StepCompleted):
+        return StepSucceeded(event.run_id, event.step, event.attempt, json.loads(event.output_json))
+    if isinstance(event, wire.StepFailed):
+        return StepFailedEvent(
+            event.run_id,
+            event.step,
+            event.attempt,
+            event.error_type,
+            event.error_message,
+            event.retryable,
+        )
+    if isinstance(event, wire.StepHeartbeat):
+        return StepHeartbeatEvent(event.run_id, event.step, event.attempt)
+    raise TypeError(f"not a step result: {type(event).__name__}")
+
+
+def cancel_input(event: wire.RunCancelRequested) -> CancelRun:
+    return CancelRun(event.run_id, event.reason or "cancelled")
+
+
+def timer_value(run_id: str, due_ms: int) -> bytes:
+    """The coordinator's own timer message (internal topic, JSON)."""
+    return json.dumps({"run_id": run_id, "due_ms": due_ms}).encode()
+
+
+def timer_input(value: bytes | None) -> TimerFired:
+    """Parse a timer message; ValueError when it is not one."""
+    data = json.loads(value or b"")
+    if not isinstance(data, dict) or not isinstance(data.get("run_id"), str):
+        raise ValueError("a timer message is a JSON object with a string run_id")
+    return TimerFired(data["run_id"])
+
+
+def request_message(
+    codec: Codec, command: RequestStep, pipeline: str, version: int, now_ms: int
+) -> Outgoing:
+    """StepRequested for the step's service, carrying the run's trace headers."""
+    event = wire.StepRequested(
+        run_id=command.run_id,
+        step=command.step,
+        attempt=command.attempt,
+        pipeline=pipeline,
+        pipeline_version=str(version),
+        input_json=json.dumps(command.input),
+        params_json=json.dumps(command.params),
+        compensate=command.step.startswith("compensate:"),
+        deadline=from_millis(command.deadline_ms),
+        requested_at=from_millis(now_ms),
+    )
+    headers = encode_headers(command.trace) + routing_headers(
+        command.run_id, command.step, command.attempt
+    )
+    return Outgoing(command.topic, command.run_id.encode(), codec.encode_event(event), headers)
+
+
+def run_event_message(
+    codec: Codec,
+    command: EmitRunEvent,
+    topic: str,
+    pipeline: str,
+    version: int,
+    trace: Mapping[str, str],
+) -> Outgoing:
+    """RunStatusChanged for one transition (run-level or step-level)."""
+    detail = dict(command.detail)
+    event = wire.RunStatusChanged(
+        run_id=command.run_id,
+        pipeline=pipeline,
+        pipeline_version=str(version),
+        status=_RUN_STATUS[command.run_status],
+        reason=_text(detail.get("reason")),
+        step=command.step,
+        step_status=_STEP_STATUS[command.step_status] if command.step_status else None,
+        attempt=command.attempt,
+        error=_error(detail.get("error")),
+        output_json=json.dumps(detail["output"]) if "output" in detail else None,
+        detail_json=json.dumps(detail, default=str),
+        changed_at=from_millis(command.at_ms),
+    )
+    headers = encode_headers(trace) + routing_headers(command.run_id, command.step, command.attempt)
+    return Outgoing(topic, command.run_id.encode(), codec.encode_event(event), headers)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _error(value: Any) -> wire.StepError | None:
+    if not isinstance(value, Mapping):
+        return None
+    return wire.StepError(
+        error_type=str(value.get("type", "Error")),
+        error_message=str(value.get("message", "")),
+        retryable=bool(value.get("retryable", False)),
+    )

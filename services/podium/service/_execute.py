@@ -1,0 +1,58 @@
+"""One request through its handler, without Kafka: the outcome as a result event.
+
+The runner calls this for every request; tests and scripts can too, to run a
+handler exactly as the service would (same context, envelope, error mapping).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from podium.events import StepCompleted, StepFailed, StepRequested
+from podium.service._context import Beat, StepContext
+from podium.service._results import Failure, completed, failed, failure_of, output_json
+from podium.service._service import Handler, Service
+from podium.service._tracing import process_span
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def execute_step(
+    service: Service,
+    request: StepRequested,
+    headers: Sequence[tuple[str, bytes]] = (),
+    *,
+    heartbeat: Beat | None = None,
+    worker: str | None = None,
+) -> StepCompleted | StepFailed:
+    """Run the handler for ``request`` inside a process span; never raises for the
+    handler's own errors (they become StepFailed). Cancellation propagates."""
+    started = _now()
+    context, payload = StepContext.from_request(request, headers, heartbeat=heartbeat)
+    handler = service.handler_for(request.step, context.compensates)
+    with process_span(service.name, service.request_topic, request, headers):
+        outcome = await _call(service, handler, payload, context)
+    if isinstance(outcome, Failure):
+        return failed(request, outcome, now=_now(), worker=worker)
+    return completed(request, outcome, started_at=started, now=_now(), worker=worker)
+
+
+async def _call(
+    service: Service, handler: Handler | None, payload: object, context: StepContext
+) -> str | Failure:
+    if handler is None:
+        message = (
+            f"service {service.name} has no handler for step {context.step!r}: "
+            f"register @service.step({context.step!r}) or @service.default"
+        )
+        context.logger.error(message)
+        return Failure("NoHandlerError", message, False)
+    try:
+        value = await handler(payload, context)
+    except Exception as exc:
+        context.logger.warning("step failed: %s: %s", type(exc).__name__, exc, exc_info=True)
+        return failure_of(exc)
+    return output_json(value)

@@ -127,3 +127,32 @@ async def test_cancellation_is_not_turned_into_a_failure() -> None:
 
     with pytest.raises(asyncio.CancelledError):
         await execute_step(cancelling, make_request("x"))
+
+
+async def test_the_handler_runs_in_a_process_span_parented_by_the_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    import podium.service._tracing as tracing
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(tracing, "_tracer", provider.get_tracer("test"))
+    seen: list[int] = []
+    traced = Service("traced")
+
+    @traced.default
+    async def handler(input: Any, ctx: StepContext) -> None:
+        seen.append(trace.get_current_span().get_span_context().trace_id)
+
+    await execute_step(traced, make_request("x", run_id="run-9"), [("traceparent", TRACEPARENT)])
+    [span] = exporter.get_finished_spans()
+    assert span.name == "podium.steps.traced process"
+    assert span.parent is not None and span.parent.span_id == int(TRACEPARENT.split(b"-")[2], 16)
+    assert seen == [int(TRACEPARENT.split(b"-")[1], 16)]
+    assert span.attributes is not None and span.attributes["podium.run_id"] == "run-9"

@@ -298,6 +298,7 @@ def test_the_run_keyed_topics_are_copartitioned_with_six_partitions() -> None:
         "podium.runs",
         "podium.step.results",
         "podium.run.events",
+        "podium.coordinator.timers",
         "podium-coordinator-runs-changelog",
     }
     assert {by_name[name].partitions for name in group} == {6}

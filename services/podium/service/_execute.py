@@ -37,6 +37,8 @@ async def execute_step(
         outcome = await _call(service, handler, payload, context)
     if isinstance(outcome, Failure):
         return failed(request, outcome, now=_now(), worker=worker)
+    took = (_now() - started).total_seconds()
+    context.logger.info("attempt %d completed in %.3fs", request.attempt, took)
     return completed(request, outcome, started_at=started, now=_now(), worker=worker)
 
 

@@ -1,0 +1,61 @@
+"""Scripted step services for end-to-end tests; behaviour comes from the step's input.
+
+Input keys: ``fail_attempts`` (raise on attempts <= n), ``fatal`` (raise a
+non-retryable error), ``sleep_s`` (every attempt), ``sleep_first_s`` (attempt 1
+only, to miss a deadline), ``output`` (what to return). Every execution is
+appended to ``$PODIUM_HOME/executions.log`` so tests can count them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+from podium.service import NonRetryableError, Service, StepContext
+
+PREFIX = os.environ.get("PODIUM_TEST_PREFIX", "e2e")
+RESULTS = os.environ.get("PODIUM_TOPICS__STEP_RESULTS", "podium.step.results")
+EXECUTIONS = Path(os.environ.get("PODIUM_HOME", ".")) / "executions.log"
+
+worker = Service(
+    "worker",
+    request_topic=f"{PREFIX}.steps.worker",
+    results_topic=RESULTS,
+    group_id=f"{PREFIX}-worker",
+)
+
+
+def _record(ctx: StepContext) -> None:
+    with EXECUTIONS.open("a") as log:
+        log.write(f"{ctx.run_id} {ctx.step} {ctx.attempt}\n")
+
+
+@worker.default
+async def scripted(input: Any, ctx: StepContext) -> Any:
+    _record(ctx)
+    script = input if isinstance(input, dict) else {}
+    if ctx.attempt == 1 and script.get("sleep_first_s"):
+        await asyncio.sleep(float(script["sleep_first_s"]))
+    if script.get("sleep_s"):
+        await asyncio.sleep(float(script["sleep_s"]))
+    if script.get("fatal"):
+        raise NonRetryableError(f"{ctx.step} cannot succeed")
+    if ctx.attempt <= int(script.get("fail_attempts", 0)):
+        raise RuntimeError(f"{ctx.step} failed on attempt {ctx.attempt}")
+    return script.get("output", {"step": ctx.step, "attempt": ctx.attempt})
+
+
+@worker.compensation()
+async def undo(input: Any, ctx: StepContext) -> Any:
+    _record(ctx)
+    return {"undone": ctx.step}
+
+
+def executions(home: Path) -> list[tuple[str, str, int]]:
+    path = home / "executions.log"
+    if not path.exists():
+        return []
+    rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
+    return [(run, step, int(attempt)) for run, step, attempt in rows]

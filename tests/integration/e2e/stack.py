@@ -1,0 +1,255 @@
+"""A whole Podium on the test broker: random topics, a coordinator and services as processes.
+
+Each test gets its own topic names (``<prefix>.runs``...), consumer groups and
+state folder, so tests never see each other's runs. Processes are the real
+``podium coordinator`` / ``podium service`` commands, so tests can SIGKILL them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from podium import events as wire
+from podium.codec import Codec
+from podium.pipelines import Pipeline
+from podium.registry import apply_pipelines
+from podium.settings import CoordinatorSettings, KafkaSettings, PodiumSettings, TopicNames
+
+PARTITIONS = 2
+REPO = Path(__file__).resolve().parents[3]
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+def stack_topics(prefix: str) -> TopicNames:
+    names = {name: f"{prefix}.{name}" for name in TopicNames.model_fields}
+    return TopicNames(**names)
+
+
+@dataclass
+class Stack:
+    bootstrap: str
+    home: Path
+    prefix: str = field(default_factory=lambda: f"e2e{uuid.uuid4().hex[:10]}")
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    codec: Codec = field(default_factory=Codec)
+
+    @property
+    def topics(self) -> TopicNames:
+        return stack_topics(self.prefix)
+
+    @property
+    def settings(self) -> PodiumSettings:
+        return PodiumSettings(
+            home=self.home,
+            kafka=KafkaSettings(bootstrap_servers=self.bootstrap),
+            topics=self.topics,
+            coordinator=CoordinatorSettings(
+                app_id=f"{self.prefix}-coordinator", partitions=PARTITIONS, standby_replicas=0
+            ),
+        )
+
+    def step_topic(self, service: str) -> str:
+        return f"{self.prefix}.steps.{service}"
+
+    def env(self) -> dict[str, str]:
+        settings = self.settings
+        env = dict(os.environ)
+        env.update(
+            PODIUM_HOME=str(self.home),
+            PODIUM_KAFKA__BOOTSTRAP_SERVERS=self.bootstrap,
+            PODIUM_COORDINATOR__APP_ID=settings.coordinator.app_id,
+            PODIUM_COORDINATOR__PARTITIONS=str(PARTITIONS),
+            PODIUM_COORDINATOR__STANDBY_REPLICAS="0",
+            PODIUM_TEST_PREFIX=self.prefix,
+            PYTHONPATH=os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]),
+        )
+        for name, topic in settings.topics.model_dump().items():
+            env[f"PODIUM_TOPICS__{name.upper()}"] = topic
+        return env
+
+    async def create_topics(self, services: Iterable[str] = ()) -> None:
+        topics = self.topics
+        run_keyed = [topics.runs, topics.step_results, topics.run_events, topics.timers]
+        others = [topics.files_landed, *(self.step_topic(s) for s in services)]
+        others += [f"{name}.dlq" for name in [*run_keyed, *others]]
+        new = [NewTopic(name, PARTITIONS, 1) for name in run_keyed + others]
+        new.append(NewTopic(topics.pipelines, 1, 1, topic_configs={"cleanup.policy": "compact"}))
+        for extra in ("admissions",):
+            if extra in TopicNames.model_fields:
+                new.append(NewTopic(getattr(topics, extra), PARTITIONS, 1))
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await admin.start()
+        try:
+            await admin.create_topics(new)
+        finally:
+            await admin.close()
+
+    async def publish(self, *pipelines: Pipeline) -> None:
+        await apply_pipelines(
+            self.settings.client_kwargs(), list(pipelines), topic=self.topics.pipelines
+        )
+
+    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        with (self.home / f"{name}.log").open("ab") as log:  # the child keeps its own copy
+            process = subprocess.Popen(
+                [sys.executable, "-m", "podium", *args],
+                env=self.env(),
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.processes[name] = process
+        return process
+
+    def start_coordinator(self, name: str = "coordinator") -> subprocess.Popen[bytes]:
+        return self.start(name, "coordinator", "--datadir", str(self.home / name))
+
+    def start_service(self, name: str, target: str) -> subprocess.Popen[bytes]:
+        return self.start(name, "service", target)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        process = self.processes.pop(name)
+        process.send_signal(sig)
+        process.wait(timeout=60)
+
+    def log(self, name: str) -> str:
+        path = self.home / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            process = self.processes.pop(name)
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+    async def request_run(
+        self,
+        pipeline: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        run_id: str | None = None,
+        producer: AIOKafkaProducer | None = None,
+    ) -> str:
+        run_id = run_id or f"run-{uuid.uuid4().hex[:12]}"
+        event = wire.RunRequested(
+            run_id=run_id,
+            pipeline=pipeline,
+            params_json=json.dumps(dict(params or {})),
+            trigger=wire.Trigger(source=wire.TriggerSource.API),
+            requested_at=datetime.now(UTC),
+        )
+        await self._produce(self.topics.runs, run_id, self.codec.encode_event(event), producer)
+        return run_id
+
+    async def cancel_run(self, run_id: str) -> None:
+        event = wire.RunCancelRequested(
+            run_id=run_id, reason="test cancel", requested_at=datetime.now(UTC)
+        )
+        await self._produce(self.topics.runs, run_id, self.codec.encode_event(event), None)
+
+    async def _produce(
+        self, topic: str, key: str, value: bytes, producer: AIOKafkaProducer | None
+    ) -> None:
+        headers = [("traceparent", TRACEPARENT.encode())]
+        if producer is not None:
+            await producer.send_and_wait(topic, value, key=key.encode(), headers=headers)
+            return
+        async with AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all") as own:
+            await own.send_and_wait(topic, value, key=key.encode(), headers=headers)
+
+
+@dataclass
+class RunEvents:
+    """Every RunStatusChanged of the stack so far, with the raw records' headers."""
+
+    events: list[wire.RunStatusChanged] = field(default_factory=list)
+    headers: list[list[tuple[str, bytes]]] = field(default_factory=list)
+
+    def of(self, run_id: str) -> list[wire.RunStatusChanged]:
+        return [e for e in self.events if e.run_id == run_id]
+
+    def run_status(self, run_id: str) -> wire.RunStatus | None:
+        statuses = [e.status for e in self.of(run_id) if e.step is None]
+        return statuses[-1] if statuses else None
+
+    def terminal(self, run_id: str) -> list[wire.RunStatus]:
+        done = {"SUCCEEDED", "FAILED", "CANCELLED", "COMPENSATED"}
+        return [e.status for e in self.of(run_id) if e.step is None and e.status in done]
+
+    def step_events(self, run_id: str, step: str) -> list[wire.RunStatusChanged]:
+        return [e for e in self.of(run_id) if e.step == step]
+
+    def step_statuses(self, run_id: str, step: str) -> list[str]:
+        return [str(e.step_status) for e in self.step_events(run_id, step)]
+
+
+class EventWatcher:
+    """Follows the stack's run events topic from the beginning."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.seen = RunEvents()
+        self._consumer = AIOKafkaConsumer(
+            stack.topics.run_events,
+            bootstrap_servers=stack.bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+
+    async def __aenter__(self) -> EventWatcher:
+        await self._consumer.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._consumer.stop()
+
+    async def poll(self) -> RunEvents:
+        batches = await self._consumer.getmany(timeout_ms=200)
+        for records in batches.values():
+            for record in records:
+                event = self.stack.codec.decode_event(record.value, wire.RunStatusChanged)
+                self.seen.events.append(event)
+                self.seen.headers.append(list(record.headers))
+        return self.seen
+
+    async def until(self, condition: Any, *, timeout: float, what: str) -> RunEvents:
+        """Poll until ``condition(events)`` holds; fails with the events seen and the logs."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            seen = await self.poll()
+            if condition(seen):
+                return seen
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"not within {timeout}s: {what}\n{self._report()}")
+
+    def _report(self) -> str:
+        lines = [
+            f"{e.run_id} {e.status} {e.step or '-'} {e.step_status or ''} a={e.attempt} "
+            f"{e.reason or ''}"
+            for e in self.seen.events[-40:]
+        ]
+        logs = {name: self.stack.log(name)[-3000:] for name in _log_names(self.stack.home)}
+        return "\n".join(lines) + "\n" + "\n".join(f"--- {n}\n{t}" for n, t in logs.items())
+
+
+def _log_names(home: Path) -> list[str]:
+    return sorted(path.stem for path in home.glob("*.log"))

@@ -1,0 +1,202 @@
+"""Pipelines run end to end: a real coordinator and step service over the test broker.
+
+Each test publishes its own pipeline, requests runs on the stack's runs topic
+(the public contract any producer can use), and reads what a user would see:
+the RunStatusChanged events of podium.run.events.
+"""
+
+from __future__ import annotations
+
+from tests.integration.e2e.pipelines import pipeline, step
+from tests.integration.e2e.services import executions
+from tests.integration.e2e.stack import TRACEPARENT, EventWatcher, Stack
+
+RUN_TIMEOUT = 60.0
+
+
+async def run_to_end(stack: Stack, watcher: EventWatcher, run_id: str) -> None:
+    await watcher.until(
+        lambda seen: seen.terminal(run_id), timeout=RUN_TIMEOUT, what=f"{run_id} finishes"
+    )
+
+
+async def test_fan_out_and_fan_in(stack: Stack) -> None:
+    p = stack.prefix
+    definition = pipeline(
+        p,
+        step(p, "extract"),
+        step(p, "left", after=["extract"]),
+        step(p, "right", after=["extract"]),
+        step(p, "join", after=["left", "right"]),
+    )
+    await stack.publish(definition)
+    async with EventWatcher(stack) as watcher:
+        run_id = await stack.request_run(definition.name)
+        await run_to_end(stack, watcher, run_id)
+        seen = watcher.seen
+    assert seen.terminal(run_id) == ["SUCCEEDED"]
+    order = [(e.step, str(e.step_status)) for e in seen.of(run_id) if e.step]
+    join_requested = order.index(("join", "RUNNING"))
+    assert order.index(("left", "SUCCEEDED")) < join_requested
+    assert order.index(("right", "SUCCEEDED")) < join_requested
+    left, right = order.index(("left", "RUNNING")), order.index(("right", "RUNNING"))
+    assert max(left, right) < order.index(("left", "SUCCEEDED"))  # both out before either ends
+
+
+async def test_trace_context_travels_to_every_event(stack: Stack) -> None:
+    p = stack.prefix
+    definition = pipeline(p, step(p, "one"), step(p, "two", after=["one"]))
+    await stack.publish(definition)
+    async with EventWatcher(stack) as watcher:
+        run_id = await stack.request_run(definition.name)
+        await run_to_end(stack, watcher, run_id)
+        seen = watcher.seen
+    traces = {
+        dict(headers).get("traceparent")
+        for event, headers in zip(seen.events, seen.headers, strict=True)
+        if event.run_id == run_id
+    }
+    assert traces == {TRACEPARENT.encode()}
+
+
+async def test_a_false_condition_skips_a_step_and_dependants_still_run(stack: Stack) -> None:
+    p = stack.prefix
+    definition = pipeline(
+        p,
+        step(p, "check", input={"output": {"rows": 0}}),
+        step(p, "load", after=["check"], when="steps.check.output.rows > 0"),
+        step(p, "report", after=["load"]),
+        params={"unused": {"type": "integer", "default": 1}},
+    )
+    await stack.publish(definition)
+    async with EventWatcher(stack) as watcher:
+        run_id = await stack.request_run(definition.name)
+        await run_to_end(stack, watcher, run_id)
+        seen = watcher.seen
+    assert seen.terminal(run_id) == ["SUCCEEDED"]
+    assert seen.step_statuses(run_id, "load") == ["SKIPPED"]
+    assert seen.step_statuses(run_id, "report")[-1] == "SUCCEEDED"
+    assert not [row for row in executions(stack.home) if row[:2] == (run_id, "load")]
+
+
+async def test_a_retry_then_succeeds(stack: Stack) -> None:
+    p = stack.prefix
+    definition = pipeline(p, step(p, "flaky", input={"fail_attempts": 2}))
+    await stack.publish(definition)
+    async with EventWatcher(stack) as watcher:
+        run_id = await stack.request_run(definition.name)
+        await run_to_end(stack, watcher, run_id)
+        seen = watcher.seen
+    assert seen.terminal(run_id) == ["SUCCEEDED"]
+    flaky = seen.step_events(run_id, "flaky")
+    assert [str(e.step_status) for e in flaky].count("RETRY_WAIT") == 2
+    assert flaky[-1].attempt == 3 and str(flaky[-1].step_status) == "SUCCEEDED"
+
+
+async def test_exhausted_retries_fail_the_run_with_the_steps_error(stack: Stack) -> None:
+    p = stack.prefix
+    definition = pipeline(
+        p, step(p, "doomed", input={"fail_attempts": 99}), step(p, "never", after=["doomed"])
+    )
+    await stack.publish(definition)
+    async with EventWatcher(stack) as watcher:
+        run_id = await stack.request_run(definition.name)
+        await run_to_end(stack, watcher, run_id)
+        seen = watcher.seen
+    assert seen.terminal(run_id) == ["FAILED"]
+    failed = seen.step_events(run_id, "doomed")[-1]
+    assert str(failed.step_status) == "FAILED" and failed.attempt == 3
+    assert failed.error is not None and "failed on attempt 3" in failed.error.error_message
+    assert "RUNNING" not in seen.step_statuses(run_id, "never")
+
+
+async def test_a_non_retryable_error_fails_at_once(stack: Stack) -> None:
+    p = stack.prefix
+    definition = pipeline(p, step(p, "fatal", input={"fatal": True}))
+    await stack.publish(definition)
+    async with EventWatcher(stack) as watcher:
+        run_id = await stack.request_run(definition.name)
+        await run_to_end(stack, watcher, run_id)
+        seen = watcher.seen
+    assert seen.terminal(run_id) == ["FAILED"]
+    assert seen.step_events(run_id, "fatal")[-1].attempt == 1
+
+
+async def test_a_step_that_misses_its_deadline_is_retried(stack: Stack) -> None:
+    p = stack.prefix
+    definition = pipeline(p, step(p, "slow", input={"sleep_first_s": 4}, timeout="1s"))
+    await stack.publish(definition)
+    async with EventWatcher(stack) as watcher:
+        run_id = await stack.request_run(definition.name)
+        await run_to_end(stack, watcher, run_id)
+        seen = watcher.seen
+    assert seen.terminal(run_id) == ["SUCCEEDED"]
+    slow = seen.step_events(run_id, "slow")
+    timed_out = [e for e in slow if e.error is not None]
+    assert timed_out and "StepTimeout" in timed_out[0].error.error_type  # type: ignore[union-attr]
+    assert slow[-1].attempt == 2
+
+
+async def test_cancel_stops_a_run_and_its_late_results_are_ignored(stack: Stack) -> None:
+    p = stack.prefix
+    definition = pipeline(
+        p, step(p, "long", input={"sleep_s": 3}), step(p, "after", after=["long"])
+    )
+    await stack.publish(definition)
+    async with EventWatcher(stack) as watcher:
+        run_id = await stack.request_run(definition.name)
+        await watcher.until(
+            lambda seen: "RUNNING" in seen.step_statuses(run_id, "long"),
+            timeout=RUN_TIMEOUT,
+            what="the long step starts",
+        )
+        await stack.cancel_run(run_id)
+        await run_to_end(stack, watcher, run_id)
+        await watcher.until(
+            lambda _: any(row[:2] == (run_id, "long") for row in executions(stack.home)),
+            timeout=RUN_TIMEOUT,
+            what="the long step ran",
+        )
+        seen = await watcher.poll()
+    assert seen.terminal(run_id) == ["CANCELLED"]
+    assert "SUCCEEDED" not in seen.step_statuses(run_id, "long")
+    assert seen.step_statuses(run_id, "after") in ([], ["CANCELLED"])
+
+
+async def test_compensation_undoes_completed_steps_newest_first(stack: Stack) -> None:
+    p = stack.prefix
+    undo = {"service": "worker", "topic": f"{p}.steps.worker"}
+    definition = pipeline(
+        p,
+        step(p, "reserve", compensation=undo),
+        step(p, "charge", after=["reserve"], compensation=undo),
+        step(p, "ship", after=["charge"], input={"fatal": True}, on_failure="compensate"),
+    )
+    await stack.publish(definition)
+    async with EventWatcher(stack) as watcher:
+        run_id = await stack.request_run(definition.name)
+        await run_to_end(stack, watcher, run_id)
+        seen = watcher.seen
+    assert seen.terminal(run_id) == ["COMPENSATED"]
+    undone = [
+        e.step for e in seen.of(run_id) if e.step and e.step.startswith("compensate:")
+        and str(e.step_status) == "SUCCEEDED"
+    ]
+    assert undone == ["compensate:charge", "compensate:reserve"]
+
+
+async def test_a_duplicate_trigger_starts_one_run(stack: Stack) -> None:
+    p = stack.prefix
+    definition = pipeline(p, step(p, "once"))
+    await stack.publish(definition)
+    async with EventWatcher(stack) as watcher:
+        run_id = await stack.request_run(definition.name)
+        await stack.request_run(definition.name, run_id=run_id)
+        await run_to_end(stack, watcher, run_id)
+        marker = await stack.request_run(definition.name)  # a later run, to know the dup was read
+        await run_to_end(stack, watcher, marker)
+        seen = watcher.seen
+    assert seen.terminal(run_id) == ["SUCCEEDED"]
+    starts = [e for e in seen.of(run_id) if e.step is None and str(e.status) == "RUNNING"]
+    assert len(starts) == 1
+    assert [row for row in executions(stack.home) if row[0] == run_id] == [(run_id, "once", 1)]

@@ -89,6 +89,7 @@ class TopicNames(BaseModel):
     step_results: str = "podium.step.results"
     run_events: str = "podium.run.events"
     timers: str = "podium.coordinator.timers"
+    admissions: str = "podium.coordinator.admissions"
     pipelines: str = "podium.pipelines"
     files_landed: str = "podium.files.landed"
 

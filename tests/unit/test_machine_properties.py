@@ -1,5 +1,6 @@
 """Invariants of the coordinator's state machine over random DAG pipelines and random,
-messy event sequences: duplicates, stale attempts, reorderings, late events, timers."""
+messy event sequences: duplicates, stale attempts, reorderings, late events, timers, and
+admission under ``max_active_runs``."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from podium.coordinator import (
+    Admitted,
     CancelRun,
     Decision,
     EmitRunEvent,
     Event,
+    ReleaseAdmission,
+    RequestAdmission,
     RequestStep,
     RunState,
     RunStatus,
@@ -50,7 +54,8 @@ def pipelines(draw: st.DrawFn) -> Pipeline:
     """A random DAG: each step may depend on any earlier one."""
     count = draw(st.integers(1, 6))
     names = [f"s{i}" for i in range(count)]
-    return make_pipeline(*(draw(_step(name, names[:i])) for i, name in enumerate(names)))
+    steps = (draw(_step(name, names[:i])) for i, name in enumerate(names))
+    return make_pipeline(*steps, max_active_runs=draw(st.none() | st.integers(1, 3)))
 
 
 @st.composite
@@ -89,6 +94,7 @@ class Checker:
         self.sent: list[Event] = []
         self.requests: list[RequestStep] = []
         self.terminal_events = 0
+        self.releases = 0
 
     def send(self, event: Event, at_ms: int | None = None) -> Decision:
         before = self.driver.state
@@ -103,6 +109,7 @@ class Checker:
         if after is None:
             return
         self._check_requests(after, decision)
+        self._check_admission(after, decision)
         self._check_terminal(before, after, decision)
         self._check_finished_steps_stay(before, after)
         self._check_duplicate(after, event)
@@ -118,6 +125,21 @@ class Checker:
             policy = self.pipeline.step(compensated_step(request.step) or request.step).retry
             assert 1 <= request.attempt <= policy.max_attempts
             self.requests.append(request)
+
+    def _check_admission(self, after: RunState, decision: Decision) -> None:
+        """Queued runs start nothing; a capped run releases its slot exactly once, at its end;
+        an uncapped run never talks to admission."""
+        commands = decision.commands
+        asks = [c for c in commands if isinstance(c, RequestAdmission)]
+        self.releases += sum(isinstance(c, ReleaseAdmission) for c in commands)
+        if after.status is RunStatus.QUEUED:
+            assert requests(decision) == []
+            assert all(s.status is StepStatus.PENDING for s in after.steps.values())
+        if self.pipeline.max_active_runs is None:
+            assert asks == [] and self.releases == 0
+            return
+        assert len(asks) <= 1 and (asks == [] or after.status is RunStatus.QUEUED)
+        assert self.releases == (1 if after.status.is_terminal else 0)
 
     def _check_ready(self, after: RunState, request: RequestStep) -> None:
         original = compensated_step(request.step)
@@ -170,7 +192,7 @@ def _core(state: RunState) -> RunState:
 # --- random actions --------------------------------------------------------------------------
 
 
-ACTIONS = ["succeed", "fail", "heartbeat", "tick", "replay", "bogus", "cancel"]
+ACTIONS = ["succeed", "fail", "heartbeat", "tick", "replay", "bogus", "cancel", "admit"]
 
 
 def random_event(checker: Checker, data: st.DataObject) -> tuple[Event, int]:
@@ -186,6 +208,8 @@ def random_event(checker: Checker, data: st.DataObject) -> tuple[Event, int]:
         return data.draw(st.sampled_from(checker.sent), label="replayed"), now
     if action == "cancel":
         return CancelRun(driver.run_id, "test"), now
+    if action == "admit":
+        return Admitted(driver.run_id), now
     if action == "bogus" or not checker.requests:
         return StepSucceeded(driver.run_id, "nope", 1), now
     request = data.draw(st.sampled_from(checker.requests), label="answering")
@@ -208,6 +232,9 @@ def settle(checker: Checker, data: st.DataObject) -> None:
         run = checker.driver.run
         if run.status.is_terminal:
             return
+        if run.status is RunStatus.QUEUED:
+            checker.send(Admitted(run.run_id))
+            continue
         running = [(n, s.attempt) for n, s in run.steps.items() if s.status is StepStatus.RUNNING]
         if running:
             name, attempt = data.draw(st.sampled_from(running), label="settling")
@@ -234,6 +261,7 @@ def test_invariants_hold_under_messy_delivery(pipeline: Pipeline, data: st.DataO
         checker.send(event, at_ms)
     settle(checker, data)
     assert checker.terminal_events == 1
+    assert checker.releases == (0 if pipeline.max_active_runs is None else 1)
     note_stat(f"run ended {checker.driver.run.status}")
     for reason in checker.driver.run.ignored:
         note_stat(f"ignored {reason}")
@@ -247,6 +275,9 @@ def test_well_behaved_services_make_every_run_succeed(
     """Services answer every request with success, in any order, sometimes twice."""
     checker = Checker(pipeline)
     outstanding = requests(checker.send(checker.driver.start_event(params_for(pipeline, data))))
+    if pipeline.max_active_runs is not None:  # admitted, sometimes twice
+        for _ in range(data.draw(st.integers(1, 2), label="admissions")):
+            outstanding += requests(checker.send(Admitted(checker.driver.run_id)))
     while outstanding:
         request = outstanding.pop(data.draw(st.integers(0, len(outstanding) - 1), label="next"))
         output = {"ok": True, "data": data.draw(JSON, label="output")}

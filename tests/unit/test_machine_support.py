@@ -11,11 +11,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from podium.coordinator import (
+    Admitted,
     CancelRun,
     Decision,
     EmitRunEvent,
     Event,
     NotifyCancel,
+    ReleaseAdmission,
+    RequestAdmission,
     RequestStep,
     RunState,
     StartRun,
@@ -32,8 +35,14 @@ from podium.pipelines import Pipeline
 TRACE = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
 
 
-def make_pipeline(*steps: Mapping[str, Any], name: str = "demo", version: int = 1) -> Pipeline:
-    return Pipeline.model_validate({"name": name, "version": version, "steps": list(steps)})
+def make_pipeline(
+    *steps: Mapping[str, Any],
+    name: str = "demo",
+    version: int = 1,
+    max_active_runs: int | None = None,
+) -> Pipeline:
+    definition = {"name": name, "version": version, "steps": list(steps)}
+    return Pipeline.model_validate({**definition, "max_active_runs": max_active_runs})
 
 
 def step(name: str, *after: str, **fields: Any) -> dict[str, Any]:
@@ -98,6 +107,9 @@ class Driver:
     def cancel(self, reason: str = "user asked") -> Decision:
         return self.send(CancelRun(self.run_id, reason))
 
+    def admit(self, at_ms: int | None = None) -> Decision:
+        return self.send(Admitted(self.run_id), at_ms)
+
 
 def requests(decision: Decision) -> list[RequestStep]:
     return [c for c in decision.commands if isinstance(c, RequestStep)]
@@ -109,6 +121,14 @@ def requested(decision: Decision) -> list[str]:
 
 def cancels(decision: Decision) -> list[NotifyCancel]:
     return [c for c in decision.commands if isinstance(c, NotifyCancel)]
+
+
+def admission_requests(decision: Decision) -> list[RequestAdmission]:
+    return [c for c in decision.commands if isinstance(c, RequestAdmission)]
+
+
+def releases(decision: Decision) -> list[ReleaseAdmission]:
+    return [c for c in decision.commands if isinstance(c, ReleaseAdmission)]
 
 
 def run_events(decision: Decision) -> list[EmitRunEvent]:

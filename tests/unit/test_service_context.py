@@ -33,12 +33,14 @@ def test_the_coordinator_envelope_is_unwrapped_for_the_handler() -> None:
 
 
 def test_a_compensation_says_what_it_undoes() -> None:
-    request = make_request("x", {"op": "aggregate"}, compensates="aggregate", output={"n": 1})
+    request = make_request(
+        "x", {"op": "cleanup"}, compensates="aggregate", step_input={"op": "agg"}, output={"n": 1}
+    )
     ctx, payload = StepContext.from_request(request)
     assert ctx.step == "compensate:aggregate"
     assert (ctx.compensate, ctx.compensates) == (True, "aggregate")
-    assert ctx.compensated_output == {"n": 1}
-    assert payload == {"op": "aggregate"}
+    assert (ctx.compensated_output, ctx.compensated_input) == ({"n": 1}, {"op": "agg"})
+    assert payload == {"op": "cleanup"}
 
 
 def test_input_that_is_not_an_envelope_is_passed_as_is() -> None:
@@ -71,3 +73,8 @@ async def test_heartbeat_sends_progress_and_the_extension_in_ms() -> None:
 async def test_heartbeat_outside_a_service_is_harmless() -> None:
     ctx, _ = StepContext.from_request(make_request("s"))
     await ctx.heartbeat({"done": 1})
+
+
+def test_a_compensation_envelope_without_optional_parts_still_unwraps() -> None:
+    unwrapped = split_input({"compensates": "load", "input": {"op": "unload"}})
+    assert (unwrapped.input, unwrapped.compensates) == ({"op": "unload"}, "load")

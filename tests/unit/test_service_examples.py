@@ -74,7 +74,7 @@ async def test_aggregate_writes_sums_by_group_and_cleanup_removes_them(csv_file:
     )
     again = await run(transform, "aggregate", {"op": "aggregate"}, csv_file)
     assert again == output and json.loads(path.read_text()) == written  # idempotent
-    undo = {"op": "aggregate", "sum": ["amount"]}
+    undo = {"op": "cleanup", "what": "aggregate"}  # as in pipelines/file_ingest.yaml
     removed = await run(transform, "x", undo, csv_file, compensates="aggregate", output=output)
     assert removed == {"removed": True, "path": str(path)} and not path.exists()
 
@@ -87,7 +87,10 @@ async def test_profile_writes_column_stats(csv_file: Path) -> None:
     assert stats["region"] == {"count": 20, "distinct": 4}
     amounts = [float(line.split(",")[2]) for line in csv_file.read_text().splitlines()[1:]]
     assert stats["amount"]["min"] == min(amounts) and stats["amount"]["max"] == max(amounts)
-    cleanup = await run(transform, "cleanup", {"op": "cleanup", "what": "profile"}, csv_file)
+    step_input = {"op": "profile"}  # no `what`: the compensated step's op says what to remove
+    cleanup = await run(
+        transform, "x", {"op": "cleanup"}, csv_file, compensates="profile", step_input=step_input
+    )
     assert cleanup == {"removed": True, "path": output["path"]}
 
 
@@ -103,7 +106,7 @@ async def test_load_writes_the_aggregate_to_sqlite_idempotently_and_unload_remov
     with sqlite3.connect(loaded["target"]) as db:
         rows = dict(db.execute("SELECT grp, total FROM sales_totals WHERE run_id='run-1'"))
     assert rows == pytest.approx(expected_sums(csv_file))
-    unloaded = await run(load, "x", {"target": "warehouse"}, csv_file, compensates="load")
+    unloaded = await run(load, "x", {"op": "unload"}, csv_file, compensates="load")
     assert unloaded == {"rows_removed": 4, "target": loaded["target"]}
 
 

@@ -7,8 +7,7 @@ One service, three operations chosen by the step's ``input.op``:
 - ``profile`` writes per-column stats (count, distinct, min/max/mean when
   numeric) of ``input.columns`` into ``<out>/<run_id>/profile.json``;
 - ``cleanup`` (the compensation) deletes the file ``input.what`` (aggregate or
-  profile) wrote. A compensation request from the coordinator carries the
-  compensated step's own input, so its ``op`` names what to delete.
+  profile) wrote; without ``what``, the compensated step's own ``op`` says.
 
 Idempotent: the files are per run and replaced atomically, so a redelivered
 request rewrites the same content; deleting a file that is gone is a no-op.
@@ -39,6 +38,8 @@ async def transform(input: Mapping[str, Any], ctx: StepContext) -> dict[str, Any
     if op == "profile":
         return await asyncio.to_thread(profile, ctx.params, ctx.run_id, spec)
     if op == "cleanup":
+        undone = ctx.compensated_input if isinstance(ctx.compensated_input, dict) else {}
+        spec.setdefault("what", undone.get("op"))
         return await asyncio.to_thread(cleanup, ctx.params, ctx.run_id, spec)
     raise NonRetryableError(f"unknown op {op!r}: use aggregate, profile or cleanup")
 
@@ -80,8 +81,8 @@ def column_stats(values: list[str]) -> dict[str, Any]:
 
 
 def cleanup(params: Mapping[str, Any], run_id: str, spec: Mapping[str, Any]) -> dict[str, Any]:
-    """Delete what aggregate/profile wrote for this run (``spec["what"]``, else its op)."""
-    what = spec.get("what") or spec.get("op")
+    """Delete what aggregate/profile wrote for this run (``spec["what"]``)."""
+    what = spec.get("what")
     if what not in OUTPUTS:
         raise NonRetryableError(f"cleanup of {what!r}: say what=aggregate or what=profile")
     path: Path = run_dir(params, run_id) / f"{what}.json"

@@ -48,10 +48,20 @@ def settings_from(ctx: click.Context) -> PodiumSettings:
 
 
 def _register() -> None:
-    from podium.cli import _broker, _coordinator, _pipelines, _schemas, _service, _topics
+    from podium.cli import (
+        _api,
+        _broker,
+        _coordinator,
+        _pipelines,
+        _runs,
+        _schemas,
+        _service,
+        _topics,
+    )
 
-    for module in (_broker, _coordinator, _pipelines, _schemas, _service, _topics):
+    for module in (_api, _broker, _coordinator, _pipelines, _runs, _schemas, _service, _topics):
         podium.add_command(module.group)
+    podium.add_command(_runs.run)
 
 
 _register()

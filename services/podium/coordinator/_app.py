@@ -25,10 +25,12 @@ from typing import Any
 import faust
 
 from podium.codec import Codec, CodecError
+from podium.coordinator._admission_handle import AdmissionHandler
 from podium.coordinator._handle import Handler, Rejected, rebuild_timers
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import Outgoing, timer_value
 from podium.registry import PipelineRegistry
+from podium.triggers import TriggerRunner
 from podium.service._dlq import dead_letter
 from podium.settings import PodiumSettings
 
@@ -92,7 +94,11 @@ class Coordinator:
         self.timers = TimerIndex()
         self.registry = PipelineRegistry(settings.client_kwargs(), self.topics.pipelines)
         self._ready = asyncio.Event()
+        self.triggers = TriggerRunner(
+            settings, self.registry, self.codec, group_id=f"{settings.coordinator.app_id}-triggers"
+        )
         self.handler = Handler(self.codec, self.topics, self.registry.get, self.timers)
+        self.admission = AdmissionHandler(self.topics.timers)
         self.app = self._build_app(datadir or settings.home / "coordinator")
 
     def _build_app(self, datadir: Path) -> faust.App:
@@ -112,19 +118,50 @@ class Coordinator:
             consumer_auto_offset_reset="earliest",
             web_enabled=False,
         )
-        self.table = app.Table("runs", default=None, partitions=conf.partitions)
+        # Keys (run ids) and values (RunState JSON) are bytes: typed as bytes, faust keeps
+        # them raw on the changelog; otherwise it JSON-encodes them and cannot recover them.
+        self.table = app.Table(
+            "runs", default=None, partitions=conf.partitions, key_type=bytes, value_type=bytes
+        )
         self.table.on_recover(self._on_recover)
         self._runs = _RunTable(self.table)
         channel = app.topic(self.topics.runs, self.topics.step_results, self.topics.timers)
         app.agent(channel, name="podium-coordinator-runs")(self._process)
+        self._add_admissions(app, conf.partitions)
         app.task(self._start_registry)
+        app.on_before_shutdown.connect(self._stop_triggers)
         app.timer(conf.timer_interval_s)(self._fire_timers)
         return app
+
+    def _add_admissions(self, app: faust.App, partitions: int) -> None:
+        """``max_active_runs``: a second agent and table, keyed by pipeline name (their own
+        co-partitioned pair, independent of the run-keyed topics); see _admission_handle."""
+        self.admissions = app.Table(
+            "admissions", default=None, partitions=partitions, key_type=bytes, value_type=bytes
+        )
+        self._queues = _RunTable(self.admissions)  # same bytes <-> text mapping, by pipeline
+        topic = app.topic(self.topics.admissions)
+        app.agent(topic, name="podium-coordinator-admissions")(self._admit)
+
+    async def _admit(self, stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                out = self.admission.handle(message.value, self._queues)
+            except Rejected as exc:
+                await self._dead_letter(message, exc)
+                continue
+            for outgoing in out:
+                await self._send(outgoing)
 
     async def _start_registry(self) -> None:
         await self.registry.start()
         self._ready.set()
+        await self.triggers.start()
         log.info("pipeline registry loaded: %d definitions", len(self.registry.list()))
+
+    async def _stop_triggers(self, app: faust.App, **_: Any) -> None:
+        await self.triggers.stop()
 
     async def _on_recover(self) -> None:
         rebuild_timers(self.timers, [value for value in self.table.values() if value])

@@ -72,4 +72,26 @@ class WakeAt:
     at_ms: int | None
 
 
-Command = RequestStep | NotifyCancel | EmitRunEvent | WakeAt
+@dataclass(frozen=True, slots=True)
+class RequestAdmission:
+    """Ask for a slot under the pipeline's ``max_active_runs``; answered by ``Admitted``.
+
+    Emitted when a run of a capped pipeline starts (it is then ``queued``), and again while it
+    stays queued with no answer (the admission side treats a repeat as a no-op, or re-announces
+    a slot the run already holds)."""
+
+    run_id: str
+    pipeline: str
+    version: int
+    requested_at_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseAdmission:
+    """A run of a capped pipeline ended (exactly once per run): free its slot or queue place."""
+
+    run_id: str
+    pipeline: str
+
+
+Command = RequestStep | NotifyCancel | EmitRunEvent | RequestAdmission | ReleaseAdmission | WakeAt

@@ -16,13 +16,20 @@ from dataclasses import dataclass, field
 
 from podium import events as wire
 from podium.codec import Codec
-from podium.coordinator._commands import EmitRunEvent, RequestStep, WakeAt
+from podium.coordinator._commands import (
+    EmitRunEvent,
+    ReleaseAdmission,
+    RequestAdmission,
+    RequestStep,
+    WakeAt,
+)
 from podium.coordinator._inputs import Event, StartRun
 from podium.coordinator._machine import Decision, decide
 from podium.coordinator._state import RunState
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import (
     Outgoing,
+    admission_message,
     cancel_input,
     request_message,
     run_event_message,
@@ -154,6 +161,9 @@ class Handler:
     ) -> list[Outgoing]:
         if isinstance(command, RequestStep):
             return [request_message(self.codec, command, pipeline.name, pipeline.version, now_ms)]
+        if isinstance(command, RequestAdmission | ReleaseAdmission):
+            topic = self.topics.admissions
+            return [admission_message(topic, command, pipeline.max_active_runs)]
         if isinstance(command, EmitRunEvent):
             topic = self.topics.run_events
             return [

@@ -73,5 +73,20 @@ class TimerFired:
     run_id: str
 
 
-Event = StartRun | CancelRun | StepSucceeded | StepFailedEvent | StepHeartbeatEvent | TimerFired
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """A ``queued`` run got a slot under its pipeline's ``max_active_runs``: it may start."""
+
+    run_id: str
+
+
+Event = (
+    StartRun
+    | CancelRun
+    | StepSucceeded
+    | StepFailedEvent
+    | StepHeartbeatEvent
+    | TimerFired
+    | Admitted
+)
 """Everything ``decide`` accepts."""

@@ -16,6 +16,7 @@ from podium.coordinator._compensation import compensation_succeeded
 from podium.coordinator._failure import fail_attempt
 from podium.coordinator._fanout import advance
 from podium.coordinator._inputs import (
+    Admitted,
     CancelRun,
     Event,
     StartRun,
@@ -23,6 +24,12 @@ from podium.coordinator._inputs import (
     StepHeartbeatEvent,
     StepSucceeded,
     TimerFired,
+)
+from podium.coordinator._queued import (
+    admission_retry_ms,
+    on_admitted,
+    on_queued_timer,
+    request_admission,
 )
 from podium.coordinator._state import RunState, RunStatus, StepError, StepState, StepStatus
 from podium.coordinator._tx import (
@@ -69,9 +76,12 @@ def decide(state: RunState | None, event: Event, pipeline: Pipeline, now_ms: int
 def next_wake_ms(state: RunState) -> int | None:
     """The earliest deadline or retry time of the run; None when finished or nothing is due.
 
-    The adapter uses it (and ``WakeAt``) to keep its timer heap, rebuilt from the table."""
+    The adapter uses it (and ``WakeAt``) to keep its timer heap, rebuilt from the table.
+    A queued run wakes to ask for admission again."""
     if state.status.is_terminal:
         return None
+    if state.status is RunStatus.QUEUED:
+        return admission_retry_ms(state)
     times = [t for step in state.steps.values() if (t := step.timer_ms()) is not None]
     return min(times, default=None)
 
@@ -86,7 +96,9 @@ def _apply(tx: Tx, event: Event) -> str | None:
         case StepHeartbeatEvent():
             return _on_heartbeat(tx, event)
         case TimerFired():
-            return _on_timer(tx)
+            return on_queued_timer(tx) if tx.state.status is RunStatus.QUEUED else _on_timer(tx)
+        case Admitted():
+            return on_admitted(tx)
         case CancelRun():
             finish_run(tx, RunStatus.CANCELLED, event.reason or "cancelled")
             return None
@@ -103,18 +115,23 @@ def _start_run(
             f"run {event.run_id} asks for {event.pipeline}@{event.version}, "
             f"but decide() was given {pipeline.key}"
         )
-    tx = Tx(pipeline, now_ms, _new_run(event, pipeline, now_ms))
-    tx.emit_run(_start_detail(event))
-    advance(tx)
+    capped = pipeline.max_active_runs is not None
+    status = RunStatus.QUEUED if capped else RunStatus.RUNNING
+    tx = Tx(pipeline, now_ms, _new_run(event, pipeline, now_ms, status))
+    tx.emit_run(_start_detail(event, pipeline))
+    if capped:  # no step until Admitted (see _queued)
+        request_admission(tx)
+    else:
+        advance(tx)
     return _commit(tx)
 
 
-def _new_run(event: StartRun, pipeline: Pipeline, now_ms: int) -> RunState:
+def _new_run(event: StartRun, pipeline: Pipeline, now_ms: int, status: RunStatus) -> RunState:
     return RunState(
         run_id=event.run_id,
         pipeline=event.pipeline,
         version=event.version,
-        status=RunStatus.RUNNING,
+        status=status,
         created_at_ms=now_ms,
         updated_at_ms=now_ms,
         params=dict(event.params),
@@ -125,14 +142,17 @@ def _new_run(event: StartRun, pipeline: Pipeline, now_ms: int) -> RunState:
     )
 
 
-def _start_detail(event: StartRun) -> dict[str, object]:
-    return {
+def _start_detail(event: StartRun, pipeline: Pipeline) -> dict[str, object]:
+    detail: dict[str, object] = {
         "pipeline": event.pipeline,
         "version": event.version,
         "params": dict(event.params),
         "trigger": dict(event.trigger),
         "requested_at_ms": event.requested_at_ms,
     }
+    if pipeline.max_active_runs is not None:
+        detail["max_active_runs"] = pipeline.max_active_runs
+    return detail
 
 
 def _check_run(state: RunState, run_id: str, pipeline: Pipeline) -> None:

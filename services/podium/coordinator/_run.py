@@ -24,7 +24,8 @@ def copartition_problems(partitions: dict[str, int | None], expected: int) -> li
 async def check_topics(settings: PodiumSettings) -> None:
     """Refuse to start unless every run-keyed topic has the table's partition count."""
     topics = settings.topics
-    names = [topics.runs, topics.step_results, topics.timers]
+    # admissions is keyed by pipeline name, but its table has the same partition count
+    names = [topics.runs, topics.step_results, topics.timers, topics.admissions]
     changelog = f"{settings.coordinator.app_id}-runs-changelog"
     async with open_topic_admin(settings.client_kwargs()) as admin:
         state = await admin.describe([*names, changelog])

@@ -19,6 +19,8 @@ JsonValue = Any
 
 
 class RunStatus(StrEnum):
+    QUEUED = "queued"
+    """Waiting for a slot under its pipeline's ``max_active_runs``; no step has started."""
     RUNNING = "running"
     COMPENSATING = "compensating"
     SUCCEEDED = "succeeded"
@@ -29,7 +31,7 @@ class RunStatus(StrEnum):
     @property
     def is_terminal(self) -> bool:
         """A terminal run never changes status again; later events are ignored."""
-        return self not in (RunStatus.RUNNING, RunStatus.COMPENSATING)
+        return self not in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.COMPENSATING)
 
 
 class StepStatus(StrEnum):
@@ -98,7 +100,8 @@ class RunState:
     ``compensate:<step>`` entry per compensation once it is requested.
     ``compensation_queue`` lists the steps still to compensate, head first (the head's
     compensation is the one in flight); if a compensation fails, what is left stays listed.
-    ``ignored`` counts ignored events by reason.
+    ``ignored`` counts ignored events by reason. ``admission_requested_at_ms`` is when a
+    ``queued`` run last asked for a slot (it asks again if no answer comes, see ``_admit``).
     """
 
     run_id: str
@@ -116,6 +119,7 @@ class RunState:
     steps: Mapping[str, StepState] = field(default_factory=dict)
     compensation_queue: tuple[str, ...] = ()
     ignored: Mapping[str, int] = field(default_factory=dict)
+    admission_requested_at_ms: int | None = None
 
     @property
     def ignored_total(self) -> int:

@@ -15,8 +15,14 @@ from typing import Any
 
 from podium import events as wire
 from podium.codec import Codec
-from podium.coordinator._commands import EmitRunEvent, RequestStep
+from podium.coordinator._commands import (
+    EmitRunEvent,
+    ReleaseAdmission,
+    RequestAdmission,
+    RequestStep,
+)
 from podium.coordinator._inputs import (
+    Admitted,
     CancelRun,
     Event,
     StepFailedEvent,
@@ -28,6 +34,7 @@ from podium.coordinator._state import RunStatus, StepStatus
 from podium.headers import Headers, encode_headers, routing_headers
 
 _RUN_STATUS = {
+    RunStatus.QUEUED: wire.RunStatus.QUEUED,
     RunStatus.RUNNING: wire.RunStatus.RUNNING,
     RunStatus.COMPENSATING: wire.RunStatus.COMPENSATING,
     RunStatus.SUCCEEDED: wire.RunStatus.SUCCEEDED,
@@ -91,12 +98,41 @@ def timer_value(run_id: str, due_ms: int) -> bytes:
     return json.dumps({"run_id": run_id, "due_ms": due_ms}).encode()
 
 
-def timer_input(value: bytes | None) -> TimerFired:
-    """Parse a timer message; ValueError when it is not one."""
+def admitted_value(run_id: str) -> bytes:
+    """The admission side's answer to a queued run, sent on the timers topic (keyed by run
+    id, so it reaches the partition that owns the run, like a timer does)."""
+    return json.dumps({"kind": "admitted", "run_id": run_id}).encode()
+
+
+def timer_input(value: bytes | None) -> TimerFired | Admitted:
+    """Parse a message of the internal timers topic: a timer (``kind`` "timer" or absent)
+    or an admission (``kind`` "admitted"); ValueError when it is neither."""
     data = json.loads(value or b"")
     if not isinstance(data, dict) or not isinstance(data.get("run_id"), str):
         raise ValueError("a timer message is a JSON object with a string run_id")
+    kind = data.get("kind", "timer")
+    if kind == "admitted":
+        return Admitted(data["run_id"])
+    if kind != "timer":
+        raise ValueError(f"a timer message's kind is 'timer' or 'admitted', not {kind!r}")
     return TimerFired(data["run_id"])
+
+
+def admission_message(
+    topic: str, command: RequestAdmission | ReleaseAdmission, limit: int | None
+) -> Outgoing:
+    """An enqueue or release for the admissions topic, keyed by pipeline name (internal, JSON:
+    see ``_admission_handle``). ``limit`` is the run's pinned ``max_active_runs``."""
+    if limit is None:
+        raise ValueError(f"run {command.run_id}: {command.pipeline} has no max_active_runs")
+    kind = "enqueue" if isinstance(command, RequestAdmission) else "release"
+    value = {"kind": kind, "run_id": command.run_id, "pipeline": command.pipeline, "limit": limit}
+    return Outgoing(
+        topic,
+        command.pipeline.encode(),
+        json.dumps(value).encode(),
+        routing_headers(command.run_id),
+    )
 
 
 def request_message(

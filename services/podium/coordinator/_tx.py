@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from podium.coordinator._commands import Command, EmitRunEvent, NotifyCancel, RequestStep
+from podium.coordinator._commands import (
+    Command,
+    EmitRunEvent,
+    NotifyCancel,
+    ReleaseAdmission,
+    RequestStep,
+)
 from podium.coordinator._state import (
     JsonValue,
     RunState,
@@ -194,7 +200,12 @@ def set_run_status(tx: Tx, status: RunStatus, reason: str | None) -> None:
 
 
 def finish_run(tx: Tx, status: RunStatus, reason: str | None = None) -> None:
-    """End the run for good: cancel what is left, set the terminal status, announce it."""
+    """End the run for good: cancel what is left, set the terminal status, announce it.
+
+    Every run ends here exactly once, so this is where a capped pipeline's run gives back its
+    slot (or, if it was still queued, its place in the queue)."""
     cancel_active(tx, reason or status.value)
     set_run_status(tx, status, reason)
     tx.emit_run({"reason": reason} if reason else {})
+    if tx.pipeline.max_active_runs is not None:
+        tx.commands.append(ReleaseAdmission(tx.state.run_id, tx.state.pipeline))

@@ -38,7 +38,7 @@ class StepContext:
 
     ``upstream`` maps each dependency to its output; for a compensation,
     ``compensate`` is true, ``compensates`` names the step being undone and
-    ``compensated_output`` is what it returned.
+    ``compensated_output`` / ``compensated_input`` are what it returned / was given.
     """
 
     run_id: str
@@ -53,6 +53,7 @@ class StepContext:
     compensate: bool = False
     compensates: str | None = None
     compensated_output: Any = None
+    compensated_input: Any = None
     upstream: Mapping[str, Any] = field(default_factory=dict)
     _beat: Beat = field(default=_no_heartbeat, repr=False)
 
@@ -93,6 +94,7 @@ class StepContext:
             compensate=request.compensate or unwrapped.compensates is not None,
             compensates=unwrapped.compensates,
             compensated_output=unwrapped.compensated_output,
+            compensated_input=unwrapped.compensated_input,
             upstream=unwrapped.upstream,
             _beat=heartbeat or _no_heartbeat,
         )

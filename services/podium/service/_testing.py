@@ -20,19 +20,21 @@ def make_request(
     upstream: Mapping[str, Any] | None = None,
     compensates: str | None = None,
     output: Any = None,
+    step_input: Any = None,
     run_id: str | None = None,
     attempt: int = 1,
     pipeline: str = "test",
     timeout: float = 60.0,
 ) -> StepRequested:
     """A StepRequested for ``step``. With ``upstream`` the input is wrapped as a pipeline
-    step's; with ``compensates`` it is a ``compensate:<step>`` request whose compensated
-    step returned ``output``."""
+    step's; with ``compensates`` it is a ``compensate:<step>`` request (``input`` is the
+    compensation's own) whose compensated step got ``step_input`` and returned ``output``."""
     now = datetime.now(UTC)
     body: Any = {} if input is None else input
     if compensates is not None:
         step = COMPENSATION_PREFIX + compensates
-        body = {"compensates": compensates, "input": body, "output": output}
+        body = {"compensates": compensates, "input": body, "step_input": step_input}
+        body["output"] = output
     elif upstream is not None:
         body = {"input": body, "upstream": dict(upstream)}
     return StepRequested(

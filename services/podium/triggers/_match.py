@@ -49,7 +49,9 @@ def match_event(trigger: EventTrigger, record: Mapping[str, Any]) -> bool:
     ``record`` is the decoded event as a mapping of field name to value; the
     topic and event type are checked by the caller (see ``event_type_matches``).
     """
-    return all(field_matches(pattern, record.get(field)) for field, pattern in trigger.match.items())
+    return all(
+        field_matches(pattern, record.get(field)) for field, pattern in trigger.match.items()
+    )
 
 
 def event_type_matches(trigger: EventTrigger, type_name: str) -> bool:

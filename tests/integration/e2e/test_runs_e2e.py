@@ -179,8 +179,9 @@ async def test_compensation_undoes_completed_steps_newest_first(stack: Stack) ->
         seen = watcher.seen
     assert seen.terminal(run_id) == ["COMPENSATED"]
     undone = [
-        e.step for e in seen.of(run_id) if e.step and e.step.startswith("compensate:")
-        and str(e.step_status) == "SUCCEEDED"
+        e.step
+        for e in seen.of(run_id)
+        if e.step and e.step.startswith("compensate:") and str(e.step_status) == "SUCCEEDED"
     ]
     assert undone == ["compensate:charge", "compensate:reserve"]
 

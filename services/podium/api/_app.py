@@ -1,0 +1,229 @@
+"""The HTTP API: routes, handlers and middleware over injected services.
+
+Handlers only translate: HTTP in, a call on the run client / registry / read
+model, JSON out. What they talk to is passed in as :class:`ApiServices`, so unit
+tests give fakes and ``podium api`` gives the Kafka-backed ones (``_serve``).
+
+    POST /v1/runs               202 {"run_id", "pipeline", "version"}
+    GET  /v1/runs?pipeline=&status=&limit=
+    GET  /v1/runs/{run_id}      404 when unknown
+    POST /v1/runs/{run_id}/cancel   202; 404 unknown; 409 already finished
+    GET  /v1/pipelines
+    GET  /healthz               200, or 503 with the problems
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from podium.api._errors import ApiError, Handler, json_errors
+from podium.api._input import json_object, parse_run_body, parse_run_query
+from podium.api._render import pipeline_json
+from podium.codec import Codec
+from podium.errors import BrokerError
+from podium.events import RunRequested, RunStatus, TriggerSource
+from podium.headers import TRACE_HEADERS
+from podium.pipelines import ParamError, Pipeline
+from podium.registry import RegisteredPipeline, UnknownPipelineError
+from podium.runs import (
+    Producer,
+    RunFinishedError,
+    RunNotFoundError,
+    RunView,
+    cancel_run,
+    check_cancellable,
+    request_run,
+    summary_json,
+    view_json,
+    with_pending_steps,
+)
+from podium.settings import TopicNames
+
+Check = Callable[[], str | None]
+"""A health check: None when healthy, else why not."""
+
+
+class Pipelines(Protocol):
+    """The published pipelines (``PipelineRegistry`` fits)."""
+
+    def get(self, name: str, version: int | None = None) -> Pipeline: ...
+
+    def list(self) -> list[RegisteredPipeline]: ...
+
+
+class Runs(Protocol):
+    """The run read model (``ReadModel`` fits)."""
+
+    def get(self, run_id: str) -> RunView | None: ...
+
+    def list(
+        self, pipeline: str | None = None, status: RunStatus | None = None, limit: int = 50
+    ) -> list[RunView]: ...
+
+    def note_requested(self, event: RunRequested) -> None: ...
+
+
+@dataclass
+class ApiServices:
+    """Everything the handlers use; ``checks`` feed ``/healthz`` by name."""
+
+    pipelines: Pipelines
+    runs: Runs
+    producer: Producer
+    codec: Codec
+    topics: TopicNames
+    checks: Mapping[str, Check] = field(default_factory=dict)
+
+
+SERVICES = web.AppKey("services", ApiServices)
+
+
+def create_app(
+    services: ApiServices, *, token: str | None = None, max_body_bytes: int = 1024 * 1024
+) -> web.Application:
+    """The aiohttp application; with ``token``, every ``/v1`` route needs ``Bearer <token>``."""
+    app = web.Application(
+        middlewares=[json_errors, bearer_auth(token)], client_max_size=max_body_bytes
+    )
+    app[SERVICES] = services
+    app.router.add_post("/v1/runs", post_run)
+    app.router.add_get("/v1/runs", list_runs)
+    app.router.add_get("/v1/runs/{run_id}", get_run)
+    app.router.add_post("/v1/runs/{run_id}/cancel", post_cancel)
+    app.router.add_get("/v1/pipelines", list_pipelines)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+def bearer_auth(token: str | None) -> Any:
+    """Middleware requiring the token on ``/v1`` routes (constant-time comparison)."""
+    expected = token.encode() if token else None
+
+    @web.middleware
+    async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+        guarded = expected is not None and request.path.startswith("/v1")
+        if guarded and not authorized(request.headers.get("Authorization"), expected):
+            headers = {"WWW-Authenticate": 'Bearer realm="podium"'}
+            raise ApiError(401, "missing or wrong bearer token", "Authorization", headers)
+        return await handler(request)
+
+    return auth
+
+
+def authorized(header: str | None, expected: bytes | None) -> bool:
+    """Whether ``header`` is ``Bearer <expected>``; compared in constant time."""
+    if expected is None:
+        return True
+    scheme, _, given = (header or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected)
+
+
+async def post_run(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    body = parse_run_body(await request.read())
+    pipeline = _pipeline(services.pipelines, body.pipeline, body.version)
+    try:
+        event = await request_run(
+            services.producer,
+            services.codec,
+            services.topics,
+            pipeline,
+            body.params,
+            idempotency_key=body.idempotency_key,
+            source=TriggerSource.API,
+            trace=_trace_headers(request),
+        )
+    except ParamError as exc:
+        raise ApiError(400, exc.reason, exc.field) from exc
+    except BrokerError as exc:
+        raise ApiError(503, str(exc)) from exc
+    services.runs.note_requested(event)
+    answer = {"run_id": event.run_id, "pipeline": pipeline.name, "version": pipeline.version}
+    return web.json_response(answer, status=202)
+
+
+async def list_runs(request: web.Request) -> web.Response:
+    query = parse_run_query(request.query)
+    views = request.app[SERVICES].runs.list(query.pipeline, query.status, query.limit)
+    return web.json_response({"runs": [summary_json(v) for v in views], "count": len(views)})
+
+
+async def get_run(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    run_id = request.match_info["run_id"]
+    view = services.runs.get(run_id)
+    if view is None:
+        raise ApiError(404, str(RunNotFoundError(run_id)), "run_id")
+    return web.json_response(view_json(_with_declared(services.pipelines, view)))
+
+
+async def post_cancel(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    run_id = request.match_info["run_id"]
+    reason = json_object(await request.read(), ("reason",)).get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise ApiError(400, "expected a string", "reason")
+    _cancellable(services.runs.get(run_id), run_id)
+    try:
+        await cancel_run(
+            services.producer,
+            services.codec,
+            services.topics,
+            run_id,
+            reason=reason or "cancelled via the API",
+            requested_by="api",
+            trace=_trace_headers(request),
+        )
+    except BrokerError as exc:
+        raise ApiError(503, str(exc)) from exc
+    return web.json_response({"run_id": run_id, "status": "CANCEL_REQUESTED"}, status=202)
+
+
+async def list_pipelines(request: web.Request) -> web.Response:
+    entries = request.app[SERVICES].pipelines.list()
+    return web.json_response({"pipelines": [pipeline_json(e) for e in entries]})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 when every check passes, else 503 listing what is wrong."""
+    checks = {name: check() for name, check in request.app[SERVICES].checks.items()}
+    problems = {name: why for name, why in checks.items() if why is not None}
+    status = "ok" if not problems else "unavailable"
+    body = {"status": status, "checks": {n: why or "ok" for n, why in checks.items()}}
+    return web.json_response(body, status=200 if not problems else 503)
+
+
+def _pipeline(pipelines: Pipelines, name: str, version: int | None) -> Pipeline:
+    try:
+        return pipelines.get(name, version)
+    except UnknownPipelineError as exc:
+        known_name = any(key.startswith(f"{name}@") for key in exc.known)
+        field = "version" if version is not None and known_name else "pipeline"
+        raise ApiError(400, str(exc), field) from exc
+
+
+def _cancellable(view: RunView | None, run_id: str) -> None:
+    try:
+        check_cancellable(view, run_id)
+    except RunNotFoundError as exc:
+        raise ApiError(404, str(exc), "run_id") from exc
+    except RunFinishedError as exc:
+        raise ApiError(409, str(exc), "run_id") from exc
+
+
+def _with_declared(pipelines: Pipelines, view: RunView) -> RunView:
+    """Show the steps nothing has happened to yet as PENDING, when the definition is known."""
+    try:
+        pipeline = pipelines.get(view.pipeline, view.version)
+    except UnknownPipelineError:
+        return view
+    return with_pending_steps(view, (step.name for step in pipeline.steps))
+
+
+def _trace_headers(request: web.Request) -> dict[str, str]:
+    return {key: request.headers[key] for key in TRACE_HEADERS if key in request.headers}

@@ -1,0 +1,118 @@
+"""Running the API: the Kafka-backed services, and the server around the app.
+
+Start order matters for ``/healthz``: the registry and the read model are read
+to their end before the server listens, so an instance never answers from a
+half-read history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from aiohttp import web
+from aiokafka.errors import KafkaError
+
+from podium.api._app import ApiServices, create_app
+from podium.api._settings import ApiSettings
+from podium.codec import Codec
+from podium.headers import Headers
+from podium.registry import PipelineRegistry
+from podium.runs import ReadModel, open_producer
+from podium.settings import PodiumSettings
+
+
+class CheckedProducer:
+    """A producer that remembers whether its last send failed, for ``/healthz``."""
+
+    def __init__(self, producer: Any) -> None:
+        self._producer = producer
+        self._failure: str | None = None
+
+    async def send_and_wait(
+        self,
+        topic: str,
+        value: bytes | None = None,
+        key: bytes | None = None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+        headers: Headers | None = None,
+    ) -> Any:
+        try:
+            result = await self._producer.send_and_wait(
+                topic, value, key, partition, timestamp_ms, headers
+            )
+        except KafkaError as exc:
+            self._failure = f"last send failed: {exc}"
+            raise
+        self._failure = None
+        return result
+
+    def problem(self) -> str | None:
+        if not self._producer.client.cluster.brokers():
+            return "the Kafka producer knows no broker"
+        return self._failure
+
+
+@asynccontextmanager
+async def open_services(
+    settings: PodiumSettings, api: ApiSettings, codec: Codec | None = None
+) -> AsyncIterator[ApiServices]:
+    """Registry, read model and producer, started (read to their end) and stopped after."""
+    codec = codec or Codec()
+    kwargs = settings.client_kwargs()
+    timeout = api.start_timeout_s
+    async with AsyncExitStack() as stack:
+        registry = PipelineRegistry(kwargs, settings.topics.pipelines, start_timeout=timeout)
+        await stack.enter_async_context(registry)
+        runs = ReadModel(kwargs, settings.topics.run_events, codec, start_timeout=timeout)
+        await stack.enter_async_context(runs)
+        producer = CheckedProducer(await stack.enter_async_context(open_producer(kwargs)))
+        checks = {"registry": _started, "read_model": runs.problem, "producer": producer.problem}
+        yield ApiServices(registry, runs, producer, codec, settings.topics, checks)
+
+
+def _started() -> str | None:
+    """The registry was read to its end at start; it keeps following by itself."""
+    return None
+
+
+async def serve(
+    settings: PodiumSettings,
+    api: ApiSettings,
+    *,
+    announce: Callable[[str], None] = print,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve until SIGINT/SIGTERM (or ``stop`` is set), then shut down cleanly."""
+    stop = stop or _stop_on_signals()
+    async with open_services(settings, api) as services:
+        app = create_app(services, token=api.token_value(), max_body_bytes=api.max_body_bytes)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, api.host, api.port)
+            await site.start()
+            auth = "bearer token required" if api.token_value() else "no auth"
+            announce(f"podium api listening on {_address(runner)} ({auth}); Ctrl-C to stop")
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def _address(runner: web.AppRunner) -> str:
+    host, port = runner.addresses[0][:2]
+    return f"http://{host}:{port}"

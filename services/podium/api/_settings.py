@@ -1,0 +1,37 @@
+"""The API's own settings (``PODIUM_API__*``), beside the shared PodiumSettings."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from podium.errors import ConfigError
+
+
+class ApiSettings(BaseSettings):
+    """Where ``podium api`` listens, and its optional bearer token (never printed)."""
+
+    model_config = SettingsConfigDict(env_prefix="PODIUM_API__", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    token: SecretStr | None = None
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    start_timeout_s: float = Field(default=30.0, gt=0)
+
+    def token_value(self) -> str | None:
+        """The token, or None when auth is off (an empty value counts as off)."""
+        value = self.token.get_secret_value() if self.token is not None else ""
+        return value or None
+
+
+def load_api_settings() -> ApiSettings:
+    """Read ``PODIUM_API__*``; a bad value becomes a ConfigError naming it."""
+    from pydantic import ValidationError
+
+    try:
+        return ApiSettings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = "__".join(str(part) for part in first["loc"]).upper()
+        raise ConfigError(f"bad setting PODIUM_API__{field}: {first['msg']}") from exc

@@ -1,0 +1,265 @@
+"""`podium run` and `podium runs list | show | cancel`: runs from the command line.
+
+These talk to Kafka directly (no API needed) through the same run client and
+read model as the API. Exit status of `podium run --wait`: 0 the run
+succeeded; 1 it failed, was cancelled or compensated (or Kafka failed);
+2 bad input (unknown pipeline, bad params); 3 it did not finish in --timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from podium.cli._main import settings_from
+from podium.codec import Codec
+from podium.events import RunStatus, RunStatusChanged, TriggerSource
+from podium.pipelines import Pipeline, parse_cli_params, resolve_params
+from podium.registry import PipelineRegistry, RegistryTopicMissingError, read_registry
+from podium.runs import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    ReadModel,
+    RunNotFoundError,
+    RunView,
+    cancel_run,
+    check_cancellable,
+    open_producer,
+    request_run,
+    run_details,
+    run_id_for,
+    run_table,
+    summary_json,
+    transition_line,
+    view_json,
+    with_pending_steps,
+)
+from podium.settings import PodiumSettings
+
+EXIT_FAILED = 1
+EXIT_TIMEOUT = 3
+_STATUSES = [s.value.lower() for s in RunStatus if s is not RunStatus.UNKNOWN]
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What `podium run` was asked for."""
+
+    pipeline: str
+    version: int | None
+    params: tuple[str, ...]
+    idempotency_key: str | None
+    wait: bool
+    timeout: float | None
+
+
+def exit_status(view: RunView) -> int:
+    """0 only for a run that succeeded."""
+    return 0 if view.status is RunStatus.SUCCEEDED else EXIT_FAILED
+
+
+@click.command(name="run")
+@click.argument("pipeline")
+@click.option("--version", "version", type=click.IntRange(min=1), help="Pin a version.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A run param.")
+@click.option("--idempotency-key", help="Same key, same run: a repeat starts nothing new.")
+@click.option("--wait", is_flag=True, help="Follow the run live until it ends.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds to wait.")
+@click.pass_context
+def run(
+    ctx: click.Context,
+    pipeline: str,
+    version: int | None,
+    params: tuple[str, ...],
+    idempotency_key: str | None,
+    wait: bool,
+    timeout: float | None,
+) -> None:
+    """Start a run of PIPELINE and print its run id.
+
+    Params are typed by the pipeline's declarations: --param threshold=3
+    --param dry_run=true --param tags='["a","b"]'. With --wait, each step
+    transition is printed as it happens; the exit status is 0 only if the run
+    succeeded (1 failed/cancelled/compensated, 2 bad input, 3 timed out).
+    """
+    request = RunRequest(pipeline, version, params, idempotency_key, wait, timeout)
+    sys.exit(asyncio.run(_run(settings_from(ctx), request, click.echo)))
+
+
+async def _run(settings: PodiumSettings, request: RunRequest, echo: Callable[[str], None]) -> int:
+    kwargs = settings.client_kwargs()
+    async with PipelineRegistry(kwargs, settings.topics.pipelines, follow=False) as registry:
+        pipeline = registry.get(request.pipeline, request.version)
+    values = parse_cli_params(pipeline, request.params)
+    resolve_params(pipeline, values)  # bad input is reported before anything is sent
+    run_id = run_id_for(pipeline.name, request.idempotency_key)
+    if not request.wait:
+        await _request(settings, pipeline, values, request, run_id)
+        echo(run_id)
+        return 0
+    return await _run_and_follow(settings, pipeline, values, request, run_id, echo)
+
+
+async def _request(
+    settings: PodiumSettings,
+    pipeline: Pipeline,
+    values: dict[str, Any],
+    request: RunRequest,
+    run_id: str,
+    codec: Codec | None = None,
+) -> None:
+    async with open_producer(settings.client_kwargs()) as producer:
+        await request_run(
+            producer,
+            codec or Codec(),
+            settings.topics,
+            pipeline,
+            values,
+            idempotency_key=request.idempotency_key,
+            source=TriggerSource.CLI,
+            run_id=run_id,
+        )
+
+
+async def _run_and_follow(
+    settings: PodiumSettings,
+    pipeline: Pipeline,
+    values: dict[str, Any],
+    request: RunRequest,
+    run_id: str,
+    echo: Callable[[str], None],
+) -> int:
+    """Read the run events first, then request: every transition of the run is seen."""
+    codec = Codec()
+    runs = ReadModel(settings.client_kwargs(), settings.topics.run_events, codec)
+    runs.add_listener(_printer(run_id, echo))
+    async with runs:
+        echo(f"run {run_id} ({pipeline.key})")
+        await _request(settings, pipeline, values, request, run_id, codec)
+        try:
+            view = await runs.wait_for(run_id, lambda v: v.finished, request.timeout)
+        except TimeoutError:
+            _timed_out(runs.get(run_id), run_id, request.timeout)
+            return EXIT_TIMEOUT
+    echo(f"run {run_id} {view.status.value}" + _took(view))
+    return exit_status(view)
+
+
+def _printer(run_id: str, echo: Callable[[str], None]) -> Callable[[RunStatusChanged], None]:
+    def show(event: RunStatusChanged) -> None:
+        if event.run_id == run_id and event.step is not None:
+            echo(transition_line(event))
+
+    return show
+
+
+def _timed_out(view: RunView | None, run_id: str, timeout: float | None) -> None:
+    status = view.status.value if view else "not started"
+    message = f"run {run_id} did not finish within {timeout or 0:g}s (status: {status})"
+    click.echo(f"error: {message}; it keeps running: `podium runs show {run_id}`", err=True)
+
+
+def _took(view: RunView) -> str:
+    if view.finished_at is None:
+        return ""
+    seconds = (view.finished_at - view.created_at).total_seconds()
+    reason = f": {view.reason}" if view.reason else ""
+    return f" in {seconds:.1f}s{reason}"
+
+
+@click.group(name="runs")
+def group() -> None:
+    """Runs: list them, show one with its steps, cancel one.
+
+    Answers come from the run events topic (podium.run.events), read from the
+    beginning on each call; no API server is needed.
+    """
+
+
+@group.command(name="list")
+@click.option("--pipeline", help="Only runs of this pipeline.")
+@click.option("--status", type=click.Choice(_STATUSES, case_sensitive=False), help="Only these.")
+@click.option(
+    "--limit", type=click.IntRange(1, MAX_LIMIT), default=DEFAULT_LIMIT, show_default=True
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@click.pass_context
+def list_runs(
+    ctx: click.Context, pipeline: str | None, status: str | None, limit: int, as_json: bool
+) -> None:
+    """List runs, newest first."""
+    wanted = RunStatus(status.upper()) if status else None
+    views = asyncio.run(_list(settings_from(ctx), pipeline, wanted, limit))
+    if as_json:
+        click.echo(json.dumps({"runs": [summary_json(v) for v in views]}, indent=2))
+    else:
+        _echo_lines(run_table(views) if views else ["no runs"])
+
+
+async def _list(
+    settings: PodiumSettings, pipeline: str | None, status: RunStatus | None, limit: int
+) -> list[RunView]:
+    async with ReadModel(settings.client_kwargs(), settings.topics.run_events) as runs:
+        return runs.list(pipeline, status, limit)
+
+
+@group.command(name="show")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="JSON (as GET /v1/runs/ID) instead.")
+@click.pass_context
+def show(ctx: click.Context, run_id: str, as_json: bool) -> None:
+    """Show one run: status, params, and each step's status, attempts, duration, error."""
+    view = asyncio.run(_show(settings_from(ctx), run_id))
+    if as_json:
+        click.echo(json.dumps(view_json(view), indent=2))
+    else:
+        _echo_lines(run_details(view))
+
+
+async def _show(settings: PodiumSettings, run_id: str) -> RunView:
+    async with ReadModel(settings.client_kwargs(), settings.topics.run_events) as runs:
+        view = runs.get(run_id)
+    if view is None:
+        raise RunNotFoundError(run_id)
+    return with_pending_steps(view, await _declared_steps(settings, view))
+
+
+async def _declared_steps(settings: PodiumSettings, view: RunView) -> Sequence[str]:
+    """The run's pipeline's steps in definition order; none when it cannot be read."""
+    try:
+        published = await read_registry(settings.client_kwargs(), settings.topics.pipelines)
+    except RegistryTopicMissingError:
+        return ()
+    entry = published.get(f"{view.pipeline}@{view.version}")
+    return [step.name for step in entry.pipeline.steps] if entry else ()
+
+
+@group.command(name="cancel")
+@click.argument("run_id")
+@click.option("--reason", default="cancelled from the command line", show_default=True)
+@click.pass_context
+def cancel(ctx: click.Context, run_id: str, reason: str) -> None:
+    """Cancel a run: pending steps are cancelled, running ones are told to stop."""
+    asyncio.run(_cancel(settings_from(ctx), run_id, reason))
+    click.echo(f"cancel requested for run {run_id}")
+
+
+async def _cancel(settings: PodiumSettings, run_id: str, reason: str) -> None:
+    kwargs = settings.client_kwargs()
+    async with ReadModel(kwargs, settings.topics.run_events) as runs:
+        check_cancellable(runs.get(run_id), run_id)
+    async with open_producer(kwargs) as producer:
+        await cancel_run(
+            producer, Codec(), settings.topics, run_id, reason=reason, requested_by="cli"
+        )
+
+
+def _echo_lines(lines: Sequence[str]) -> None:
+    for line in lines:
+        click.echo(line)

@@ -1,0 +1,225 @@
+"""The read model's Kafka side: follow ``podium.run.events`` and keep the run views current.
+
+Like the pipeline registry's reader, the consumer joins no group: every API
+instance and CLI call needs every run, not a share of them. It assigns every
+partition, reads from the beginning, and counts as caught up once its position
+reaches the end offsets captured at start; a background task keeps following.
+Undecodable messages are skipped, logged and counted (the DLQ comes later).
+Partitions added after start are not picked up until a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from podium.codec import Codec, CodecError
+from podium.errors import BrokerError
+from podium.events import RunRequested, RunStatus, RunStatusChanged
+from podium.runs._errors import ReadModelUnavailableError, RunEventsTopicMissingError
+from podium.runs._render import DEFAULT_LIMIT, select_runs
+from podium.runs._view import RunView, apply_to_view, requested_view
+from podium.topics import open_topic_admin
+
+log = logging.getLogger("podium.runs")
+
+DEFAULT_START_TIMEOUT = 30.0
+_POLL_MS = 200
+_RETRY_DELAY = 1.0
+
+Ends = dict[TopicPartition, int]
+Listener = Callable[[RunStatusChanged], None]
+Predicate = Callable[[RunView], bool]
+
+
+class ReadModel:
+    """Every run's view, built from the run events topic and kept current.
+
+    async with ReadModel(settings.client_kwargs(), settings.topics.run_events) as runs:
+        view = runs.get(run_id)
+        done = await runs.wait_for(run_id, lambda v: v.finished, timeout=60)
+    """
+
+    def __init__(
+        self,
+        client_kwargs: Mapping[str, Any],
+        topic: str,
+        codec: Codec | None = None,
+        *,
+        start_timeout: float = DEFAULT_START_TIMEOUT,
+    ) -> None:
+        self.topic = topic
+        self._client_kwargs = dict(client_kwargs)
+        self._codec = codec or Codec()
+        self._start_timeout = start_timeout
+        self._views: dict[str, RunView] = {}
+        self._listeners: list[Listener] = []
+        self._changed = asyncio.Condition()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._failing_since: float | None = None
+        self.caught_up = False
+        self.applied = 0
+        self.skipped = 0
+
+    async def start(self) -> None:
+        """Read the events to their current end, then keep following in the background."""
+        consumer, ends = await _open(self._client_kwargs, self.topic)
+        self._consumer = consumer
+        try:
+            await self._catch_up_within(consumer, ends)
+        except BaseException:
+            await self.stop()
+            raise
+        self.caught_up = True
+        self._task = asyncio.create_task(self._follow(consumer))
+
+    async def stop(self) -> None:
+        """Stop following and close the consumer; safe to call twice."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            await consumer.stop()
+
+    async def __aenter__(self) -> ReadModel:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    def get(self, run_id: str) -> RunView | None:
+        return self._views.get(run_id)
+
+    def list(
+        self,
+        pipeline: str | None = None,
+        status: RunStatus | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> list[RunView]:
+        """Runs matching the filters, newest first."""
+        return select_runs(self._views.values(), pipeline, status, limit)
+
+    def note_requested(self, event: RunRequested) -> None:
+        """Show a run requested here as QUEUED until the coordinator's first event for it."""
+        self._views.setdefault(event.run_id, requested_view(event))
+
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` with every event applied from now on; returns its remover."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    async def wait_for(self, run_id: str, predicate: Predicate, timeout: float | None) -> RunView:
+        """The run's view once ``predicate`` holds for it; TimeoutError after ``timeout`` s."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: self._matches(run_id, predicate))
+        return self._views[run_id]
+
+    def problem(self) -> str | None:
+        """Why the model cannot be trusted right now, or None when it is healthy."""
+        if not self.caught_up:
+            return f"run events {self.topic} not read to their end yet"
+        if self._task is None or self._task.done():
+            return f"not following run events {self.topic}"
+        if self._failing_since is not None:
+            failing = time.monotonic() - self._failing_since
+            return f"reading run events {self.topic} has failed for {failing:.0f}s"
+        return None
+
+    def _matches(self, run_id: str, predicate: Predicate) -> bool:
+        view = self._views.get(run_id)
+        return view is not None and predicate(view)
+
+    async def _catch_up_within(self, consumer: AIOKafkaConsumer, ends: Ends) -> None:
+        try:
+            async with asyncio.timeout(self._start_timeout):
+                while not await _reached(consumer, ends):
+                    await self._take(await consumer.getmany(timeout_ms=_POLL_MS))
+        except TimeoutError as exc:
+            raise ReadModelUnavailableError(
+                f"could not read run events {self.topic} to their end within "
+                f"{self._start_timeout:g}s: is Kafka healthy? (`podium broker status`)"
+            ) from exc
+
+    async def _follow(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            try:
+                batch = await consumer.getmany(timeout_ms=_POLL_MS)
+            except KafkaError as exc:  # keep serving what we have; the broker may come back
+                self._failing_since = self._failing_since or time.monotonic()
+                log.warning("reading run events %s failed, retrying: %s", self.topic, exc)
+                await asyncio.sleep(_RETRY_DELAY)
+                continue
+            self._failing_since = None
+            await self._take(batch)
+
+    async def _take(self, batch: Mapping[TopicPartition, Iterable[Any]]) -> None:
+        for records in batch.values():
+            for record in records:
+                self._apply_record(record)
+        if batch:
+            async with self._changed:
+                self._changed.notify_all()
+
+    def _apply_record(self, record: Any) -> None:
+        try:
+            event = self._codec.decode_event(record.value, RunStatusChanged)
+        except CodecError as exc:
+            self.skipped += 1
+            where = f"{record.topic}[{record.partition}]@{record.offset}"
+            log.warning("run event %s skipped (%s): %s", where, exc.reason, exc)
+            return
+        self._views[event.run_id] = apply_to_view(self._views.get(event.run_id), event)
+        self.applied += 1
+        for listener in list(self._listeners):
+            listener(event)
+
+
+async def _open(client_kwargs: Mapping[str, Any], topic: str) -> tuple[AIOKafkaConsumer, Ends]:
+    """A started consumer assigned to every partition of ``topic``, at the beginning."""
+    partitions = [TopicPartition(topic, p) for p in range(await _partitions(client_kwargs, topic))]
+    consumer = AIOKafkaConsumer(
+        **client_kwargs, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    try:
+        await consumer.start()
+        consumer.assign(partitions)
+        ends: Ends = await consumer.end_offsets(partitions)
+        await consumer.seek_to_beginning(*partitions)
+    except KafkaError as exc:
+        await consumer.stop()
+        raise BrokerError(f"cannot read run events {topic}: {exc}", retryable=True) from exc
+    except BaseException:
+        await consumer.stop()
+        raise
+    return consumer, ends
+
+
+async def _partitions(client_kwargs: Mapping[str, Any], topic: str) -> int:
+    """The partition count, from a full metadata listing (naming the topic could create it)."""
+    async with open_topic_admin(client_kwargs) as admin:
+        state = (await admin.describe([topic])).topics.get(topic)
+    if state is None:
+        raise RunEventsTopicMissingError(topic, client_kwargs.get("bootstrap_servers"))
+    return state.partitions
+
+
+async def _reached(consumer: AIOKafkaConsumer, ends: Ends) -> bool:
+    for partition, end in ends.items():
+        if await consumer.position(partition) < end:
+            return False
+    return True

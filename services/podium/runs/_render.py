@@ -1,0 +1,159 @@
+"""Run views as JSON (the API's and ``--json``'s shape) and as text for the CLI. Pure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from podium.events import RunStatus, RunStatusChanged, StepError
+from podium.runs._view import AttemptView, RunView, StepView
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 1000
+
+
+def select_runs(
+    views: Iterable[RunView],
+    pipeline: str | None = None,
+    status: RunStatus | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> list[RunView]:
+    """Runs matching the filters, newest first (by creation time, then run id)."""
+    found = [
+        v
+        for v in views
+        if (pipeline is None or v.pipeline == pipeline) and (status is None or v.status is status)
+    ]
+    found.sort(key=lambda v: (v.created_at, v.run_id), reverse=True)
+    return found[: max(0, limit)]
+
+
+def view_json(view: RunView) -> dict[str, Any]:
+    """A run as JSON: the body of ``GET /v1/runs/{id}`` and of ``podium runs show --json``."""
+    return {
+        "run_id": view.run_id,
+        "pipeline": view.pipeline,
+        "version": view.version,
+        "status": view.status.value,
+        "params": view.params,
+        "trigger": view.trigger,
+        "created_at": _time(view.created_at),
+        "updated_at": _time(view.updated_at),
+        "finished_at": _time(view.finished_at),
+        "duration_s": _seconds(view.created_at, view.finished_at),
+        "reason": view.reason,
+        "error": error_json(view.error),
+        "steps": {name: step_json(step) for name, step in view.steps.items()},
+    }
+
+
+def summary_json(view: RunView) -> dict[str, Any]:
+    """A run in a listing: no params, no steps."""
+    keys = ("run_id", "pipeline", "version", "status", "created_at", "updated_at")
+    full = view_json(view)
+    return {key: full[key] for key in (*keys, "finished_at", "reason")}
+
+
+def step_json(step: StepView) -> dict[str, Any]:
+    return {
+        "status": step.status.value,
+        "attempt": step.attempt,
+        "attempts": [attempt_json(a) for a in step.attempts],
+        "started_at": _time(step.started_at),
+        "finished_at": _time(step.finished_at),
+        "duration_s": _seconds(step.started_at, step.finished_at),
+        "deadline_at": _time(step.deadline_at),
+        "retry_at": _time(step.retry_at),
+        "output": step.output,
+        "error": error_json(step.error),
+        "reason": step.reason,
+    }
+
+
+def attempt_json(attempt: AttemptView) -> dict[str, Any]:
+    return {
+        "attempt": attempt.number,
+        "status": attempt.status.value,
+        "started_at": _time(attempt.started_at),
+        "finished_at": _time(attempt.finished_at),
+        "error": error_json(attempt.error),
+        "retry_at": _time(attempt.retry_at),
+    }
+
+
+def error_json(error: StepError | None) -> dict[str, Any] | None:
+    if error is None:
+        return None
+    return {"type": error.error_type, "message": error.error_message, "retryable": error.retryable}
+
+
+def run_table(views: Sequence[RunView]) -> list[str]:
+    """``podium runs list``: one line per run."""
+    rows = [("RUN ID", "PIPELINE", "STATUS", "CREATED", "DURATION")]
+    for v in views:
+        name = v.pipeline + (f"@{v.version}" if v.version is not None else "")
+        duration = _duration_text(v.created_at, v.finished_at)
+        rows.append((v.run_id, name, v.status.value, _short(v.created_at), duration))
+    return _columns(rows)
+
+
+def run_details(view: RunView) -> list[str]:
+    """``podium runs show``: the run, its params, then a table of its steps."""
+    lines = [
+        f"run       {view.run_id}",
+        f"pipeline  {view.pipeline}@{view.version}",
+        f"status    {view.status.value}" + (f" ({view.reason})" if view.reason else ""),
+        f"params    {json.dumps(view.params, sort_keys=True)}",
+        f"created   {_short(view.created_at)}   finished {_short(view.finished_at) or '-'}",
+    ]
+    if view.error is not None:
+        lines.append(f"error     {view.error.error_type}: {view.error.error_message}")
+    return [*lines, "", *step_table(view.steps)]
+
+
+def step_table(steps: Mapping[str, StepView]) -> list[str]:
+    rows = [("STEP", "STATUS", "ATTEMPTS", "DURATION", "ERROR")]
+    for name, step in steps.items():
+        error = step.error
+        text = f"{error.error_type}: {error.error_message}" if error else (step.reason or "")
+        duration = _duration_text(step.started_at, step.finished_at)
+        rows.append((name, step.status.value, str(len(step.attempts)), duration, text))
+    return _columns(rows)
+
+
+def transition_line(event: RunStatusChanged) -> str:
+    """One transition as ``podium run --wait`` prints it."""
+    if event.step is None:
+        reason = f": {event.reason}" if event.reason else ""
+        return f"run {event.status.value}{reason}"
+    status = event.step_status.value if event.step_status else "UNKNOWN"
+    attempt = f" (attempt {event.attempt})" if event.attempt else ""
+    error = f": {event.error.error_type}: {event.error.error_message}" if event.error else ""
+    return f"  {event.step} {status}{attempt}{error}"
+
+
+def _columns(rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    joined = ("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows)
+    return [line.rstrip() for line in joined]
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat(timespec="milliseconds")
+
+
+def _short(moment: datetime | None) -> str:
+    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds(), 3)
+
+
+def _duration_text(start: datetime | None, end: datetime | None) -> str:
+    seconds = _seconds(start, end)
+    return "-" if seconds is None else f"{seconds:.1f}s"

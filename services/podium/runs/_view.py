@@ -1,0 +1,329 @@
+"""The run read model's pure core: ``RunStatusChanged`` events folded into run views.
+
+The coordinator emits one event per transition on ``podium.run.events``, in order
+per run (one key, one partition). At-least-once delivery still means duplicates,
+and a restarted coordinator may re-emit an earlier transition after later ones, so
+folding is guarded by an order key instead of trusting arrival order:
+
+- a step event applies only when ``(attempt, rank of step status, changed_at)`` is
+  not older than what the step already shows (a finished step never goes back to
+  running, an old attempt never overwrites a newer one);
+- the run's status moves the same way by ``(rank of run status, changed_at)``, so a
+  terminal status is never regressed;
+- timings use ``min`` / ``max`` and the rest is copied from the event.
+
+Applying the same event twice therefore changes nothing. No I/O here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from podium.events import RunRequested, RunStatus, RunStatusChanged, StepError, StepStatus
+
+TERMINAL_RUN_STATUSES = frozenset(
+    {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.COMPENSATED}
+)
+FINISHED_STEP_STATUSES = frozenset(
+    {
+        StepStatus.SUCCEEDED,
+        StepStatus.FAILED,
+        StepStatus.SKIPPED,
+        StepStatus.CANCELLED,
+        StepStatus.COMPENSATED,
+    }
+)
+_RUN_RANK = {
+    RunStatus.UNKNOWN: 0,
+    RunStatus.QUEUED: 0,
+    RunStatus.RUNNING: 1,
+    RunStatus.CANCELLING: 2,
+    RunStatus.COMPENSATING: 2,
+}
+_STEP_RANK = {
+    StepStatus.UNKNOWN: 0,
+    StepStatus.PENDING: 0,
+    StepStatus.REQUESTED: 1,
+    StepStatus.RUNNING: 1,
+    StepStatus.RETRY_WAIT: 2,
+    StepStatus.COMPENSATING: 2,
+}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def run_rank(status: RunStatus) -> int:
+    """How far along a run status is: queued 0, running 1, winding down 2, terminal 3."""
+    return 3 if status in TERMINAL_RUN_STATUSES else _RUN_RANK.get(status, 0)
+
+
+def step_rank(status: StepStatus) -> int:
+    """How far along one attempt is: pending 0, running 1, retry wait 2, finished 3."""
+    return 3 if status in FINISHED_STEP_STATUSES else _STEP_RANK.get(status, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptView:
+    """One attempt of a step: when it ran, how it ended."""
+
+    number: int
+    status: StepStatus
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: StepError | None = None
+    retry_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    """One step of a run as the events show it (``compensate:<step>`` for compensations)."""
+
+    status: StepStatus
+    attempt: int = 0
+    attempts: tuple[AttemptView, ...] = ()
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    output: Any = None
+    error: StepError | None = None
+    reason: str | None = None
+    deadline_at: datetime | None = None
+    retry_at: datetime | None = None
+    changed_at: datetime = _EPOCH
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_STEP_STATUSES
+
+    @property
+    def order_key(self) -> tuple[int, int, datetime]:
+        return (self.attempt, step_rank(self.status), self.changed_at)
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    """One run as the read model knows it."""
+
+    run_id: str
+    pipeline: str
+    version: int | None
+    status: RunStatus
+    params: dict[str, Any] = field(default_factory=dict)
+    trigger: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime = _EPOCH
+    updated_at: datetime = _EPOCH
+    finished_at: datetime | None = None
+    reason: str | None = None
+    error: StepError | None = None
+    steps: dict[str, StepView] = field(default_factory=dict)
+    status_changed_at: datetime = _EPOCH
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL_RUN_STATUSES
+
+
+def apply_event(views: Mapping[str, RunView], event: RunStatusChanged) -> dict[str, RunView]:
+    """``views`` with ``event`` folded into its run; the input mapping is not changed."""
+    return {**views, event.run_id: apply_to_view(views.get(event.run_id), event)}
+
+
+def apply_to_view(view: RunView | None, event: RunStatusChanged) -> RunView:
+    """The run after ``event`` (a new view when ``view`` is None); pure and idempotent."""
+    view = _touched(view or _empty(event), event)
+    if event.step is not None:
+        view = _with_step(view, event.step, event)
+    view = _with_run_status(view, event)
+    return _with_start_detail(view, _detail(event))
+
+
+def requested_view(event: RunRequested) -> RunView:
+    """A placeholder (status QUEUED) for a run requested here but not yet started."""
+    return RunView(
+        run_id=event.run_id,
+        pipeline=event.pipeline,
+        version=_version(event.pipeline_version),
+        status=RunStatus.QUEUED,
+        params=_as_dict(_loads(event.params_json)),
+        trigger=event.trigger.model_dump(mode="json"),
+        created_at=event.requested_at,
+        updated_at=event.requested_at,
+        status_changed_at=event.requested_at,
+    )
+
+
+def _empty(event: RunStatusChanged) -> RunView:
+    at = event.changed_at
+    return RunView(
+        event.run_id, event.pipeline, None, RunStatus.UNKNOWN, created_at=at, updated_at=at
+    )
+
+
+def _touched(view: RunView, event: RunStatusChanged) -> RunView:
+    return replace(
+        view,
+        pipeline=event.pipeline,
+        version=_version(event.pipeline_version) or view.version,
+        created_at=min(view.created_at, event.changed_at),
+        updated_at=max(view.updated_at, event.changed_at),
+    )
+
+
+def _with_run_status(view: RunView, event: RunStatusChanged) -> RunView:
+    key = (run_rank(event.status), event.changed_at)
+    if key < (run_rank(view.status), view.status_changed_at):
+        return view
+    terminal = event.status in TERMINAL_RUN_STATUSES
+    run_level = event.step is None
+    return replace(
+        view,
+        status=event.status,
+        status_changed_at=event.changed_at,
+        finished_at=event.changed_at if terminal else None,
+        reason=(event.reason or view.reason) if run_level else view.reason,
+        error=_run_error(view, event) if run_level else view.error,
+    )
+
+
+def _run_error(view: RunView, event: RunStatusChanged) -> StepError | None:
+    """The run's error: the event's own, else the failed step's when the run went wrong."""
+    if event.error is not None:
+        return event.error
+    if event.status not in (RunStatus.FAILED, RunStatus.COMPENSATING, RunStatus.COMPENSATED):
+        return view.error
+    failed = [s for s in view.steps.values() if s.status is StepStatus.FAILED and s.error]
+    if not failed:
+        return view.error
+    return max(failed, key=lambda s: s.changed_at).error
+
+
+def _with_start_detail(view: RunView, detail: Mapping[str, Any]) -> RunView:
+    """The run-start event's detail carries params and trigger (see EmitRunEvent)."""
+    if "params" not in detail and "trigger" not in detail:
+        return view
+    return replace(
+        view,
+        params=_as_dict(detail.get("params", view.params)),
+        trigger=_as_dict(detail.get("trigger", view.trigger)),
+    )
+
+
+def _with_step(view: RunView, name: str, event: RunStatusChanged) -> RunView:
+    step = view.steps.get(name)
+    status = event.step_status or StepStatus.UNKNOWN
+    key = (event.attempt or 0, step_rank(status), event.changed_at)
+    if step is not None and key < step.order_key:
+        return view
+    updated = _step_after(step or StepView(status), status, event)
+    return replace(view, steps={**view.steps, name: updated})
+
+
+def _step_after(step: StepView, status: StepStatus, event: RunStatusChanged) -> StepView:
+    detail = _detail(event)
+    at = event.changed_at
+    attempts = _attempts_after(step.attempts, status, event, detail)
+    finished = status in FINISHED_STEP_STATUSES
+    return replace(
+        step,
+        status=status,
+        attempt=max(step.attempt, event.attempt or 0),
+        attempts=attempts,
+        started_at=attempts[0].started_at if attempts else step.started_at,
+        finished_at=at if finished else None,
+        output=_loads(event.output_json) if event.output_json is not None else step.output,
+        error=_step_error(step, status, event),
+        reason=_step_reason(detail) or step.reason,
+        deadline_at=_millis(detail.get("deadline_ms")) if status is StepStatus.RUNNING else None,
+        retry_at=_millis(detail.get("retry_at_ms")) if status is StepStatus.RETRY_WAIT else None,
+        changed_at=at,
+    )
+
+
+def _step_error(step: StepView, status: StepStatus, event: RunStatusChanged) -> StepError | None:
+    if event.error is not None:
+        return event.error
+    return None if status is StepStatus.SUCCEEDED else step.error
+
+
+def _step_reason(detail: Mapping[str, Any]) -> str | None:
+    if "reason" in detail and detail["reason"] is not None:
+        return str(detail["reason"])
+    if "condition" in detail:
+        return f"condition not met: {detail['condition']}"
+    return None
+
+
+def _attempts_after(
+    attempts: tuple[AttemptView, ...],
+    status: StepStatus,
+    event: RunStatusChanged,
+    detail: Mapping[str, Any],
+) -> tuple[AttemptView, ...]:
+    """The attempt history with ``event``'s attempt updated (attempt 0: never requested)."""
+    number = event.attempt or 0
+    if number < 1:
+        return attempts
+    by_number = {a.number: a for a in attempts}
+    current = by_number.get(number, AttemptView(number, status))
+    by_number[number] = _attempt_after(current, status, event, detail)
+    return tuple(by_number[n] for n in sorted(by_number))
+
+
+def _attempt_after(
+    attempt: AttemptView, status: StepStatus, event: RunStatusChanged, detail: Mapping[str, Any]
+) -> AttemptView:
+    at = event.changed_at
+    running = step_rank(status) <= 1
+    return replace(
+        attempt,
+        status=status,
+        started_at=attempt.started_at or (at if running else None),
+        finished_at=None if running else (attempt.finished_at or at),
+        error=event.error or attempt.error,
+        retry_at=_millis(detail.get("retry_at_ms")) or attempt.retry_at,
+    )
+
+
+def _detail(event: RunStatusChanged) -> Mapping[str, Any]:
+    detail = _loads(event.detail_json) if event.detail_json else None
+    return detail if isinstance(detail, dict) else {}
+
+
+def _loads(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text  # shown as the raw text rather than dropped
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def _version(text: str | None) -> int | None:
+    try:
+        return int(text) if text else None
+    except ValueError:
+        return None
+
+
+def _millis(value: Any) -> datetime | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    return None
+
+
+def with_pending_steps(view: RunView, declared: Iterable[str]) -> RunView:
+    """``view`` listing every declared step: those with no event yet as PENDING, in order.
+
+    The events only name steps that something happened to; the pipeline's
+    definition says which are still to come.
+    """
+    names = list(declared)
+    steps = {name: view.steps.get(name) or StepView(StepStatus.PENDING) for name in names}
+    steps |= {name: step for name, step in view.steps.items() if name not in steps}
+    return replace(view, steps=steps)

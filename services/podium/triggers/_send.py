@@ -1,0 +1,66 @@
+"""Producing what triggers decide: RunRequested records and dead letters.
+
+Every send is awaited until the broker acknowledges it (the producer uses
+``acks=all`` and idempotence), so a caller that returns normally may commit
+the offset of the record that caused it; a KafkaError means "not sent".
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from podium.codec import Codec
+from podium.events import RunRequested
+from podium.service import send_dead_letter
+from podium.service._dlq import Producer, Record
+from podium.triggers._headers import run_headers
+
+
+@dataclass
+class TriggerStats:
+    """Counters of what a TriggerRunner did since it started."""
+
+    events: int = 0
+    """Records read from trigger topics."""
+    event_runs: int = 0
+    """RunRequested produced for events (a redelivered event counts again)."""
+    cron_runs: int = 0
+    """RunRequested produced for cron ticks (every instance counts its own)."""
+    dead_lettered: int = 0
+    rejected: int = 0
+    """Firings whose params did not fit the pipeline (dead-lettered for events, logged for cron)."""
+    unsent: int = 0
+    """Sends the broker did not acknowledge; the record is retried, the tick re-checked."""
+    errors: int = 0
+    """Unexpected errors, logged; the loops carry on."""
+
+
+class RunSender:
+    """Sends RunRequested to the runs topic keyed by run id, and dead letters."""
+
+    def __init__(self, producer: Any, codec: Codec, runs_topic: str) -> None:
+        self.producer = producer
+        self.codec = codec
+        self.runs_topic = runs_topic
+
+    async def send_runs(self, runs: Iterable[RunRequested], trace: Mapping[str, str]) -> int:
+        """Send every request and wait for all acknowledgements; returns how many."""
+        futures = [await self._send(run, trace) for run in runs]
+        await asyncio.gather(*futures)
+        return len(futures)
+
+    async def _send(self, run: RunRequested, trace: Mapping[str, str]) -> Any:
+        return await self.producer.send(
+            self.runs_topic,
+            self.codec.encode_event(run),
+            key=run.run_id.encode("utf-8"),
+            headers=run_headers(run.run_id, trace),
+        )
+
+    async def dead_letter(self, record: Record, error: BaseException) -> None:
+        """Send ``record`` to ``<topic>.dlq`` with ``error``'s reason headers; wait for the ack."""
+        producer: Producer = self.producer
+        await send_dead_letter(producer, record, error)

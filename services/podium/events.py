@@ -179,6 +179,16 @@ class StepHeartbeat(PodiumModel):
     worker: str | None = None
 
 
+class StepCancelRequested(PodiumModel):
+    avro_name: ClassVar[str] = f"{NAMESPACE}.StepCancelRequested"
+
+    run_id: str
+    step: str
+    attempt: int
+    reason: str | None = None
+    requested_at: AwareDatetime
+
+
 class RunStatusChanged(PodiumModel):
     avro_name: ClassVar[str] = f"{NAMESPACE}.RunStatusChanged"
 
@@ -259,6 +269,7 @@ RECORD_MODELS: dict[str, type[PodiumModel]] = {
         StepCompleted,
         StepFailed,
         StepHeartbeat,
+        StepCancelRequested,
         RunStatusChanged,
         FileLanded,
         RunState,
@@ -280,6 +291,7 @@ EVENT_TYPES: tuple[type[PodiumModel], ...] = (
     StepCompleted,
     StepFailed,
     StepHeartbeat,
+    StepCancelRequested,
     RunStatusChanged,
     FileLanded,
 )
@@ -297,6 +309,7 @@ __all__ = [
     "RunState",
     "RunStatus",
     "RunStatusChanged",
+    "StepCancelRequested",
     "StepCompleted",
     "StepError",
     "StepFailed",

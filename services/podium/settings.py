@@ -105,6 +105,8 @@ class CoordinatorSettings(BaseModel):
     partitions: int = Field(default=6, ge=1)
     timer_interval_s: float = Field(default=0.05, gt=0)
     standby_replicas: int = Field(default=1, ge=0)
+    session_timeout_s: float = Field(default=10.0, ge=1.0)
+    """How long a silent instance keeps its partitions: a crashed one hands over after this."""
 
 
 class PodiumSettings(BaseSettings):

@@ -52,6 +52,7 @@ def _register() -> None:
         _api,
         _broker,
         _coordinator,
+        _demo,
         _pipelines,
         _runs,
         _schemas,
@@ -62,6 +63,7 @@ def _register() -> None:
     for module in (_api, _broker, _coordinator, _pipelines, _runs, _schemas, _service, _topics):
         podium.add_command(module.group)
     podium.add_command(_runs.run)
+    podium.add_command(_demo.group)
 
 
 _register()

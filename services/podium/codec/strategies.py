@@ -113,6 +113,7 @@ def sample_events() -> list[PodiumModel]:
                       retryable=False, retry_after_ms=500, details_json="{}", failed_at=t0,
                       worker="w-1"),
         ev.StepHeartbeat(**attempt, progress_json='{"done": 1}', extend_ms=1000, sent_at=t0),
+        ev.StepCancelRequested(**attempt, reason="run cancelled", requested_at=t0),
         ev.RunStatusChanged(**run, status=ev.RunStatus.FAILED,
                             previous_status=ev.RunStatus.RUNNING, reason="step load failed",
                             step="load", step_status=ev.StepStatus.FAILED, attempt=2,

@@ -117,6 +117,8 @@ class Coordinator:
             producer_acks=-1,
             consumer_auto_offset_reset="earliest",
             web_enabled=False,
+            broker_session_timeout=conf.session_timeout_s,
+            broker_heartbeat_interval=min(3.0, conf.session_timeout_s / 3),
         )
         # Keys (run ids) and values (RunState JSON) are bytes: typed as bytes, faust keeps
         # them raw on the changelog; otherwise it JSON-encodes them and cannot recover them.

@@ -18,6 +18,7 @@ from podium import events as wire
 from podium.codec import Codec
 from podium.coordinator._commands import (
     EmitRunEvent,
+    NotifyCancel,
     ReleaseAdmission,
     RequestAdmission,
     RequestStep,
@@ -31,6 +32,7 @@ from podium.coordinator._translate import (
     Outgoing,
     admission_message,
     cancel_input,
+    cancel_message,
     request_message,
     run_event_message,
     step_input,
@@ -171,8 +173,10 @@ class Handler:
                     self.codec, command, topic, pipeline.name, pipeline.version, state.trace
                 )
             ]
-        # NotifyCancel: no cancel-notice event in the contract yet; the late result is ignored.
-        self.counters["cancel-notices-dropped"] += 1
+        if isinstance(command, NotifyCancel):  # the service stops it; a late result is ignored
+            return [cancel_message(self.codec, command, now_ms, state.trace, state.reason)]
+        log.error("run %s: no message for command %r", state.run_id, command)
+        self.counters["unhandled-commands"] += 1
         return []
 
 

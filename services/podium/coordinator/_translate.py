@@ -17,6 +17,7 @@ from podium import events as wire
 from podium.codec import Codec
 from podium.coordinator._commands import (
     EmitRunEvent,
+    NotifyCancel,
     ReleaseAdmission,
     RequestAdmission,
     RequestStep,
@@ -154,6 +155,26 @@ def request_message(
     headers = encode_headers(command.trace) + routing_headers(
         command.run_id, command.step, command.attempt
     )
+    return Outgoing(command.topic, command.run_id.encode(), codec.encode_event(event), headers)
+
+
+def cancel_message(
+    codec: Codec,
+    command: NotifyCancel,
+    now_ms: int,
+    trace: Mapping[str, str],
+    reason: str | None = None,
+) -> Outgoing:
+    """StepCancelRequested on the step's request topic, keyed by run id like the request it
+    cancels: same partition, so the service always reads it after that request."""
+    event = wire.StepCancelRequested(
+        run_id=command.run_id,
+        step=command.step,
+        attempt=command.attempt,
+        reason=reason,
+        requested_at=from_millis(now_ms),
+    )
+    headers = encode_headers(trace) + routing_headers(command.run_id, command.step, command.attempt)
     return Outgoing(command.topic, command.run_id.encode(), codec.encode_event(event), headers)
 
 

@@ -14,8 +14,16 @@ Run it with ``podium service my.module:service``. Returning emits StepCompleted;
 raising emits StepFailed (retryable unless NonRetryableError). Offsets are
 committed only once the result is acknowledged; duplicates in flight run once;
 SIGTERM drains in-flight handlers within a grace period.
+
+When a run no longer needs an attempt (it was cancelled, or failed elsewhere),
+the coordinator sends a StepCancelRequested to the request topic: the running
+handler is cancelled and sends no result (a request arriving after its cancel
+is skipped). Handlers therefore see ``asyncio.CancelledError`` at any ``await``
+and should be cancellation-safe: clean up in ``try/finally`` (or ``async with``),
+re-raise ``CancelledError`` if they catch it, and keep side effects idempotent.
 """
 
+from podium.service._cancel import Cancellations
 from podium.service._context import StepContext, StepLogger
 from podium.service._dedup import InFlight
 from podium.service._dlq import DeadLetter, dead_letter, dlq_topic, reason_of, send_dead_letter
@@ -33,12 +41,13 @@ from podium.service._service import (
     Handler,
     Service,
 )
-from podium.service._testing import make_request
+from podium.service._testing import make_cancel, make_request
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
     "DEFAULT_GRACE_S",
     "RESULTS_TOPIC",
+    "Cancellations",
     "DeadLetter",
     "Failure",
     "Handler",
@@ -59,6 +68,7 @@ __all__ = [
     "execute_step",
     "failure_of",
     "load_service",
+    "make_cancel",
     "make_request",
     "output_json",
     "reason_of",

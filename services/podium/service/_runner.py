@@ -8,6 +8,12 @@
   (highest contiguous done offset per partition).
 - On stop: no more fetching, in-flight handlers get ``grace_s`` to finish, the
   rest are cancelled (uncommitted, so redelivered), done offsets are committed.
+- A StepCancelRequested on the request topic (the run no longer needs that
+  attempt) cancels the matching running handler's task: it sends no result and
+  its request counts as done. A request whose cancel came first is skipped (see
+  ``Cancellations``). Either way nothing is redelivered, and the notice's own
+  offset is done at once. Handlers see the cancel as ``asyncio.CancelledError``
+  and should be cancellation-safe (``try/finally`` to clean up, no swallowing).
 """
 
 from __future__ import annotations
@@ -27,8 +33,15 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
-from podium.codec import Codec, CodecError
-from podium.events import PodiumModel, StepFailed, StepRequested
+from podium.codec import Codec, CodecError, WrongEventTypeError
+from podium.events import (
+    PodiumModel,
+    StepCancelRequested,
+    StepCompleted,
+    StepFailed,
+    StepRequested,
+)
+from podium.service._cancel import Cancellations
 from podium.service._dedup import InFlight
 from podium.service._dlq import send_dead_letter
 from podium.service._execute import execute_step
@@ -39,6 +52,9 @@ from podium.service._service import Service
 log = logging.getLogger("podium.service")
 Key = tuple[str, str, int]
 Token = tuple[TopicPartition, int]
+Message = StepRequested | StepCancelRequested | CodecError
+"""A decoded request-topic record, or why it cannot be used (for the DLQ)."""
+_ACCEPTED = (StepRequested.avro_name, StepCancelRequested.avro_name)
 
 
 @dataclass
@@ -52,6 +68,16 @@ class ServiceStats:
     dead_lettered: int = 0
     unsent: int = 0
     """Results or dead letters the broker did not acknowledge (left uncommitted)."""
+    cancelled: int = 0
+    """Handlers stopped by a cancel notice (no result sent, request committed)."""
+    skipped: int = 0
+    """Requests not run because their cancel notice came first (committed)."""
+
+
+def _stopping() -> bool:
+    """True when the current task itself is being cancelled (the service is stopping)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _now() -> datetime:
@@ -84,6 +110,7 @@ class ServiceRunner:
         self.worker = f"{socket.gethostname()}/{os.getpid()}"
         self._kwargs = client_kwargs
         self._in_flight: InFlight[Key, Token] = InFlight()
+        self._cancels: Cancellations[Key, asyncio.Task[Any]] = Cancellations()
         self._tasks: set[asyncio.Task[None]] = set()
         self._freed = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
@@ -183,9 +210,33 @@ class ServiceRunner:
     def _start(self, partition: TopicPartition, record: ConsumerRecord[Any, Any]) -> None:
         self.tracker.started(partition, record.offset)
         self.stats.received += 1
-        task = asyncio.create_task(self._process(partition, record))
+        message = self._decode(record)
+        if isinstance(message, StepCancelRequested):  # acted on now, in fetch order
+            self._cancel(message)
+            self.tracker.finished(partition, record.offset)
+            return
+        task = asyncio.create_task(self._process((partition, record.offset), record, message))
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
+
+    def _decode(self, record: ConsumerRecord[Any, Any]) -> Message:
+        try:
+            event = self.codec.decode_event(record.value)
+        except CodecError as exc:
+            return exc
+        if isinstance(event, StepRequested | StepCancelRequested):
+            return event
+        return WrongEventTypeError(event.avro_name, _ACCEPTED)
+
+    def _cancel(self, notice: StepCancelRequested) -> None:
+        key = (notice.run_id, notice.step, notice.attempt)
+        execution = self._cancels.cancel(key)
+        where = f"{notice.run_id}/{notice.step}#{notice.attempt}"
+        if execution is None:
+            log.info("cancel for %s, not running here: it will be skipped if it comes", where)
+            return
+        log.info("cancelling %s: %s", where, notice.reason or "no reason given")
+        execution.cancel(f"cancel notice for {where}")
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -199,22 +250,31 @@ class ServiceRunner:
 
     # -- one record -------------------------------------------------------------
 
-    async def _process(self, partition: TopicPartition, record: ConsumerRecord[Any, Any]) -> None:
-        token = (partition, record.offset)
-        try:
-            request = self.codec.decode_event(record.value, StepRequested)
-        except CodecError as exc:
-            if await self._dead_letter(record, exc):
+    async def _process(
+        self, token: Token, record: ConsumerRecord[Any, Any], message: StepRequested | CodecError
+    ) -> None:
+        if isinstance(message, CodecError):
+            if await self._dead_letter(record, message):
                 self._finish([token])
             return
+        await self._run_once(token, message, record.headers)
+
+    async def _run_once(
+        self, token: Token, request: StepRequested, headers: Sequence[tuple[str, bytes]]
+    ) -> None:
         key = (request.run_id, request.step, request.attempt)
+        if self._cancels.is_cancelled(key):
+            self.stats.skipped += 1
+            log.info("request %s was cancelled before it ran: skipped", key)
+            self._finish([token])
+            return
         if not self._in_flight.claim(key, token):
             self.stats.duplicates += 1
             log.info("duplicate request %s while in flight: runs once", key)
             return
         sent = False
         try:
-            sent = await self._serve_request(request, record.headers)
+            sent = await self._serve_request(request, headers)
         finally:
             followers = self._in_flight.release(key)
         if sent:
@@ -241,16 +301,39 @@ class ServiceRunner:
     async def _serve_request(
         self, request: StepRequested, headers: Sequence[tuple[str, bytes]]
     ) -> bool:
-        """Run the handler and send its result; True once the result is acknowledged."""
-        beat = partial(self._heartbeat, request, headers)
-        event = await execute_step(
-            self.service, request, headers, heartbeat=beat, worker=self.worker
-        )
+        """Run the handler and send its result; True once the result is acknowledged, or
+        when a cancel notice stopped it (nothing to send: the run no longer needs it)."""
+        key = (request.run_id, request.step, request.attempt)
+        event = await self._execute(request, headers, key)
+        if event is None or self._cancels.is_cancelled(key):
+            self.stats.cancelled += 1
+            log.info("%s cancelled by a cancel notice: no result sent", key)
+            return True
         if isinstance(event, StepFailed):
             self.stats.failed += 1
         else:
             self.stats.completed += 1
         return await self._send_result(event, request, headers)
+
+    async def _execute(
+        self, request: StepRequested, headers: Sequence[tuple[str, bytes]], key: Key
+    ) -> StepCompleted | StepFailed | None:
+        """The handler's outcome, run as its own task so a cancel notice can stop it alone;
+        None when one did. A stopping service (this task cancelled) still raises, so the
+        request stays uncommitted and is redelivered."""
+        beat = partial(self._heartbeat, request, headers)
+        execution = asyncio.create_task(
+            execute_step(self.service, request, headers, heartbeat=beat, worker=self.worker)
+        )
+        self._cancels.track(key, execution)
+        try:
+            return await execution
+        except asyncio.CancelledError:
+            if _stopping() or not self._cancels.is_cancelled(key):
+                raise
+            return None
+        finally:
+            self._cancels.untrack(key)
 
     async def _send_result(
         self, event: PodiumModel, request: StepRequested, headers: Sequence[tuple[str, bytes]]

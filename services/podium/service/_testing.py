@@ -1,4 +1,5 @@
-"""Build requests for tests of handlers, shaped as the coordinator sends them."""
+"""Build requests (and cancel notices) for tests of handlers, shaped as the coordinator
+sends them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from podium.events import StepRequested
+from podium.events import StepCancelRequested, StepRequested
 from podium.service._envelope import COMPENSATION_PREFIX
 
 
@@ -48,4 +49,17 @@ def make_request(
         compensate=compensates is not None,
         deadline=now + timedelta(seconds=timeout),
         requested_at=now,
+    )
+
+
+def make_cancel(
+    request: StepRequested, reason: str | None = "run cancelled"
+) -> StepCancelRequested:
+    """The cancel notice the coordinator sends for ``request`` (same run, step, attempt)."""
+    return StepCancelRequested(
+        run_id=request.run_id,
+        step=request.step,
+        attempt=request.attempt,
+        reason=reason,
+        requested_at=datetime.now(UTC),
     )

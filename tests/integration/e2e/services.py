@@ -3,7 +3,8 @@
 Input keys: ``fail_attempts`` (raise on attempts <= n), ``fatal`` (raise a
 non-retryable error), ``sleep_s`` (every attempt), ``sleep_first_s`` (attempt 1
 only, to miss a deadline), ``output`` (what to return). Every execution is
-appended to ``$PODIUM_HOME/executions.log`` so tests can count them.
+appended to ``$PODIUM_HOME/executions.log`` so tests can count them, and every
+execution stopped by a cancel (``asyncio.CancelledError``) to ``cancelled.log``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from podium.service import NonRetryableError, Service, StepContext
 PREFIX = os.environ.get("PODIUM_TEST_PREFIX", "e2e")
 RESULTS = os.environ.get("PODIUM_TOPICS__STEP_RESULTS", "podium.step.results")
 EXECUTIONS = Path(os.environ.get("PODIUM_HOME", ".")) / "executions.log"
+CANCELLED = EXECUTIONS.with_name("cancelled.log")
 
 worker = Service(
     "worker",
@@ -27,15 +29,22 @@ worker = Service(
 )
 
 
-def _record(ctx: StepContext) -> None:
-    with EXECUTIONS.open("a") as log:
+def _record(ctx: StepContext, path: Path = EXECUTIONS) -> None:
+    with path.open("a") as log:
         log.write(f"{ctx.run_id} {ctx.step} {ctx.attempt}\n")
 
 
 @worker.default
 async def scripted(input: Any, ctx: StepContext) -> Any:
     _record(ctx)
-    script = input if isinstance(input, dict) else {}
+    try:
+        return await _follow(input if isinstance(input, dict) else {}, ctx)
+    except asyncio.CancelledError:
+        _record(ctx, CANCELLED)
+        raise
+
+
+async def _follow(script: dict[str, Any], ctx: StepContext) -> Any:
     if ctx.attempt == 1 and script.get("sleep_first_s"):
         await asyncio.sleep(float(script["sleep_first_s"]))
     if script.get("sleep_s"):
@@ -53,8 +62,9 @@ async def undo(input: Any, ctx: StepContext) -> Any:
     return {"undone": ctx.step}
 
 
-def executions(home: Path) -> list[tuple[str, str, int]]:
-    path = home / "executions.log"
+def executions(home: Path, log: str = "executions.log") -> list[tuple[str, str, int]]:
+    """(run, step, attempt) of every execution (``log="cancelled.log"``: every cancelled one)."""
+    path = home / log
     if not path.exists():
         return []
     rows = [line.split() for line in path.read_text().splitlines() if line.strip()]

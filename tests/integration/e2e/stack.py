@@ -22,7 +22,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.structs import TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
 
 from podium import events as wire
 from podium.codec import Codec
@@ -256,20 +256,12 @@ def _log_names(home: Path) -> list[str]:
     return sorted(path.stem for path in home.glob("*.log"))
 
 
-async def consumed_to_end(bootstrap: str, group: str, topic: str) -> bool:
-    """True once ``group`` has committed offsets at the end of every partition of ``topic``."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await admin.start()
-    await consumer.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(group)
-        (described,) = await admin.describe_topics([topic])
-        partitions = [p["partition"] for p in described["partitions"]]
-        tps = [TopicPartition(topic, p) for p in partitions]
-        ends = await consumer.end_offsets(tps)
-        done = {tp: committed[tp].offset if tp in committed else 0 for tp in tps}
-        return bool(tps) and all(done[tp] >= ends[tp] for tp in tps)
-    finally:
-        await consumer.stop()
-        await admin.close()
+def same_partition_id(run_id: str, partitions: int = PARTITIONS) -> str:
+    """Another run id that Kafka's default partitioner puts in ``run_id``'s partition."""
+    partitioner = DefaultPartitioner()
+    every = list(range(partitions))
+    target = partitioner(run_id.encode(), every, every)
+    while True:
+        candidate = f"barrier-{uuid.uuid4().hex[:12]}"
+        if partitioner(candidate.encode(), every, every) == target:
+            return candidate

@@ -157,6 +157,11 @@ async def test_cancel_stops_a_run_and_its_late_results_are_ignored(stack: Stack)
             timeout=RUN_TIMEOUT,
             what="the long step ran",
         )
+        await watcher.until(
+            lambda _: (run_id, "long", 1) in executions(stack.home, "cancelled.log"),
+            timeout=RUN_TIMEOUT,
+            what="the worker cancelled the long step on the cancel notice",
+        )
         seen = await watcher.poll()
     assert seen.terminal(run_id) == ["CANCELLED"]
     assert "SUCCEEDED" not in seen.step_statuses(run_id, "long")

@@ -15,7 +15,7 @@ from aiokafka.errors import KafkaError
 
 from podium.cli._main import settings_from
 from podium.errors import BrokerError
-from podium.service import Service, load_service, run_until_signalled
+from podium.service import RESULTS_TOPIC, Service, load_service, run_until_signalled
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [run=%(run_id)s step=%(step)s] %(message)s"
 
@@ -67,8 +67,11 @@ def group(
 
     Example: podium service examples.file_ingest.services:transform
     """
+    settings = settings_from(ctx)
     service = _with_options(load_service(target), concurrency, grace, group_id)
-    kwargs = settings_from(ctx).client_kwargs()
+    if service.results_topic == RESULTS_TOPIC:  # not chosen by the service: use the settings'
+        service = service.replace(results_topic=settings.topics.step_results)
+    kwargs = settings.client_kwargs()
     _configure_logging(log_level.upper())
     try:
         asyncio.run(run_until_signalled(service, kwargs))

@@ -29,9 +29,9 @@ from podium.coordinator._admission_handle import AdmissionHandler
 from podium.coordinator._handle import Handler, Rejected, rebuild_timers
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import Outgoing, timer_value
+from podium.dlq import dead_letter
 from podium.registry import PipelineRegistry
 from podium.triggers import TriggerRunner
-from podium.service._dlq import dead_letter
 from podium.settings import PodiumSettings
 
 log = logging.getLogger("podium.coordinator")
@@ -47,6 +47,7 @@ class _Message:
         self.key = message.key
         self.value = message.value
         self.headers = _header_list(message.headers)
+        self.timestamp = int(message.timestamp * 1000) if message.timestamp else None
 
 
 class _RunTable(MutableMapping[str, bytes]):
@@ -195,7 +196,10 @@ class Coordinator:
             self.app._crash(future.exception())  # fail-stop: see the module docstring
 
     async def _dead_letter(self, message: Any, error: BaseException) -> None:
-        letter = dead_letter(_Message(message), error)
+        run_keyed = message.topic != self.topics.admissions  # admissions: keyed by pipeline
+        letter = dead_letter(
+            _Message(message), error, group=self.settings.coordinator.app_id, run_keyed=run_keyed
+        )
         self.handler.counters[f"dead-letter:{getattr(error, 'reason', 'decode')}"] += 1
         log.warning("dead-lettered %s[%s]@%s to %s: %s", message.topic, message.partition,
                     message.offset, letter.topic, error)

@@ -4,7 +4,8 @@ Like the pipeline registry's reader, the consumer joins no group: every API
 instance and CLI call needs every run, not a share of them. It assigns every
 partition, reads from the beginning, and counts as caught up once its position
 reaches the end offsets captured at start; a background task keeps following.
-Undecodable messages are skipped, logged and counted (the DLQ comes later).
+Undecodable messages are skipped, logged, counted and dead-lettered to
+``<topic>.dlq`` once (a ``DeadLetterSink``: every reader meets them, one entry is enough).
 Partitions added after start are not picked up until a restart.
 """
 
@@ -22,6 +23,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from podium.codec import Codec, CodecError
+from podium.dlq import DeadLetterSink
 from podium.errors import BrokerError
 from podium.events import RunRequested, RunStatus, RunStatusChanged
 from podium.runs._errors import ReadModelUnavailableError, RunEventsTopicMissingError
@@ -69,6 +71,8 @@ class ReadModel:
         self.caught_up = False
         self.applied = 0
         self.skipped = 0
+        self.dead_lettered = 0
+        self._dead_letters = DeadLetterSink(client_kwargs, run_keyed=True)
 
     async def start(self) -> None:
         """Read the events to their current end, then keep following in the background."""
@@ -92,6 +96,7 @@ class ReadModel:
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             await consumer.stop()
+        await self._dead_letters.stop()
 
     async def __aenter__(self) -> ReadModel:
         await self.start()
@@ -170,23 +175,30 @@ class ReadModel:
     async def _take(self, batch: Mapping[TopicPartition, Iterable[Any]]) -> None:
         for records in batch.values():
             for record in records:
-                self._apply_record(record)
+                await self._apply_record(record)
         if batch:
             async with self._changed:
                 self._changed.notify_all()
 
-    def _apply_record(self, record: Any) -> None:
+    async def _apply_record(self, record: Any) -> None:
         try:
             event = self._codec.decode_event(record.value, RunStatusChanged)
         except CodecError as exc:
             self.skipped += 1
             where = f"{record.topic}[{record.partition}]@{record.offset}"
             log.warning("run event %s skipped (%s): %s", where, exc.reason, exc)
+            await self._dead_letter(record, exc)
             return
         self._views[event.run_id] = apply_to_view(self._views.get(event.run_id), event)
         self.applied += 1
         for listener in list(self._listeners):
             listener(event)
+
+    async def _dead_letter(self, record: Any, error: CodecError) -> None:
+        try:
+            self.dead_lettered += await self._dead_letters.send(record, error)
+        except (KafkaError, BrokerError) as exc:  # not lost: the next reader tries again
+            log.warning("run event DLQ write failed: %s", exc)
 
 
 async def _open(client_kwargs: Mapping[str, Any], topic: str) -> tuple[AIOKafkaConsumer, Ends]:

@@ -34,6 +34,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from podium.codec import Codec, CodecError, WrongEventTypeError
+from podium.dlq import send_dead_letter
 from podium.events import (
     PodiumModel,
     StepCancelRequested,
@@ -43,7 +44,6 @@ from podium.events import (
 )
 from podium.service._cancel import Cancellations
 from podium.service._dedup import InFlight
-from podium.service._dlq import send_dead_letter
 from podium.service._execute import execute_step
 from podium.service._offsets import OffsetTracker
 from podium.service._results import heartbeat, result_headers
@@ -290,7 +290,9 @@ class ServiceRunner:
             error,
         )
         try:
-            await send_dead_letter(self.producer, record, error)
+            await send_dead_letter(
+                self.producer, record, error, group=self.service.group_id, run_keyed=True
+            )
         except KafkaError as exc:
             self.stats.unsent += 1
             log.error("DLQ write failed, offset %d stays uncommitted: %s", record.offset, exc)

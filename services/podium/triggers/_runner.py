@@ -155,7 +155,7 @@ class TriggerRunner:
             await producer.stop()
 
     def _sender(self) -> RunSender:
-        return RunSender(self._producer, self.codec, self.settings.topics.runs)
+        return RunSender(self._producer, self.codec, self.settings.topics.runs, self.group_id)
 
     def _loop_events(self) -> EventTriggers:
         assert self._consumer is not None

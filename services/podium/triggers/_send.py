@@ -14,8 +14,7 @@ from typing import Any
 
 from podium.codec import Codec
 from podium.events import RunRequested
-from podium.service import send_dead_letter
-from podium.service._dlq import Producer, Record
+from podium.dlq import Producer, Record, send_dead_letter
 from podium.triggers._headers import run_headers
 
 
@@ -41,10 +40,13 @@ class TriggerStats:
 class RunSender:
     """Sends RunRequested to the runs topic keyed by run id, and dead letters."""
 
-    def __init__(self, producer: Any, codec: Codec, runs_topic: str) -> None:
+    def __init__(
+        self, producer: Any, codec: Codec, runs_topic: str, group: str | None = None
+    ) -> None:
         self.producer = producer
         self.codec = codec
         self.runs_topic = runs_topic
+        self.group = group
 
     async def send_runs(self, runs: Iterable[RunRequested], trace: Mapping[str, str]) -> int:
         """Send every request and wait for all acknowledgements; returns how many."""
@@ -63,4 +65,4 @@ class RunSender:
     async def dead_letter(self, record: Record, error: BaseException) -> None:
         """Send ``record`` to ``<topic>.dlq`` with ``error``'s reason headers; wait for the ack."""
         producer: Producer = self.producer
-        await send_dead_letter(producer, record, error)
+        await send_dead_letter(producer, record, error, group=self.group)

@@ -1,0 +1,118 @@
+"""Dead-letter queues: Podium's one mechanism for messages a consumer cannot process.
+
+Every consumer (coordinator agents, step services, trigger runners, the API's
+read model) sends such a message to ``<topic>.dlq`` with :func:`send_dead_letter`
+(or a :class:`DeadLetterSink` when it reads without a consumer group), keeping
+the original key, value and headers and adding ``podium-dlq-*`` headers (see
+:mod:`podium.dlq._letter`). Reading them back (:func:`read_dlq` ->
+:class:`DlqEntry`), counting them (:func:`count_by_reason`) and replaying them
+(:func:`plan_replays` -> :func:`send_replays`) is what ``podium dlq`` does.
+
+    entries, kept = await read_dlq(kwargs, "podium.runs.dlq", keep=lambda e: e.reason == "x")
+    plan = plan_replays(kept, superseded_by(entries), max_replays=3)
+    await send_replays(kwargs, [step for step in plan if isinstance(step, Replay)])
+"""
+
+from podium.dlq._entry import (
+    REPLAY_COUNT,
+    REPLAY_OF,
+    DlqEntry,
+    Origin,
+    age_seconds,
+    entry_of,
+    human_age,
+    matches,
+    origin_of,
+    preview,
+    replay_count,
+)
+from podium.dlq._errors import DlqTopicMissingError
+from podium.dlq._kafka import DeadLetterSink, dlq_topics, read_dlq, send_replays
+from podium.dlq._letter import (
+    DLQ_SUFFIX,
+    ERROR,
+    ERROR_CLASS,
+    FAILED_AT,
+    GROUP,
+    MAX_ERROR,
+    ORIGINAL_OFFSET,
+    ORIGINAL_PARTITION,
+    ORIGINAL_TIMESTAMP,
+    ORIGINAL_TOPIC,
+    PREFIX,
+    REASON,
+    RUN_ID_FROM_KEY,
+    DeadLetter,
+    Producer,
+    Record,
+    dead_letter,
+    dlq_topic,
+    reason_of,
+    send_dead_letter,
+)
+from podium.dlq._redact import cap, redact, safe_error
+from podium.dlq._render import entry_json, entry_table, plan_lines, stats_json, stats_table
+from podium.dlq._replay import (
+    DEFAULT_MAX_REPLAYS,
+    Replay,
+    Skip,
+    plan_replays,
+    replay_headers,
+    superseded_by,
+)
+from podium.dlq._stats import ReasonCount, count_by_reason
+
+__all__ = [
+    "DEFAULT_MAX_REPLAYS",
+    "DLQ_SUFFIX",
+    "ERROR",
+    "ERROR_CLASS",
+    "FAILED_AT",
+    "GROUP",
+    "MAX_ERROR",
+    "ORIGINAL_OFFSET",
+    "ORIGINAL_PARTITION",
+    "ORIGINAL_TIMESTAMP",
+    "ORIGINAL_TOPIC",
+    "PREFIX",
+    "REASON",
+    "REPLAY_COUNT",
+    "REPLAY_OF",
+    "RUN_ID_FROM_KEY",
+    "DeadLetter",
+    "DeadLetterSink",
+    "DlqEntry",
+    "DlqTopicMissingError",
+    "Origin",
+    "Producer",
+    "ReasonCount",
+    "Record",
+    "Replay",
+    "Skip",
+    "age_seconds",
+    "cap",
+    "count_by_reason",
+    "dead_letter",
+    "dlq_topic",
+    "dlq_topics",
+    "entry_json",
+    "entry_table",
+    "entry_of",
+    "human_age",
+    "matches",
+    "origin_of",
+    "plan_lines",
+    "plan_replays",
+    "preview",
+    "read_dlq",
+    "reason_of",
+    "redact",
+    "replay_count",
+    "replay_headers",
+    "safe_error",
+    "send_dead_letter",
+    "send_replays",
+    "stats_json",
+    "stats_table",
+    "superseded_by",
+]

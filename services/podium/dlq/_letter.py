@@ -1,0 +1,158 @@
+"""Dead letters: a message a consumer cannot process goes to ``<topic>.dlq``.
+
+The original key, value and headers are kept byte for byte (so it can be
+replayed as is, ``traceparent`` included), and headers saying why and where
+from are added after them (all named ``podium-dlq-*``, so a replay can strip
+them): the reason (a short stable code, e.g. a CodecError's ``reason``), the
+error's class and message (redacted, capped), the original topic, partition,
+offset and timestamp, the consumer group, the time of failure, and the run id
+when only the key says it. The caller commits the original offset only after
+the dead letter is acknowledged. Never log the payload: it may hold data the
+logs must not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from podium.dlq._redact import safe_error
+from podium.headers import RUN_ID, Headers, encode_headers, header_value
+
+PREFIX = "podium-dlq-"
+REASON = "podium-dlq-reason"
+ERROR = "podium-dlq-error"
+ERROR_CLASS = "podium-dlq-error-class"
+ORIGINAL_TOPIC = "podium-dlq-original-topic"
+ORIGINAL_PARTITION = "podium-dlq-original-partition"
+ORIGINAL_OFFSET = "podium-dlq-original-offset"
+ORIGINAL_TIMESTAMP = "podium-dlq-original-timestamp"
+"""Milliseconds since the epoch, as Kafka stamps records."""
+GROUP = "podium-dlq-group"
+FAILED_AT = "podium-dlq-failed-at"
+"""ISO 8601, UTC."""
+RUN_ID_FROM_KEY = "podium-dlq-run-id"
+"""The record's key, for run-keyed topics whose record has no ``podium-run-id`` header."""
+MAX_ERROR = 500
+DLQ_SUFFIX = ".dlq"
+
+
+def dlq_topic(topic: str) -> str:
+    """The dead-letter twin of ``topic``."""
+    return f"{topic}{DLQ_SUFFIX}"
+
+
+def reason_of(error: BaseException) -> str:
+    """A short code: the error's ``reason`` (CodecError has one), else its class name."""
+    reason = getattr(error, "reason", None)
+    return reason if isinstance(reason, str) and reason else type(error).__name__
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """What goes to the DLQ for one record."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+
+
+class Record(Protocol):
+    """The parts of a consumed record (aiokafka's ConsumerRecord) a dead letter needs.
+
+    A ``timestamp`` attribute (milliseconds) is used when the record has one.
+    """
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> Any: ...
+    @property
+    def value(self) -> Any: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]]: ...
+
+
+def dead_letter(
+    record: Record,
+    error: BaseException,
+    *,
+    group: str | None = None,
+    run_keyed: bool = False,
+    now: datetime | None = None,
+) -> DeadLetter:
+    """The dead letter for ``record``, which failed with ``error`` in consumer ``group``.
+
+    ``run_keyed``: the topic is keyed by run id, so the key names the run.
+    """
+    original = [(key, bytes(value)) for key, value in record.headers if value is not None]
+    added = _reason_headers(record, error, now or datetime.now(UTC))
+    added.update(_context_headers(record, original, group, run_keyed))
+    return DeadLetter(dlq_topic(record.topic), record.key, record.value, original + encode_headers(added))
+
+
+def _reason_headers(record: Record, error: BaseException, now: datetime) -> dict[str, str]:
+    return {
+        REASON: reason_of(error),
+        ERROR: safe_error(str(error) or type(error).__name__, MAX_ERROR),
+        ERROR_CLASS: type(error).__name__,
+        ORIGINAL_TOPIC: record.topic,
+        ORIGINAL_PARTITION: str(record.partition),
+        ORIGINAL_OFFSET: str(record.offset),
+        FAILED_AT: now.astimezone(UTC).isoformat(timespec="milliseconds"),
+    }
+
+
+def _context_headers(
+    record: Record, original: Headers, group: str | None, run_keyed: bool
+) -> dict[str, str]:
+    added: dict[str, str] = {}
+    timestamp = getattr(record, "timestamp", None)
+    if isinstance(timestamp, int) and timestamp >= 0:
+        added[ORIGINAL_TIMESTAMP] = str(timestamp)
+    if group:
+        added[GROUP] = group
+    run_id = _key_text(record.key) if run_keyed else None
+    if run_id and header_value(original, RUN_ID) is None:
+        added[RUN_ID_FROM_KEY] = run_id
+    return added
+
+
+def _key_text(key: Any) -> str | None:
+    """The key as text when it is short printable UTF-8 (a run id), else None."""
+    if not isinstance(key, bytes | bytearray) or not 0 < len(key) <= 200:
+        return None
+    try:
+        text = bytes(key).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if text.isprintable() else None
+
+
+class Producer(Protocol):
+    async def send_and_wait(
+        self, topic: str, value: Any = None, key: Any = None, **kwargs: Any
+    ) -> Any: ...
+
+
+async def send_dead_letter(
+    producer: Producer,
+    record: Record,
+    error: BaseException,
+    *,
+    group: str | None = None,
+    run_keyed: bool = False,
+) -> DeadLetter:
+    """Write the dead letter and wait for the broker's acknowledgement."""
+    letter = dead_letter(record, error, group=group, run_keyed=run_keyed)
+    await producer.send_and_wait(
+        letter.topic, value=letter.value, key=letter.key, headers=letter.headers
+    )
+    return letter

@@ -1,0 +1,98 @@
+"""Deciding what a replay republishes, and what it refuses (pure).
+
+A replay sends a dead message back to its original topic with its original
+key, value and headers, minus the ``podium-dlq-*`` headers, plus
+``podium-replay-count`` (the original's plus one) and ``podium-replay-of``
+(the dead letter it came from). If it fails again it comes back to the DLQ
+carrying both, which is how a later replay knows:
+
+- refused: it was already replayed ``max_replays`` times (a message that keeps
+  failing needs a fix, not another lap);
+- skipped: a later dead letter is its own replay (replay that one instead), or
+  it is a second dead letter of the same original record (a consumer
+  dead-lettered it twice, e.g. after a crash before committing), or its
+  headers do not say where it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from podium.dlq._entry import REPLAY_COUNT, REPLAY_OF, DlqEntry, Origin
+from podium.dlq._letter import PREFIX
+from podium.headers import Headers, encode_headers
+
+DEFAULT_MAX_REPLAYS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """A dead message to republish, as it will be sent."""
+
+    entry: DlqEntry
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A dead message left where it is, and why."""
+
+    entry: DlqEntry
+    kind: Literal["refused", "skipped"]
+    why: str
+
+
+def replay_headers(headers: Iterable[tuple[str, bytes]], count: int, of: str) -> Headers:
+    """The original headers without Podium's DLQ and replay headers, then the new replay ones."""
+    ours = (REPLAY_COUNT, REPLAY_OF)
+    kept = [(k, bytes(v)) for k, v in headers if not k.startswith(PREFIX) and k not in ours]
+    return kept + encode_headers({REPLAY_COUNT: str(count + 1), REPLAY_OF: of})
+
+
+def superseded_by(entries: Iterable[DlqEntry]) -> dict[str, str]:
+    """Dead letter coordinate -> coordinate of the later dead letter that is its replay."""
+    return {e.replay_of: e.coordinate for e in entries if e.replay_of}
+
+
+def plan_replays(
+    candidates: Sequence[tuple[DlqEntry, Any]],
+    superseded: Mapping[str, str],
+    max_replays: int = DEFAULT_MAX_REPLAYS,
+) -> list[Replay | Skip]:
+    """For each (entry, its DLQ record), in DLQ order: replay it, or say why not."""
+    taken: dict[Origin, str] = {}
+    plan: list[Replay | Skip] = []
+    for entry, record in candidates:
+        skip = _skip(entry, superseded, taken, max_replays)
+        if skip is not None:
+            plan.append(skip)
+            continue
+        assert entry.origin is not None  # _skip refuses entries without one
+        taken[entry.origin] = entry.coordinate
+        headers = replay_headers(record.headers or (), entry.replay_count, entry.coordinate)
+        plan.append(Replay(entry, entry.origin.topic, record.key, record.value, headers))
+    return plan
+
+
+def _skip(
+    entry: DlqEntry, superseded: Mapping[str, str], taken: Mapping[Origin, str], max_replays: int
+) -> Skip | None:
+    if entry.origin is None:
+        return Skip(entry, "skipped", "its headers do not say which topic it came from")
+    if entry.coordinate in superseded:
+        later = superseded[entry.coordinate]
+        return Skip(entry, "skipped", f"replayed before and dead-lettered again as {later}")
+    if entry.origin in taken:
+        return Skip(entry, "skipped", f"same original record as {taken[entry.origin]}")
+    if entry.replay_count >= max_replays:
+        return Skip(
+            entry,
+            "refused",
+            f"replayed {entry.replay_count} times already (--max-replays {max_replays})",
+        )
+    return None

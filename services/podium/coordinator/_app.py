@@ -31,8 +31,8 @@ from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import Outgoing, timer_value
 from podium.dlq import dead_letter
 from podium.registry import PipelineRegistry
-from podium.triggers import TriggerRunner
 from podium.settings import PodiumSettings
+from podium.triggers import TriggerRunner
 
 log = logging.getLogger("podium.coordinator")
 
@@ -72,7 +72,7 @@ class _RunTable(MutableMapping[str, bytes]):
         del self._table[run_id.encode()]
 
     def __iter__(self) -> Iterator[str]:
-        return (key.decode() for key in self._table.keys())
+        return (key.decode() for key in self._table)
 
     def __len__(self) -> int:
         return len(self._table)
@@ -132,7 +132,7 @@ class Coordinator:
         app.agent(channel, name="podium-coordinator-runs")(self._process)
         self._add_admissions(app, conf.partitions)
         app.task(self._start_registry)
-        app.on_before_shutdown.connect(self._stop_triggers)
+        app.on_before_shutdown.connect(self._stop_triggers)  # type: ignore[arg-type]
         app.timer(conf.timer_interval_s)(self._fire_timers)
         return app
 
@@ -190,10 +190,10 @@ class Coordinator:
         future.add_done_callback(self._check_sent)  # type: ignore[attr-defined]
 
     def _check_sent(self, future: asyncio.Future[Any]) -> None:
-        if not future.cancelled() and future.exception() is not None:
-            log.error("produce failed, stopping so nothing is committed past it: %s",
-                      future.exception())
-            self.app._crash(future.exception())  # fail-stop: see the module docstring
+        error = None if future.cancelled() else future.exception()
+        if error is not None:
+            log.error("produce failed, stopping so nothing is committed past it: %s", error)
+            self.app._crash(error)  # fail-stop: see the module docstring
 
     async def _dead_letter(self, message: Any, error: BaseException) -> None:
         run_keyed = message.topic != self.topics.admissions  # admissions: keyed by pipeline
@@ -201,8 +201,14 @@ class Coordinator:
             _Message(message), error, group=self.settings.coordinator.app_id, run_keyed=run_keyed
         )
         self.handler.counters[f"dead-letter:{getattr(error, 'reason', 'decode')}"] += 1
-        log.warning("dead-lettered %s[%s]@%s to %s: %s", message.topic, message.partition,
-                    message.offset, letter.topic, error)
+        log.warning(
+            "dead-lettered %s[%s]@%s to %s: %s",
+            message.topic,
+            message.partition,
+            message.offset,
+            letter.topic,
+            error,
+        )
         await self.app.producer.send_and_wait(
             letter.topic, letter.key, letter.value, None, None, letter.headers
         )

@@ -53,6 +53,7 @@ def _register() -> None:
         _broker,
         _coordinator,
         _demo,
+        _dlq,
         _pipelines,
         _runs,
         _schemas,
@@ -64,6 +65,7 @@ def _register() -> None:
         podium.add_command(module.group)
     podium.add_command(_runs.run)
     podium.add_command(_demo.group)
+    podium.add_command(_dlq.group)
 
 
 _register()

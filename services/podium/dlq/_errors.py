@@ -1,7 +1,7 @@
 """The DLQ tools' errors::
 
-    PodiumError
-     +-- DlqTopicMissingError   the DLQ topic to read does not exist on the cluster
+PodiumError
+ +-- DlqTopicMissingError   the DLQ topic to read does not exist on the cluster
 """
 
 from __future__ import annotations

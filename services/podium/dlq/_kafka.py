@@ -22,6 +22,7 @@ from podium.dlq._errors import DlqTopicMissingError
 from podium.dlq._letter import DLQ_SUFFIX, Record, dlq_topic, send_dead_letter
 from podium.dlq._replay import Replay
 from podium.errors import BrokerError
+from podium.topics import open_topic_admin
 
 log = logging.getLogger("podium.dlq")
 
@@ -71,9 +72,8 @@ async def read_dlq(
 async def _read_all(
     consumer: AIOKafkaConsumer, topic: str, client_kwargs: Mapping[str, Any]
 ) -> list[Any]:
-    if topic not in await consumer.topics():
-        raise DlqTopicMissingError(topic, client_kwargs.get("bootstrap_servers"))
-    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    count = await _partition_count(client_kwargs, topic)
+    partitions = [TopicPartition(topic, p) for p in range(count)]
     consumer.assign(partitions)
     ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
     await consumer.seek_to_beginning(*partitions)
@@ -93,6 +93,15 @@ async def _read_to(consumer: AIOKafkaConsumer, ends: Mapping[TopicPartition, int
         for partition, batch in (await consumer.getmany(timeout_ms=_POLL_MS)).items():
             records.extend(r for r in batch if r.offset < ends[partition])
     return records
+
+
+async def _partition_count(client_kwargs: Mapping[str, Any], topic: str) -> int:
+    """From a full metadata listing: naming a missing topic could auto-create it."""
+    async with open_topic_admin(client_kwargs) as admin:
+        state = (await admin.describe([topic])).topics.get(topic)
+    if state is None:
+        raise DlqTopicMissingError(topic, client_kwargs.get("bootstrap_servers"))
+    return state.partitions
 
 
 async def _reached(consumer: AIOKafkaConsumer, ends: Mapping[TopicPartition, int]) -> bool:

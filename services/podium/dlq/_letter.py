@@ -95,7 +95,9 @@ def dead_letter(
     original = [(key, bytes(value)) for key, value in record.headers if value is not None]
     added = _reason_headers(record, error, now or datetime.now(UTC))
     added.update(_context_headers(record, original, group, run_keyed))
-    return DeadLetter(dlq_topic(record.topic), record.key, record.value, original + encode_headers(added))
+    return DeadLetter(
+        dlq_topic(record.topic), record.key, record.value, original + encode_headers(added)
+    )
 
 
 def _reason_headers(record: Record, error: BaseException, now: datetime) -> dict[str, str]:

@@ -17,11 +17,12 @@ _SECRET_KEYS = (
     r"sasl_plain_password|ssl_password|password|passwd|pwd|secret|token|api[_-]?key"
     r"|access[_-]?key|private[_-]?key|credentials?|authorization|auth"
 )
-_VALUE = r"""(?:"[^"]*"|'[^']*'|(?:(?:bearer|basic)\s+)?[^\s,;&"'}\]]+)"""
+_TOKEN = r"""[^\s,;&"'}\]]+"""
+_VALUE = rf"""(?:"[^"]*"|'[^']*'|(?:(?:bearer|basic)\s+)?{_TOKEN})"""
 _KEY_VALUE = re.compile(rf"""((?:{_SECRET_KEYS})["']?\s*[:=]\s*){_VALUE}""", re.IGNORECASE)
 """``password=x``, ``"token": "x"``, ``Authorization: Bearer x``: the value goes."""
-_SCHEME_AUTH = re.compile(r"\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
-"""``Bearer x`` without a key before it."""
+_SCHEME_AUTH = re.compile(rf"\b(bearer)\s+{_TOKEN}", re.IGNORECASE)
+"""``Bearer x`` without a key before it (``Basic`` only after a key: it is a common word)."""
 _URL_USERINFO = re.compile(r"(://[^/\s:@]+):[^\s@]*@")
 """``scheme://user:pass@host``: the password goes, the user stays (it helps debugging)."""
 

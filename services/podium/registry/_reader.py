@@ -20,20 +20,17 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from podium.errors import BrokerError
+from podium._follow import Ends, describe_topic, open_from_beginning
 from podium.pipelines import Pipeline
 from podium.registry._catalog import Catalog, CatalogStats
 from podium.registry._errors import RegistryTopicMissingError, RegistryUnavailableError
 from podium.registry._record import DEFAULT_TOPIC, RegisteredPipeline
-from podium.topics import open_topic_admin
 
 log = logging.getLogger("podium.registry")
 
 DEFAULT_START_TIMEOUT = 30.0
 _POLL_MS = 500
 _RETRY_DELAY = 1.0
-
-Ends = dict[TopicPartition, int]
 
 
 class PipelineRegistry:
@@ -141,33 +138,14 @@ async def read_registry(
 
 async def _open(client_kwargs: Mapping[str, Any], topic: str) -> tuple[AIOKafkaConsumer, Ends]:
     """A started consumer assigned to every partition of ``topic``, at the beginning."""
-    partitions = [TopicPartition(topic, p) for p in range(await _partitions(client_kwargs, topic))]
-    consumer = AIOKafkaConsumer(
-        **client_kwargs, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
+    return await open_from_beginning(
+        client_kwargs, topic, await _partitions(client_kwargs, topic), "pipeline registry"
     )
-    try:
-        await consumer.start()
-        consumer.assign(partitions)
-        ends: Ends = await consumer.end_offsets(partitions)
-        await consumer.seek_to_beginning(*partitions)
-    except KafkaError as exc:
-        await consumer.stop()
-        raise BrokerError(f"cannot read pipeline registry {topic}: {exc}") from exc
-    except BaseException:
-        await consumer.stop()
-        raise
-    return consumer, ends
 
 
 async def _partitions(client_kwargs: Mapping[str, Any], topic: str) -> int:
-    """The topic's partition count, checked through the admin API.
-
-    Asking the admin (a full metadata listing) rather than the consumer for the
-    topic by name matters: naming a missing topic lets a broker with
-    auto-creation on create it, uncompacted.
-    """
-    async with open_topic_admin(client_kwargs) as admin:
-        state = (await admin.describe([topic])).topics.get(topic)
+    """The topic's partition count (see :mod:`podium._follow` for why through the admin API)."""
+    state = await describe_topic(client_kwargs, topic)
     if state is None:
         raise RegistryTopicMissingError(topic, client_kwargs.get("bootstrap_servers"))
     if state.configs.get("cleanup.policy", "") != "compact":

@@ -22,6 +22,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from podium._follow import Ends, describe_topic, open_from_beginning
 from podium.codec import Codec, CodecError
 from podium.dlq import DeadLetterSink
 from podium.errors import BrokerError
@@ -29,7 +30,6 @@ from podium.events import RunRequested, RunStatus, RunStatusChanged
 from podium.runs._errors import ReadModelUnavailableError, RunEventsTopicMissingError
 from podium.runs._render import DEFAULT_LIMIT, select_runs
 from podium.runs._view import RunView, apply_to_view, requested_view
-from podium.topics import open_topic_admin
 
 log = logging.getLogger("podium.runs")
 
@@ -37,7 +37,6 @@ DEFAULT_START_TIMEOUT = 30.0
 _POLL_MS = 200
 _RETRY_DELAY = 1.0
 
-Ends = dict[TopicPartition, int]
 Listener = Callable[[RunStatusChanged], None]
 Predicate = Callable[[RunView], bool]
 
@@ -203,28 +202,14 @@ class ReadModel:
 
 async def _open(client_kwargs: Mapping[str, Any], topic: str) -> tuple[AIOKafkaConsumer, Ends]:
     """A started consumer assigned to every partition of ``topic``, at the beginning."""
-    partitions = [TopicPartition(topic, p) for p in range(await _partitions(client_kwargs, topic))]
-    consumer = AIOKafkaConsumer(
-        **client_kwargs, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
+    return await open_from_beginning(
+        client_kwargs, topic, await _partitions(client_kwargs, topic), "run events"
     )
-    try:
-        await consumer.start()
-        consumer.assign(partitions)
-        ends: Ends = await consumer.end_offsets(partitions)
-        await consumer.seek_to_beginning(*partitions)
-    except KafkaError as exc:
-        await consumer.stop()
-        raise BrokerError(f"cannot read run events {topic}: {exc}", retryable=True) from exc
-    except BaseException:
-        await consumer.stop()
-        raise
-    return consumer, ends
 
 
 async def _partitions(client_kwargs: Mapping[str, Any], topic: str) -> int:
-    """The partition count, from a full metadata listing (naming the topic could create it)."""
-    async with open_topic_admin(client_kwargs) as admin:
-        state = (await admin.describe([topic])).topics.get(topic)
+    """The partition count (see :mod:`podium._follow` for why through the admin API)."""
+    state = await describe_topic(client_kwargs, topic)
     if state is None:
         raise RunEventsTopicMissingError(topic, client_kwargs.get("bootstrap_servers"))
     return state.partitions

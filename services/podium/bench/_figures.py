@@ -1,0 +1,60 @@
+"""The benchmark's arithmetic: pacing, rates, overheads, CPU per event (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from podium.bench._stats import median
+
+
+def schedule(count: int, rate: float) -> list[float]:
+    """Send offsets in seconds from the start for ``count`` runs at ``rate`` per second,
+    evenly spaced (a steady load, not bursts)."""
+    if rate <= 0:
+        raise ValueError(f"a paced rate must be positive, not {rate}")
+    return [index / rate for index in range(count)]
+
+
+def paced_rate(max_rate: float, load: float) -> float:
+    """The rate of the latency phase: ``load`` (e.g. 0.7) of the measured maximum."""
+    if not 0 < load <= 1:
+        raise ValueError(f"load {load} must be in (0, 1]")
+    return max_rate * load
+
+
+def rate(count: int, seconds: float) -> float:
+    """Completions per second; ValueError for a phase that took no time."""
+    if seconds <= 0:
+        raise ValueError(f"a phase of {seconds}s has no rate")
+    return count / seconds
+
+
+def overhead_ms_per_step(total_ms: float, steps: int, sleep_ms: float) -> float:
+    """What orchestration added per step of a sequential chain whose steps sleep ``sleep_ms``:
+    ``(total - steps * sleep) / steps``."""
+    if steps < 1:
+        raise ValueError("a chain has at least one step")
+    return (total_ms - steps * sleep_ms) / steps
+
+
+def chain_figures(totals_ms: list[float], steps: int, sleep_ms: float) -> dict[str, float]:
+    """Median total time of the chain's runs and the overhead per step it implies."""
+    total = median(totals_ms)
+    return {"total_ms": total, "overhead_ms_per_step": overhead_ms_per_step(total, steps, sleep_ms)}
+
+
+def cpu_us_per_event(cpu_seconds: float, events: int) -> float:
+    """Microseconds of CPU per processed event; ValueError when nothing was processed."""
+    if events <= 0:
+        raise ValueError("no events processed: CPU per event is undefined")
+    return cpu_seconds * 1e6 / events
+
+
+def events_between(before: Mapping[object, int], after: Mapping[object, int]) -> int:
+    """Messages appended between two end-offset snapshots (summed over partitions)."""
+    return sum(after[tp] - before.get(tp, 0) for tp in after)
+
+
+def ratio(podium: float, floor: float) -> float | None:
+    """podium / floor, or None when the floor is zero (no ratio to report)."""
+    return podium / floor if floor else None

@@ -1,0 +1,52 @@
+"""What one benchmark run does: counts, load, chain shape, client settings (pure data)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+STEPS = ("a", "b", "c")
+"""The linear pipeline's steps; each has its own no-op service and request topic."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Counts and knobs of one run (``full`` and ``smoke`` are the two presets)."""
+
+    mode: str
+    warmup: int = 300
+    """Runs before measuring (processes start, groups join, caches fill)."""
+    runs: int = 3000
+    """Runs of the throughput phase."""
+    window: int = 200
+    """Throughput phase: runs in flight at once (a new one starts as one finishes)."""
+    paced_runs: int = 1500
+    load: float = 0.7
+    """The latency phase's rate as a fraction of the measured maximum."""
+    chain_steps: int = 40
+    chain_sleep_ms: float = 10.0
+    chain_runs: int = 3
+    partitions: int = 6
+    service_concurrency: int = 32
+    stall_s: float = 60.0
+    """A phase fails when no run finished for this long."""
+
+    @classmethod
+    def full(cls, runs: int | None = None) -> Plan:
+        plan = cls(mode="full")
+        if runs is None:
+            return plan
+        return dataclasses.replace(
+            plan, runs=runs, warmup=max(20, runs // 10), paced_runs=max(20, runs // 2)
+        )
+
+    @classmethod
+    def smoke(cls, runs: int | None = None) -> Plan:
+        """A few hundred runs in all, a short chain: checks it works, never how fast."""
+        plan = cls(mode="smoke", warmup=20, runs=120, window=50, paced_runs=60)
+        plan = dataclasses.replace(plan, chain_steps=5, chain_runs=1, partitions=2)
+        return dataclasses.replace(plan, runs=runs) if runs else plan
+
+    def as_settings(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

@@ -1,0 +1,69 @@
+"""The benchmark's result as a readable table (pure: a report in, lines out)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from podium.bench._report import Report
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return "-"
+    number = float(value)
+    return f"{number:,.0f}" if abs(number) >= 100 else f"{number:.3g}"
+
+
+def _pcts(values: Mapping[str, Any]) -> str:
+    return " / ".join(_num(values[key]) for key in ("p50", "p95", "p99", "max"))
+
+
+def _target(report: Report, name: str) -> str:
+    found = report["targets"].get(name)
+    if found is None:
+        return ""
+    return f"{found['target']} {'met' if found['met'] else 'NOT met'}"
+
+
+def rows(report: Report) -> list[tuple[str, str, str, str, str]]:
+    """(figure, podium, floor, podium/floor, target) rows."""
+    r, q = report, report["ratios"]
+    t, l = r["transition_ms"], r["run_latency_ms"]
+    return [
+        ("3-step runs/s", _num(r["runs_per_s"]), _num(r["floor_runs_per_s"]),
+         _num(q["runs_per_s"]), _target(r, "runs_per_s")),
+        ("transition ms p50/p95/p99/max", _pcts(t), _pcts(r["floor_transition_ms"]),
+         f"{_num(q['transition_p50'])} / {_num(q['transition_p99'])} (p50/p99)",
+         f"p50 {_target(r, 'transition_p50_ms')}, p99 {_target(r, 'transition_p99_ms')}"),
+        ("run latency ms p50/p95/p99/max", _pcts(l), _pcts(r["floor_run_latency_ms"]),
+         f"{_num(q['run_latency_p50'])} / {_num(q['run_latency_p99'])} (p50/p99)", ""),
+        ("chain total ms", _num(r["chain40_total_ms"]), "", "", ""),
+        ("chain overhead ms/step", _num(r["chain40_overhead_ms_per_step"]), "", "",
+         _target(r, "chain40_overhead_ms_per_step")),
+        ("coordinator CPU us/event", _num(r["coordinator_cpu_us_per_event"]), "", "",
+         _target(r, "coordinator_cpu_us_per_event")),
+        ("coordinator peak RSS MB", _num(r["coordinator_peak_rss_mb"]), "", "", ""),
+    ]  # fmt: skip
+
+
+def render(report: Report) -> str:
+    """The table, then the load, outcomes, machine and settings in one line each."""
+    header = ("figure", "podium", "kafka floor", "podium/floor", "target")
+    table = [header, *rows(report)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join([*lines, "", *_notes(report)])
+
+
+def _notes(report: Report) -> list[str]:
+    outcomes, settings, machine = report["outcomes"], report["settings"], report["machine"]
+    repeats = len(report.get("repeats", [])) or 1
+    return [
+        f"latency phase paced at {_num(report['paced_rate_per_s'])} runs/s "
+        f"({settings.get('load', 0.7):.0%} of the measured maximum); medians of {repeats} run(s)",
+        f"runs: {outcomes['requested']} requested, {outcomes['succeeded']} succeeded",
+        "machine: " + ", ".join(f"{k}={v}" for k, v in machine.items()),
+        "settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()),
+    ]

@@ -2,7 +2,8 @@
 
 Input keys: ``fail_attempts`` (raise on attempts <= n), ``fatal`` (raise a
 non-retryable error), ``sleep_s`` (every attempt), ``sleep_first_s`` (attempt 1
-only, to miss a deadline), ``output`` (what to return). Every execution is
+only, to miss a deadline), ``heartbeats`` / ``heartbeat_every_s`` (work that long,
+sending heartbeats), ``output`` (what to return). Every execution is
 appended to ``$PODIUM_HOME/executions.log`` so tests can count them, and every
 execution stopped by a cancel (``asyncio.CancelledError``) to ``cancelled.log``.
 """
@@ -49,6 +50,9 @@ async def _follow(script: dict[str, Any], ctx: StepContext) -> Any:
         await asyncio.sleep(float(script["sleep_first_s"]))
     if script.get("sleep_s"):
         await asyncio.sleep(float(script["sleep_s"]))
+    for _ in range(int(script.get("heartbeats", 0))):  # a long step that says it is alive
+        await asyncio.sleep(float(script.get("heartbeat_every_s", 0.5)))
+        await ctx.heartbeat()
     if script.get("fatal"):
         raise NonRetryableError(f"{ctx.step} cannot succeed")
     if ctx.attempt <= int(script.get("fail_attempts", 0)):

@@ -206,3 +206,18 @@ async def test_a_duplicate_trigger_starts_one_run(stack: Stack) -> None:
     starts = [e for e in seen.of(run_id) if e.step is None and str(e.status) == "RUNNING"]
     assert len(starts) == 1
     assert [row for row in executions(stack.home) if row[0] == run_id] == [(run_id, "once", 1)]
+
+
+async def test_heartbeats_keep_a_long_step_past_its_timeout(stack: Stack) -> None:
+    p = stack.prefix
+    long_step = step(p, "long", input={"heartbeats": 6, "heartbeat_every_s": 0.5}, timeout="1500ms")
+    definition = pipeline(p, long_step)
+    await stack.publish(definition)
+    async with EventWatcher(stack) as watcher:
+        run_id = await stack.request_run(definition.name)
+        await run_to_end(stack, watcher, run_id)
+        seen = watcher.seen
+    assert seen.terminal(run_id) == ["SUCCEEDED"]
+    long_events = seen.step_events(run_id, "long")
+    assert long_events[-1].attempt == 1  # 3 s of work, a 1.5 s timeout, never timed out
+    assert not [e for e in long_events if e.error is not None]

@@ -1,0 +1,162 @@
+"""Measuring Podium: the coordinator and no-op services as processes, runs through the
+public trigger path (``podium.runs.request_run``), figures from broker append times."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from podium.bench._children import Children
+from podium.bench._context import Context, run_ids
+from podium.bench._driver import Completions, Driver
+from podium.bench._figures import events_between, paced_rate, rate
+from podium.bench._join import Append, Kind, median_sizes, run_latencies, transitions
+from podium.bench._kafka import Follower, Offsets, create_topics, end_offsets, partitions_of
+from podium.bench._kafka import read_range
+from podium.bench._pipelines import chain, linear, linear_services
+from podium.bench._plan import STEPS
+from podium.bench._procfs import Usage, usage
+from podium.bench._records import podium_append, run_finished
+from podium.pipelines import Pipeline
+from podium.registry import apply_pipelines
+from podium.runs import open_producer, request_run
+
+SERVICES = {"noop-a": "noop_a", "noop-b": "noop_b", "noop-c": "noop_c", "sleep": "sleeper"}
+"""Service name -> its object in ``podium.bench.services``."""
+
+
+@dataclass
+class PodiumFigures:
+    runs_per_s: float = 0.0
+    paced_rate_per_s: float = 0.0
+    paced_late_s: float = 0.0
+    transitions: list[int] = field(default_factory=list)
+    latencies: list[int] = field(default_factory=list)
+    chain_totals: list[int] = field(default_factory=list)
+    sizes: dict[Kind, tuple[int, int]] = field(default_factory=dict)
+    coordinator_cpu_s: float = 0.0
+    coordinator_events: int = 0
+    peak_rss_kb: int = 0
+    cpu_s_during_throughput: dict[str, float] = field(default_factory=dict)
+    requested: int = 0
+    succeeded: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+async def measure_podium(ctx: Context) -> PodiumFigures:
+    """Start a Podium on fresh topics, drive it through the phases, stop it."""
+    pipelines = [linear(ctx.names.prefix), chain(ctx.names.prefix, ctx.plan.chain_steps)]
+    await create_topics(ctx.kwargs, ctx.names.podium_specs(ctx.plan.partitions, [*SERVICES]))
+    await apply_pipelines(ctx.kwargs, pipelines, topic=ctx.names.topics.pipelines)
+    figures = PodiumFigures()
+    with Children(ctx.work / "logs", ctx.env()) as children:
+        _start(ctx, children)
+        completions = Completions(ctx.plan.stall_s, children.check_alive)
+        events = partitions_of([ctx.names.topics.run_events], ctx.plan.partitions)
+        async with (
+            open_producer(ctx.kwargs) as producer,
+            Follower(ctx.kwargs, events, run_finished(completions, ctx.codec)),
+        ):
+            send = partial(_send, producer, ctx)
+            await _phases(ctx, children, completions, send, pipelines, figures)
+        figures.peak_rss_kb = usage(children.processes["coordinator"].pid).peak_rss_kb
+    figures.requested = completions.succeeded + len(completions.failed)
+    figures.succeeded, figures.failed = completions.succeeded, completions.failed
+    return figures
+
+
+def _start(ctx: Context, children: Children) -> None:
+    datadir = str(ctx.work / "coordinator")
+    children.start("coordinator", ["podium", "coordinator", "--datadir", datadir])
+    options = ["--concurrency", str(ctx.plan.service_concurrency), "--grace", "1"]
+    for service, target in SERVICES.items():
+        target_arg = f"podium.bench.services:{target}"
+        children.start(service, ["podium", "service", target_arg, *options, "--log-level", "WARNING"])
+
+
+async def _send(producer: Any, ctx: Context, pipeline: Pipeline, run_id: str) -> object:
+    return await request_run(producer, ctx.codec, ctx.names.topics, pipeline, {}, run_id=run_id)
+
+
+async def _phases(
+    ctx: Context,
+    children: Children,
+    completions: Completions,
+    send: Any,
+    pipelines: list[Pipeline],
+    figures: PodiumFigures,
+) -> None:
+    plan, line = ctx.plan, pipelines[0]
+    driver = Driver(partial(send, line), completions)
+    ctx.progress(f"podium: warm-up, {plan.warmup} runs (processes starting)")
+    await driver.windowed(run_ids("warmup", plan.warmup), plan.window)
+    ctx.progress(f"podium: throughput, {plan.runs} runs, {plan.window} in flight")
+    await _throughput(ctx, children, driver, figures)
+    figures.paced_rate_per_s = paced_rate(figures.runs_per_s, plan.load)
+    ctx.progress(f"podium: latency, {plan.paced_runs} runs at {figures.paced_rate_per_s:.0f}/s")
+    await _latency(ctx, driver, figures)
+    ctx.progress(f"podium: {plan.chain_runs} x {plan.chain_steps}-step chain")
+    await _chain(ctx, Driver(partial(send, pipelines[1]), completions), figures)
+
+
+def _usages(children: Children) -> dict[str, Usage]:
+    return {name: usage(process.pid) for name, process in children.processes.items()}
+
+
+async def _throughput(
+    ctx: Context, children: Children, driver: Driver, figures: PodiumFigures
+) -> None:
+    """Runs per second at full load, and the coordinator's CPU over the events it consumed
+    (run requests, step results, timers: the appends to its input topics meanwhile)."""
+    t = ctx.names.topics
+    inputs = partitions_of([t.runs, t.step_results, t.timers], ctx.plan.partitions)
+    before, offsets, own = _usages(children), await end_offsets(ctx.kwargs, inputs), time.process_time()
+    seconds = await driver.windowed(run_ids("run", ctx.plan.runs), ctx.plan.window)
+    after, own = _usages(children), time.process_time() - own
+    figures.coordinator_events = events_between(offsets, await end_offsets(ctx.kwargs, inputs))
+    figures.runs_per_s = rate(ctx.plan.runs, seconds)
+    spent = {name: round(after[name].cpu_s - before[name].cpu_s, 2) for name in after}
+    figures.coordinator_cpu_s = spent["coordinator"]
+    figures.cpu_s_during_throughput = {**spent, "driver": round(own, 2), "wall": round(seconds, 2)}
+
+
+def _recorded(ctx: Context) -> tuple[list[str], dict[str, Kind]]:
+    """The topics the latency phases read back, and what their records stand for."""
+    t = ctx.names.topics
+    kinds = {t.runs: Kind.RUN_REQUESTED, t.step_results: Kind.STEP_COMPLETED}
+    kinds |= {ctx.names.step(s): Kind.STEP_REQUESTED for s in linear_services()}
+    kinds |= {ctx.names.step("sleep"): Kind.STEP_REQUESTED, t.run_events: Kind.RUN_SUCCEEDED}
+    return list(kinds), kinds
+
+
+async def _appends(ctx: Context, since: Offsets) -> list[Append]:
+    topics, kinds = _recorded(ctx)
+    until = await end_offsets(ctx.kwargs, partitions_of(topics, ctx.plan.partitions))
+    records = await read_range(ctx.kwargs, since, until)
+    found = (podium_append(record, ctx.codec, kinds) for record in records)
+    return [append for append in found if append is not None]
+
+
+async def _snapshot(ctx: Context) -> Offsets:
+    topics, _ = _recorded(ctx)
+    return await end_offsets(ctx.kwargs, partitions_of(topics, ctx.plan.partitions))
+
+
+async def _latency(ctx: Context, driver: Driver, figures: PodiumFigures) -> None:
+    since = await _snapshot(ctx)
+    ids = run_ids("paced", ctx.plan.paced_runs)
+    figures.paced_late_s = await driver.paced(ids, figures.paced_rate_per_s)
+    appends = await _appends(ctx, since)
+    figures.transitions = transitions(appends, STEPS)
+    figures.latencies = run_latencies(appends)
+    figures.sizes = median_sizes(appends)
+
+
+async def _chain(ctx: Context, driver: Driver, figures: PodiumFigures) -> None:
+    """One chain run at a time: total time from its request to its success."""
+    since = await _snapshot(ctx)
+    for run_id in run_ids("chain", ctx.plan.chain_runs):
+        await driver.windowed([run_id], 1)
+    figures.chain_totals = run_latencies(await _appends(ctx, since))

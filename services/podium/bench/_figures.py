@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from podium.bench._stats import median
 
@@ -37,7 +37,7 @@ def overhead_ms_per_step(total_ms: float, steps: int, sleep_ms: float) -> float:
     return (total_ms - steps * sleep_ms) / steps
 
 
-def chain_figures(totals_ms: list[float], steps: int, sleep_ms: float) -> dict[str, float]:
+def chain_figures(totals_ms: Sequence[float], steps: int, sleep_ms: float) -> dict[str, float]:
     """Median total time of the chain's runs and the overhead per step it implies."""
     total = median(totals_ms)
     return {"total_ms": total, "overhead_ms_per_step": overhead_ms_per_step(total, steps, sleep_ms)}

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import pairwise
 
 
 class Kind(StrEnum):
@@ -73,7 +74,7 @@ def transitions(records: Sequence[Append], order: Sequence[str]) -> list[int]:
     """Milliseconds from each step's completion to the next step's request, per run."""
     completed = first_appends(records, Kind.STEP_COMPLETED)
     requested = first_appends(records, Kind.STEP_REQUESTED)
-    return gaps(completed, requested, list(zip(order, order[1:], strict=False)))
+    return gaps(completed, requested, list(pairwise(order)))
 
 
 def run_latencies(records: Sequence[Append]) -> list[int]:

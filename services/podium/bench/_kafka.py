@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -23,7 +23,7 @@ LOG_APPEND_TIME = {"message.timestamp.type": "LogAppendTime"}
 LOG_APPEND_TYPE = 1
 """aiokafka's ``timestamp_type`` of a record stamped by the broker."""
 
-Record = ConsumerRecord[bytes, bytes]
+Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
 Offsets = dict[TopicPartition, int]
 
 
@@ -42,7 +42,8 @@ async def create_topics(kwargs: Mapping[str, Any], specs: Iterable[TopicSpec]) -
         await admin.start()
         response = await admin.create_topics(new)
     except KafkaError as exc:
-        raise BrokerError(f"benchmark topics: Kafka at {kwargs.get('bootstrap_servers')}: {exc}")
+        address = kwargs.get("bootstrap_servers")
+        raise BrokerError(f"benchmark topics: Kafka at {address}: {exc}") from exc
     finally:
         await admin.close()
     failed = [f"{e[0]} (error {e[1]})" for e in response.topic_errors if e[1]]

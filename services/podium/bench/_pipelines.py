@@ -25,7 +25,8 @@ def _sequence(prefix: str, steps: list[tuple[str, str]]) -> list[dict[str, Any]]
     """Steps each after the one before, on their services' request topics."""
     specs: list[dict[str, Any]] = []
     for index, (name, service) in enumerate(steps):
-        spec = {"name": name, "service": service, "topic": step_topic(prefix, service)}
+        spec: dict[str, Any] = {"name": name, "service": service}
+        spec["topic"] = step_topic(prefix, service)
         if index:
             spec["after"] = [steps[index - 1][0]]
         specs.append(spec)

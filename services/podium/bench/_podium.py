@@ -13,8 +13,14 @@ from podium.bench._context import Context, run_ids
 from podium.bench._driver import Completions, Driver
 from podium.bench._figures import events_between, paced_rate, rate
 from podium.bench._join import Append, Kind, median_sizes, run_latencies, transitions
-from podium.bench._kafka import Follower, Offsets, create_topics, end_offsets, partitions_of
-from podium.bench._kafka import read_range
+from podium.bench._kafka import (
+    Follower,
+    Offsets,
+    create_topics,
+    end_offsets,
+    partitions_of,
+    read_range,
+)
 from podium.bench._pipelines import chain, linear, linear_services
 from podium.bench._plan import STEPS
 from podium.bench._procfs import Usage, usage
@@ -71,9 +77,9 @@ def _start(ctx: Context, children: Children) -> None:
     datadir = str(ctx.work / "coordinator")
     children.start("coordinator", ["podium", "coordinator", "--datadir", datadir])
     options = ["--concurrency", str(ctx.plan.service_concurrency), "--grace", "1"]
+    options += ["--log-level", "WARNING"]
     for service, target in SERVICES.items():
-        target_arg = f"podium.bench.services:{target}"
-        children.start(service, ["podium", "service", target_arg, *options, "--log-level", "WARNING"])
+        children.start(service, ["podium", "service", f"podium.bench.services:{target}", *options])
 
 
 async def _send(producer: Any, ctx: Context, pipeline: Pipeline, run_id: str) -> object:
@@ -112,7 +118,8 @@ async def _throughput(
     (run requests, step results, timers: the appends to its input topics meanwhile)."""
     t = ctx.names.topics
     inputs = partitions_of([t.runs, t.step_results, t.timers], ctx.plan.partitions)
-    before, offsets, own = _usages(children), await end_offsets(ctx.kwargs, inputs), time.process_time()
+    offsets = await end_offsets(ctx.kwargs, inputs)
+    before, own = _usages(children), time.process_time()
     seconds = await driver.windowed(run_ids("run", ctx.plan.runs), ctx.plan.window)
     after, own = _usages(children), time.process_time() - own
     figures.coordinator_events = events_between(offsets, await end_offsets(ctx.kwargs, inputs))

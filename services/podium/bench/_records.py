@@ -56,10 +56,18 @@ def podium_append(record: Record, codec: Codec, kinds: Mapping[str, Kind]) -> Ap
         return _append(kind, event.run_id, event.step, record)
     if kind is Kind.STEP_COMPLETED and isinstance(event, wire.StepCompleted):
         return _append(kind, event.run_id, event.step, record)
-    if kind is Kind.RUN_SUCCEEDED and isinstance(event, wire.RunStatusChanged):
-        if event.step is None and event.status is wire.RunStatus.SUCCEEDED:
-            return _append(kind, event.run_id, "", record)
+    if kind is Kind.RUN_SUCCEEDED and _run_succeeded(event):
+        return _append(kind, event.run_id, "", record)
     return None
+
+
+def _run_succeeded(event: object) -> bool:
+    """A run-level (no step) RunStatusChanged to SUCCEEDED."""
+    return (
+        isinstance(event, wire.RunStatusChanged)
+        and event.step is None
+        and event.status is wire.RunStatus.SUCCEEDED
+    )
 
 
 def floor_append(record: Record, topics: Sequence[str], order: Sequence[str]) -> Append:

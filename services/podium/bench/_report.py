@@ -140,9 +140,7 @@ def combine(reports: Sequence[Report]) -> Report:
     if not reports:
         raise ValueError("nothing to combine: no benchmark run finished")
     figures = {key: median_of([r[key] for r in reports]) for key in METRICS}
-    outcomes = {
-        key: sum(r["outcomes"][key] for r in reports) for key in ("requested", "succeeded")
-    }
+    outcomes = {key: sum(r["outcomes"][key] for r in reports) for key in ("requested", "succeeded")}
     first = reports[0]
     return _complete(figures, outcomes, first["machine"], first["settings"], repeats=list(reports))
 

@@ -29,14 +29,14 @@ def _target(report: Report, name: str) -> str:
 def rows(report: Report) -> list[tuple[str, str, str, str, str]]:
     """(figure, podium, floor, podium/floor, target) rows."""
     r, q = report, report["ratios"]
-    t, l = r["transition_ms"], r["run_latency_ms"]
+    t, lat = r["transition_ms"], r["run_latency_ms"]
     return [
         ("3-step runs/s", _num(r["runs_per_s"]), _num(r["floor_runs_per_s"]),
          _num(q["runs_per_s"]), _target(r, "runs_per_s")),
         ("transition ms p50/p95/p99/max", _pcts(t), _pcts(r["floor_transition_ms"]),
          f"{_num(q['transition_p50'])} / {_num(q['transition_p99'])} (p50/p99)",
          f"p50 {_target(r, 'transition_p50_ms')}, p99 {_target(r, 'transition_p99_ms')}"),
-        ("run latency ms p50/p95/p99/max", _pcts(l), _pcts(r["floor_run_latency_ms"]),
+        ("run latency ms p50/p95/p99/max", _pcts(lat), _pcts(r["floor_run_latency_ms"]),
          f"{_num(q['run_latency_p50'])} / {_num(q['run_latency_p99'])} (p50/p99)", ""),
         ("chain total ms", _num(r["chain40_total_ms"]), "", "", ""),
         ("chain overhead ms/step", _num(r["chain40_overhead_ms_per_step"]), "", "",

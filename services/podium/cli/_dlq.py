@@ -30,6 +30,7 @@ from podium.dlq import (
     plan_lines,
     plan_replays,
     read_dlq,
+    read_dlqs,
     send_replays,
     stats_json,
     stats_table,
@@ -168,8 +169,4 @@ def stats(ctx: click.Context, topics: tuple[str, ...], as_json: bool) -> None:
 
 async def _entries(settings: PodiumSettings, topics: Sequence[str]) -> list[DlqEntry]:
     kwargs = settings.client_kwargs()
-    found: list[DlqEntry] = []
-    for topic in topics or await dlq_topics(kwargs):
-        entries, _ = await read_dlq(kwargs, topic)
-        found.extend(entries)
-    return found
+    return await read_dlqs(kwargs, list(topics) or await dlq_topics(kwargs))

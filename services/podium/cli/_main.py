@@ -50,6 +50,7 @@ def settings_from(ctx: click.Context) -> PodiumSettings:
 def _register() -> None:
     from podium.cli import (
         _api,
+        _bench,
         _broker,
         _coordinator,
         _demo,
@@ -66,6 +67,7 @@ def _register() -> None:
     podium.add_command(_runs.run)
     podium.add_command(_demo.group)
     podium.add_command(_dlq.group)
+    podium.add_command(_bench.group)
 
 
 _register()

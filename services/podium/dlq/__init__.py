@@ -27,7 +27,7 @@ from podium.dlq._entry import (
     replay_count,
 )
 from podium.dlq._errors import DlqTopicMissingError
-from podium.dlq._kafka import DeadLetterSink, dlq_topics, read_dlq, send_replays
+from podium.dlq._kafka import DeadLetterSink, dlq_topics, read_dlq, read_dlqs, send_replays
 from podium.dlq._letter import (
     DLQ_SUFFIX,
     ERROR,
@@ -105,6 +105,7 @@ __all__ = [
     "plan_replays",
     "preview",
     "read_dlq",
+    "read_dlqs",
     "reason_of",
     "redact",
     "replay_count",

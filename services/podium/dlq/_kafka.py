@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -60,31 +60,37 @@ async def read_dlq(
     """Every entry of ``topic`` in order, and (entry, record) for those ``keep`` selects."""
     entries: list[DlqEntry] = []
     kept: Kept = []
-    async with _consumer(client_kwargs) as consumer:
-        for record in await _read_all(consumer, topic, client_kwargs):
-            entry = entry_of(record)
-            entries.append(entry)
-            if keep(entry):
-                kept.append((entry, record))
+    for record in await _read_topics(client_kwargs, [topic]):
+        entry = entry_of(record)
+        entries.append(entry)
+        if keep(entry):
+            kept.append((entry, record))
     return entries, kept
 
 
-async def _read_all(
-    consumer: AIOKafkaConsumer, topic: str, client_kwargs: Mapping[str, Any]
-) -> list[Any]:
-    count = await _partition_count(client_kwargs, topic)
-    partitions = [TopicPartition(topic, p) for p in range(count)]
-    consumer.assign(partitions)
-    ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
-    await consumer.seek_to_beginning(*partitions)
-    try:
-        async with asyncio.timeout(READ_TIMEOUT_S):
-            records = await _read_to(consumer, ends)
-    except TimeoutError as exc:
-        raise BrokerError(
-            f"could not read {topic} to its end within {READ_TIMEOUT_S:g}s", retryable=True
-        ) from exc
-    return sorted(records, key=lambda r: (r.partition, r.offset))
+async def read_dlqs(client_kwargs: Mapping[str, Any], topics: Sequence[str]) -> list[DlqEntry]:
+    """Every entry of every topic in ``topics``, read with one client (for counting)."""
+    return [entry_of(record) for record in await _read_topics(client_kwargs, topics)]
+
+
+async def _read_topics(client_kwargs: Mapping[str, Any], topics: Sequence[str]) -> list[Any]:
+    counts = await _partition_counts(client_kwargs, topics)
+    partitions = [TopicPartition(t, p) for t in topics for p in range(counts[t])]
+    if not partitions:
+        return []
+    async with _consumer(client_kwargs) as consumer:
+        consumer.assign(partitions)
+        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        try:
+            async with asyncio.timeout(READ_TIMEOUT_S):
+                records = await _read_to(consumer, ends)
+        except TimeoutError as exc:
+            raise BrokerError(
+                f"could not read {', '.join(topics)} to the end within {READ_TIMEOUT_S:g}s",
+                retryable=True,
+            ) from exc
+    return sorted(records, key=lambda r: (r.topic, r.partition, r.offset))
 
 
 async def _read_to(consumer: AIOKafkaConsumer, ends: Mapping[TopicPartition, int]) -> list[Any]:
@@ -95,13 +101,16 @@ async def _read_to(consumer: AIOKafkaConsumer, ends: Mapping[TopicPartition, int
     return records
 
 
-async def _partition_count(client_kwargs: Mapping[str, Any], topic: str) -> int:
+async def _partition_counts(
+    client_kwargs: Mapping[str, Any], topics: Sequence[str]
+) -> dict[str, int]:
     """From a full metadata listing: naming a missing topic could auto-create it."""
     async with open_topic_admin(client_kwargs) as admin:
-        state = (await admin.describe([topic])).topics.get(topic)
-    if state is None:
-        raise DlqTopicMissingError(topic, client_kwargs.get("bootstrap_servers"))
-    return state.partitions
+        states = (await admin.describe(topics)).topics
+    for topic in topics:
+        if topic not in states:
+            raise DlqTopicMissingError(topic, client_kwargs.get("bootstrap_servers"))
+    return {topic: states[topic].partitions for topic in topics}
 
 
 async def _reached(consumer: AIOKafkaConsumer, ends: Mapping[TopicPartition, int]) -> bool:

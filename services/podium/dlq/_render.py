@@ -47,7 +47,7 @@ def entry_table(entries: Sequence[DlqEntry], now: datetime) -> list[str]:
                 human_age(age_seconds(e, now)),
                 e.run_id or "-",
                 e.step or "-",
-                cap(e.error, SHORT_ERROR) or "-",
+                cap(" ".join(e.error.split()), SHORT_ERROR) or "-",  # one line
                 e.preview,
             )
         )

@@ -1,0 +1,102 @@
+"""``podium bench``: Podium's throughput and latency measured against the Kafka floor.
+
+    report = asyncio.run(run_bench(settings, Plan.full(), repeat=3, progress=print))
+    print(render(report))
+
+One run creates fresh topics (broker timestamps: ``LogAppendTime``), starts the
+coordinator and no-op step services as processes, triggers 3-step runs through
+``podium.runs.request_run`` (a window in flight for throughput, then paced at 70%
+of it for latency), runs a sequential chain of sleeping steps, then relays the
+same hops and message sizes through bare aiokafka processes (the floor). Pure
+parts: ``_stats``, ``_join``, ``_figures``, ``_report``, ``_table``, ``_plan``.
+"""
+
+from podium.bench._children import ChildExited, Children
+from podium.bench._driver import BenchStalled, Completions, Driver
+from podium.bench._figures import (
+    chain_figures,
+    cpu_us_per_event,
+    events_between,
+    overhead_ms_per_step,
+    paced_rate,
+    rate,
+    ratio,
+    schedule,
+)
+from podium.bench._join import (
+    Append,
+    Kind,
+    first_appends,
+    floor_hops,
+    floor_stage,
+    gaps,
+    median_sizes,
+    run_latencies,
+    transitions,
+)
+from podium.bench._names import Names, child_env
+from podium.bench._plan import STEPS, Plan
+from podium.bench._procfs import Usage, cpu_ticks, peak_rss_kb, usage
+from podium.bench._report import (
+    METRICS,
+    Measured,
+    Report,
+    combine,
+    median_of,
+    ratios,
+    report,
+    targets,
+)
+from podium.bench._run import BenchFailed, measured, run_bench, run_once
+from podium.bench._stats import Percentiles, median, percentile, summarize
+from podium.bench._table import render
+
+__all__ = [
+    "METRICS",
+    "STEPS",
+    "Append",
+    "BenchFailed",
+    "BenchStalled",
+    "ChildExited",
+    "Children",
+    "Completions",
+    "Driver",
+    "Kind",
+    "Measured",
+    "Names",
+    "Percentiles",
+    "Plan",
+    "Report",
+    "Usage",
+    "chain_figures",
+    "child_env",
+    "combine",
+    "cpu_ticks",
+    "cpu_us_per_event",
+    "events_between",
+    "first_appends",
+    "floor_hops",
+    "floor_stage",
+    "gaps",
+    "measured",
+    "median",
+    "median_of",
+    "median_sizes",
+    "overhead_ms_per_step",
+    "paced_rate",
+    "peak_rss_kb",
+    "percentile",
+    "rate",
+    "ratio",
+    "ratios",
+    "render",
+    "report",
+    "run_bench",
+    "run_latencies",
+    "run_once",
+    "schedule",
+    "summarize",
+    "targets",
+    "transitions",
+    "usage",
+]

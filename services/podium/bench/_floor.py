@@ -1,0 +1,97 @@
+"""Measuring the Kafka floor: the same hops, message sizes and process layout as a
+3-step run, relayed by bare aiokafka processes with no orchestration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from podium.bench._children import Children
+from podium.bench._context import Context, run_ids
+from podium.bench._driver import Completions, Driver
+from podium.bench._figures import rate
+from podium.bench._join import Kind, floor_hops, floor_stage, run_latencies, transitions
+from podium.bench._kafka import Follower, create_topics, end_offsets, partitions_of, read_range
+from podium.bench._plan import STEPS
+from podium.bench._records import floor_append, hop_arrived
+from podium.bench._relay import hop
+from podium.runs import open_producer
+
+Sizes = dict[Kind, tuple[int, int]]
+DEFAULT_SIZE = (256, 128)
+"""Only used for a kind the Podium phase did not see (it always sees all)."""
+
+
+@dataclass
+class FloorFigures:
+    runs_per_s: float = 0.0
+    transitions: list[int] = field(default_factory=list)
+    latencies: list[int] = field(default_factory=list)
+
+
+def _topics(ctx: Context) -> list[str]:
+    return [ctx.names.floor(index) for index in range(2 * len(STEPS) + 2)]
+
+
+def _hop_args(ctx: Context, pairs: list[tuple[int, int]], sizes: Sizes) -> list[str]:
+    args: list[str] = []
+    for source, target in pairs:
+        value, headers = sizes.get(floor_stage(target, STEPS)[0], DEFAULT_SIZE)
+        names = [ctx.names.floor(source), ctx.names.floor(target)]
+        args += ["--hop", *names, str(value), str(headers)]
+    return args
+
+
+def _start(ctx: Context, children: Children, sizes: Sizes) -> None:
+    """One relay process for the coordinator's hops, one per service's hop."""
+    coordinator, services = floor_hops(STEPS)
+    relay = ["podium.bench._relay", "--group"]
+    children.start(
+        "floor-coordinator",
+        [*relay, f"{ctx.names.prefix}-floor-coordinator", *_hop_args(ctx, coordinator, sizes)],
+    )
+    for step, pair in zip(STEPS, services, strict=True):
+        group = f"{ctx.names.prefix}-floor-{step}"
+        children.start(f"floor-{step}", [*relay, group, *_hop_args(ctx, [pair], sizes)])
+
+
+async def measure_floor(ctx: Context, sizes: Sizes, paced_rate: float) -> FloorFigures:
+    """Throughput at full load, then latency at ``paced_rate`` (Podium's paced rate: the
+    same offered load, so the latencies compare)."""
+    topics, count = _topics(ctx), ctx.plan.partitions
+    await create_topics(ctx.kwargs, ctx.names.floor_specs(len(topics), count))
+    first = hop(topics[0], topics[0], *sizes.get(Kind.RUN_REQUESTED, DEFAULT_SIZE))
+    figures = FloorFigures()
+    with Children(ctx.work / "logs", ctx.env()) as children:
+        _start(ctx, children, sizes)
+        completions = Completions(ctx.plan.stall_s, children.check_alive)
+        last = partitions_of(topics[-1:], count)
+        async with (
+            open_producer(ctx.kwargs) as producer,
+            Follower(ctx.kwargs, last, hop_arrived(completions)),
+        ):
+
+            async def send(run_id: str) -> Any:
+                value, headers = first.value, first.headers
+                return await producer.send_and_wait(
+                    topics[0], value, key=run_id.encode(), headers=headers
+                )
+
+            await _phases(ctx, Driver(send, completions), paced_rate, figures)
+    return figures
+
+
+async def _phases(ctx: Context, driver: Driver, paced_rate: float, figures: FloorFigures) -> None:
+    plan = ctx.plan
+    ctx.progress(f"floor: warm-up {plan.warmup}, throughput {plan.runs} runs")
+    await driver.windowed(run_ids("floor-warmup", plan.warmup), plan.window)
+    seconds = await driver.windowed(run_ids("floor-run", plan.runs), plan.window)
+    figures.runs_per_s = rate(plan.runs, seconds)
+    ctx.progress(f"floor: latency, {plan.paced_runs} runs at {paced_rate:.0f}/s")
+    partitions = partitions_of(_topics(ctx), plan.partitions)
+    since = await end_offsets(ctx.kwargs, partitions)
+    await driver.paced(run_ids("floor-paced", plan.paced_runs), paced_rate)
+    records = await read_range(ctx.kwargs, since, await end_offsets(ctx.kwargs, partitions))
+    appends = [floor_append(record, _topics(ctx), STEPS) for record in records]
+    figures.transitions = transitions(appends, STEPS)
+    figures.latencies = run_latencies(appends)

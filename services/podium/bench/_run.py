@@ -1,0 +1,89 @@
+"""One whole benchmark run (Podium, then the floor, on fresh topics), and ``--repeat``."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+
+from podium.bench._context import Context, Progress
+from podium.bench._figures import chain_figures, cpu_us_per_event
+from podium.bench._floor import FloorFigures, measure_floor
+from podium.bench._kafka import delete_topics
+from podium.bench._machine import bench_settings, machine
+from podium.bench._plan import Plan
+from podium.bench._podium import PodiumFigures, measure_podium
+from podium.bench._report import Measured, Report, combine, report
+from podium.bench._stats import summarize
+from podium.errors import PodiumError
+from podium.settings import PodiumSettings
+
+log = logging.getLogger("podium.bench")
+
+
+class BenchFailed(PodiumError):
+    """The benchmark could not measure something (the message says what)."""
+
+
+def measured(plan: Plan, podium: PodiumFigures, floor: FloorFigures) -> Measured:
+    """Figures from both phases' samples; BenchFailed when a phase has no samples."""
+    try:
+        chain = chain_figures(podium.chain_totals, plan.chain_steps, plan.chain_sleep_ms)
+        return Measured(
+            runs_per_s=podium.runs_per_s,
+            paced_rate_per_s=podium.paced_rate_per_s,
+            transition=summarize(podium.transitions),
+            run_latency=summarize(podium.latencies),
+            chain_total_ms=chain["total_ms"],
+            chain_overhead_ms_per_step=chain["overhead_ms_per_step"],
+            floor_runs_per_s=floor.runs_per_s,
+            floor_transition=summarize(floor.transitions),
+            floor_run_latency=summarize(floor.latencies),
+            coordinator_cpu_us_per_event=cpu_us_per_event(
+                podium.coordinator_cpu_s, podium.coordinator_events
+            ),
+            coordinator_peak_rss_kb=podium.peak_rss_kb,
+            requested=podium.requested,
+            succeeded=podium.succeeded,
+            detail=_detail(podium),
+        )
+    except ValueError as exc:
+        raise BenchFailed(f"nothing to report: {exc}") from exc
+
+
+def _detail(podium: PodiumFigures) -> dict[str, object]:
+    return {
+        "transition_samples": len(podium.transitions),
+        "coordinator_events": podium.coordinator_events,
+        "cpu_s_during_throughput": podium.cpu_s_during_throughput,
+        "paced_late_ms": round(podium.paced_late_s * 1000, 1),
+        "message_bytes": {str(k): list(v) for k, v in podium.sizes.items()},
+        "failed_runs": dict(list(podium.failed.items())[:20]),
+    }
+
+
+async def run_once(settings: PodiumSettings, plan: Plan, progress: Progress) -> Report:
+    """Measure Podium, then the floor; the topics go away after, the logs on success."""
+    ctx = Context(settings, plan, progress)
+    progress(f"run {ctx.names.prefix}: logs in {ctx.work / 'logs'}")
+    try:
+        podium = await measure_podium(ctx)
+        floor = await measure_floor(ctx, podium.sizes, podium.paced_rate_per_s)
+    finally:
+        with contextlib.suppress(Exception):
+            await delete_topics(ctx.kwargs, ctx.names.prefix)
+    result = report(measured(plan, podium, floor), machine(settings), bench_settings(plan))
+    if result["outcomes"]["all_succeeded"]:
+        shutil.rmtree(ctx.work, ignore_errors=True)
+    return result
+
+
+async def run_bench(
+    settings: PodiumSettings, plan: Plan, repeat: int, progress: Progress
+) -> Report:
+    """``repeat`` whole runs; the report holds their medians and each under ``repeats``."""
+    reports = []
+    for index in range(repeat):
+        progress(f"--- benchmark run {index + 1} of {repeat} ({plan.mode})")
+        reports.append(await run_once(settings, plan, progress))
+    return combine(reports)

@@ -1,0 +1,63 @@
+"""`podium bench`: measure throughput and latency against the Kafka floor, on fresh topics.
+
+Exit status: 0 when every run succeeded; 1 when a run failed or the benchmark could
+not finish (a child died, nothing finished for a minute); 2 a setting is wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import click
+
+from podium.cli._main import settings_from
+from podium.errors import PodiumError
+
+
+class RunsFailed(PodiumError):
+    """Some benchmark runs did not succeed (the report says how many)."""
+
+
+@click.command("bench")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the result as JSON to this file.",
+)
+@click.option(
+    "--runs",
+    type=click.IntRange(min=10),
+    help="Runs of the throughput phase [3000; smoke 120].",
+)
+@click.option("--smoke", is_flag=True, help="A few hundred runs: checks it works, not speed.")
+@click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Whole runs to make; figures are their medians.")  # fmt: skip
+@click.pass_context
+def group(
+    ctx: click.Context, output: Path | None, runs: int | None, smoke: bool, repeat: int
+) -> None:
+    """Measure Podium against the Kafka floor on the configured cluster.
+
+    Starts a coordinator and no-op step services as processes on fresh topics,
+    measures 3-step runs per second, step-transition and run latency at 70% of
+    that rate, a 40-step chain of 10 ms steps, and a bare aiokafka relay with the
+    same hops (the floor). Prints a table; --output writes the JSON.
+    """
+    from podium.bench import Plan, render, run_bench
+
+    settings = settings_from(ctx)
+    plan = Plan.smoke(runs) if smoke else Plan.full(runs)
+    progress = lambda line: click.echo(line, err=True)  # noqa: E731
+    result = asyncio.run(run_bench(settings, plan, repeat, progress))
+    click.echo(render(result))
+    if output is not None:
+        output.write_text(json.dumps(result, indent=2) + "\n")
+        click.echo(f"wrote {output}", err=True)
+    outcomes = result["outcomes"]
+    if not outcomes["all_succeeded"]:
+        raise RunsFailed(
+            f"{outcomes['requested'] - outcomes['succeeded']} of {outcomes['requested']} "
+            "benchmark runs did not succeed"
+        )

@@ -54,3 +54,21 @@ async def wait_until(
         if time.monotonic() >= deadline:
             raise ConditionTimeout(f"not true within {timeout:.1f}s: {what or condition}")
         await asyncio.sleep(interval)
+
+
+async def wait_for_topics(
+    client_kwargs: dict[str, object], names: list[str], *, timeout: float = 30.0
+) -> None:
+    """Wait until every topic in ``names`` shows in the cluster's metadata.
+
+    A topic just created may take a moment to appear in every broker's metadata;
+    a reader that lists topics in that moment would call it missing.
+    """
+    from podium.topics import open_topic_admin
+
+    async def all_there() -> bool:
+        async with open_topic_admin(client_kwargs) as admin:
+            state = await admin.describe(names)
+        return all(name in state.topics for name in names)
+
+    await wait_until(all_there, timeout=timeout, what=f"topics {names} exist")

@@ -20,7 +20,7 @@ from podium.headers import header_value
 from podium.pipelines import EventTrigger, Pipeline, load_pipeline_file
 from podium.registry import PipelineRegistry, apply_pipelines
 from podium.settings import KafkaSettings, PodiumSettings, TopicNames
-from podium.testing import random_topic_name, wait_until
+from podium.testing import random_topic_name, wait_for_topics, wait_until
 from podium.triggers import TriggerRunner, cron_run_id, event_run_id
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "services/examples/pipelines/file_ingest.yaml"
@@ -83,6 +83,7 @@ class TriggerKafka:
             await admin.create_topics(topics)
         finally:
             await admin.close()
+        await wait_for_topics(self.kwargs, [t.name for t in topics])
 
     async def delete_topics(self) -> None:
         admin = AIOKafkaAdminClient(**self.kwargs)

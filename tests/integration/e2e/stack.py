@@ -29,6 +29,7 @@ from podium.codec import Codec
 from podium.pipelines import Pipeline
 from podium.registry import apply_pipelines
 from podium.settings import CoordinatorSettings, KafkaSettings, PodiumSettings, TopicNames
+from podium.testing import wait_for_topics
 
 PARTITIONS = 2
 REPO = Path(__file__).resolve().parents[3]
@@ -98,6 +99,7 @@ class Stack:
             await admin.create_topics(new)
         finally:
             await admin.close()
+        await wait_for_topics(self.settings.client_kwargs(), [t.name for t in new])
 
     async def publish(self, *pipelines: Pipeline) -> None:
         await apply_pipelines(

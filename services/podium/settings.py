@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from podium.errors import ConfigError
@@ -109,6 +109,35 @@ class CoordinatorSettings(BaseModel):
     """How long a silent instance keeps its partitions: a crashed one hands over after this."""
 
 
+DEFAULT_MAX_EXPRESSION_LENGTH = 1000
+"""Longest ``when`` condition accepted by default: a ``when`` is a guard, not a program."""
+
+
+class LimitsSettings(BaseModel):
+    """Caps on input (``PODIUM_LIMITS__*``), enforced where input enters: the API, the CLI
+    and the coordinator (whose violations go to the DLQ with reason ``validation``).
+
+    Only new input is checked: a pipeline published under other limits, or a run already
+    started, is never refused later because the limits changed.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    max_message_bytes: int = Field(default=1024 * 1024, ge=1024)
+    """Largest message the coordinator consumes, and largest API request body."""
+    max_params_bytes: int = Field(default=64 * 1024, ge=2)
+    """Largest run params, as compact UTF-8 JSON."""
+    max_steps: int = Field(default=200, ge=1)
+    """Most steps a pipeline may declare (checked at validate and apply)."""
+    max_expression_length: int = Field(default=DEFAULT_MAX_EXPRESSION_LENGTH, ge=1)
+    """Longest ``when`` condition, in characters (checked at validate and apply)."""
+
+    @staticmethod
+    def env_name(limit: str) -> str:
+        """``max_steps`` -> ``PODIUM_LIMITS__MAX_STEPS``: where to raise a limit."""
+        return f"PODIUM_LIMITS__{limit.upper()}"
+
+
 class PodiumSettings(BaseSettings):
     """All of Podium's settings; ``PODIUM_`` prefix, ``__`` for nesting."""
 
@@ -121,6 +150,7 @@ class PodiumSettings(BaseSettings):
     broker: LocalBrokerSettings = Field(default_factory=LocalBrokerSettings)
     topics: TopicNames = Field(default_factory=TopicNames)
     coordinator: CoordinatorSettings = Field(default_factory=CoordinatorSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
 
     @property
     def broker_state_dir(self) -> Path:

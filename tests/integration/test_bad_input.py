@@ -181,21 +181,27 @@ class Case:
     """The DLQ reason expected; None: not poison, must be processed and not dead-lettered."""
     value: Callable[[Matrix], bytes | None]
     headers: Callable[[Matrix], Headers] = lambda m: [("traceparent", TRACEPARENT.encode())]
+    detail: str | None = None
+    """The ``podium-dlq-detail`` expected (the finer code), when the case pins one."""
 
 
 def _codec_cases(target: str) -> list[Case]:
+    framing = "not-avro-framing"
     return [
-        Case(target, "random-bytes", "not-avro-framing", lambda m: random_bytes(64)),
-        Case(target, "empty-value", "not-avro-framing", lambda m: b""),
-        Case(target, "tombstone", "not-avro-framing", lambda m: None),
-        Case(target, "truncated-avro", "truncated", lambda m: truncated(m, target)),
+        Case(target, "random-bytes", "decode", lambda m: random_bytes(64), detail=framing),
+        Case(target, "empty-value", "decode", lambda m: b"", detail=framing),
+        Case(target, "tombstone", "decode", lambda m: None, detail=framing),
+        Case(
+            target, "truncated-avro", "decode", lambda m: truncated(m, target), detail="truncated"
+        ),
         Case(
             target,
             "unknown-fingerprint",
-            "unknown-fingerprint",
+            "schema",
             lambda m: unknown_fingerprint(m, target),
+            detail="unknown-fingerprint",
         ),
-        Case(target, "very-large", "not-avro-framing", lambda m: random_bytes(900_000)),
+        Case(target, "very-large", "decode", lambda m: random_bytes(900_000), detail=framing),
     ]
 
 
@@ -227,12 +233,19 @@ CASES = [
     _good_run_with([("traceparent", b"garbage-not-w3c")]),  # non-UTF-8: its own test below
     *_codec_cases("results"),
     Case("results", "wrong-type", "wrong-type", lambda m: encoded(m, WRONG_TYPE["results"](m))),
+    Case(
+        "results",
+        "unknown-run",
+        "unknown-run",
+        lambda m: encoded(m, step_completed(f"no-such-run-{uuid.uuid4().hex[:8]}")),
+    ),
     *_codec_cases("requests"),
     Case(
         "requests",
         "wrong-type",
-        "wrong-event-type",
+        "wrong-type",
         lambda m: encoded(m, WRONG_TYPE["requests"](m)),
+        detail="wrong-event-type",
     ),
     *_codec_cases("files"),
     Case(
@@ -304,6 +317,8 @@ def _run_for_uri(seen: Any, uri: str) -> str | None:
 
 def _check_headers(m: Matrix, case: Case, sent: Sent, entry: DlqEntry) -> None:
     assert entry.reason == case.reason, entry
+    if case.detail is not None:
+        assert entry.detail == case.detail, entry
     assert entry.origin == Origin(sent.topic, sent.partition, sent.offset)
     assert entry.group == m.group(case.target)
     assert entry.error and entry.error_class and entry.failed_at is not None

@@ -49,8 +49,8 @@ async def test_bad_run_events_go_to_the_dlq_once_however_many_readers(
             assert (runs.skipped, runs.dead_lettered) == (2, expected)
     entries, _ = await read_dlq(kwargs, f"{events_topic}.dlq")
     assert sorted((e.origin.partition, e.run_id, e.reason) for e in entries if e.origin) == [
-        (0, "run-a", "not-avro-framing"),
-        (1, "run-b", "not-avro-framing"),
+        (0, "run-a", "decode"),
+        (1, "run-b", "decode"),
     ]
 
 
@@ -71,7 +71,8 @@ async def test_list_and_stats_show_reason_origin_run_and_a_preview(
     as_json = await invoke(kafka_bootstrap, "dlq", "list", f"{events_topic}.dlq", "--json")
     (entry,) = json.loads(as_json.output)["dead_letters"]
     assert entry["origin"] == {"topic": events_topic, "partition": 0, "offset": 0}
-    assert entry["size"] == 5000 and entry["reason"] == "not-avro-framing"
+    assert entry["size"] == 5000 and entry["reason"] == "decode"
+    assert entry["detail"] == "not-avro-framing"
     none = await invoke(kafka_bootstrap, "dlq", "list", events_topic, "--reason", "validation")
     assert "no dead letters" in none.output
     stats = await invoke(kafka_bootstrap, "dlq", "stats", events_topic, "--json")

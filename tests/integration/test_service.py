@@ -286,7 +286,8 @@ async def test_undecodable_bytes_go_to_the_dlq_and_the_service_keeps_serving(
     assert letter.value == b"\x00garbage"
     headers = list(letter.headers)
     assert headers[0] == ("traceparent", TRACEPARENT)
-    assert header_value(headers, "podium-dlq-reason") == "not-avro-framing"
+    assert header_value(headers, "podium-dlq-reason") == "decode"
+    assert header_value(headers, "podium-dlq-detail") == "not-avro-framing"
     assert header_value(headers, "podium-dlq-error")
     assert header_value(headers, "podium-dlq-original-topic") == kafka.request_topic
     assert header_value(headers, "podium-dlq-original-offset") == "0"

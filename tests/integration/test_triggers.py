@@ -248,7 +248,7 @@ async def test_garbage_is_dead_lettered_and_the_runner_keeps_going(kafka: Trigge
     dlq = await kafka.wait_for(f"{kafka.files}.dlq", 1, "a dead letter")
     [letter] = dlq.records
     assert letter.value == b"\x00not avro at all"
-    assert header_value(letter.headers, "podium-dlq-reason") == "not-avro-framing"
+    assert header_value(letter.headers, "podium-dlq-reason") == "decode"
     assert header_value(letter.headers, "podium-dlq-original-topic") == kafka.files
     assert header_value(letter.headers, "podium-dlq-original-offset") == "0"
     seen = await kafka.wait_for(kafka.settings.topics.runs, 1, "the next event's run")

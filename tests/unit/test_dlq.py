@@ -60,7 +60,8 @@ def test_a_dead_letter_says_why_where_from_when_and_by_whom() -> None:
     assert letter.topic == "podium.runs.dlq"
     assert (letter.key, letter.value) == (b"run-1", b"not avro at all")
     assert h[0] == ("traceparent", b"00-x")  # the original headers first, byte for byte
-    assert header_value(h, "podium-dlq-reason") == "not-avro-framing"
+    assert header_value(h, "podium-dlq-reason") == "decode"
+    assert header_value(h, "podium-dlq-detail") == "not-avro-framing"
     assert header_value(h, "podium-dlq-error-class") == "NotAvroFramingError"
     assert header_value(h, "podium-dlq-original-topic") == "podium.runs"
     assert header_value(h, "podium-dlq-original-partition") == "1"
@@ -101,7 +102,8 @@ def _read_back(letter: podium.dlq.DeadLetter, offset: int = 7, partition: int = 
 def test_an_entry_read_back_has_its_origin_reason_and_age() -> None:
     entry = _read_back(dead_letter(FakeRecord(), _codec_error(), run_keyed=True, now=NOW))
     assert entry.origin == Origin("podium.runs", 1, 41)
-    assert (entry.reason, entry.run_id, entry.replay_count) == ("not-avro-framing", "run-1", 0)
+    assert (entry.reason, entry.run_id, entry.replay_count) == ("decode", "run-1", 0)
+    assert entry.detail == "not-avro-framing"
     assert entry.preview == "not avro at all" and entry.size == 15
     lines = entry_table([entry], NOW + timedelta(minutes=5))
     assert lines[0].split() == [
@@ -136,7 +138,8 @@ def test_previews_of_text_binary_and_nothing() -> None:
 
 def test_filters_by_reason_run_and_offset() -> None:
     entry = _read_back(dead_letter(FakeRecord(), _codec_error(), run_keyed=True), offset=5)
-    assert matches(entry) and matches(entry, reason="not-avro-framing", run_id="run-1")
+    assert matches(entry) and matches(entry, reason="decode", run_id="run-1")
+    assert matches(entry, reason="not-avro-framing")  # the detail matches too
     assert not matches(entry, reason="validation") and not matches(entry, run_id="run-2")
     assert matches(entry, offsets=["5"]) and matches(entry, offsets=["0:5"])
     assert not matches(entry, offsets=["1:5", "6"])
@@ -187,8 +190,8 @@ def test_counts_by_topic_and_reason_with_the_oldest() -> None:
     newer = dead_letter(FakeRecord(), _codec_error(), now=NOW)
     other = dead_letter(FakeRecord(), ValueError("x"), now=NOW)
     counts = count_by_reason([_read_back(older), _read_back(newer), _read_back(other)])
-    assert [(c.reason, c.count) for c in counts] == [("ValueError", 1), ("not-avro-framing", 2)]
-    assert counts[1].oldest == NOW - timedelta(hours=2)
+    assert [(c.reason, c.count) for c in counts] == [("decode", 2), ("handler", 1)]
+    assert counts[0].oldest == NOW - timedelta(hours=2)
 
 
 def test_ages_read_like_a_person_would_say_them() -> None:

@@ -134,6 +134,8 @@ def test_public_api_is_pinned() -> None:
         "load_pipelines", "parse_cli_params", "parse_condition", "parse_duration",
         "parse_pipeline", "pipeline_files", "resolve_params", "roots", "topological_order",
         "type_matches", "validate_pipeline",
+        "LimitError", "UNLIMITED", "check_message_size", "check_params_size", "check_size",
+        "json_size",
     }  # fmt: skip
     assert set(pipelines.__all__) == expected
     assert all(hasattr(pipelines, name) for name in expected)

@@ -28,7 +28,8 @@ def test_a_codec_error_becomes_a_dead_letter_with_reason_headers() -> None:
     assert letter.topic == "podium.steps.load.dlq" == dlq_topic(record.topic)
     assert (letter.key, letter.value) == (b"run-1", b"not avro at all")
     assert letter.headers[0] == ("traceparent", b"00-x")
-    assert header_value(letter.headers, "podium-dlq-reason") == "not-avro-framing"
+    assert header_value(letter.headers, "podium-dlq-reason") == "decode"
+    assert header_value(letter.headers, "podium-dlq-detail") == "not-avro-framing"
     assert header_value(letter.headers, "podium-dlq-original-topic") == "podium.steps.load"
     assert header_value(letter.headers, "podium-dlq-original-partition") == "2"
     assert header_value(letter.headers, "podium-dlq-original-offset") == "41"
@@ -36,5 +37,6 @@ def test_a_codec_error_becomes_a_dead_letter_with_reason_headers() -> None:
 
 def test_an_error_without_reason_is_named_by_class_and_its_message_capped() -> None:
     letter = dead_letter(FakeRecord(), ValueError("y" * 2000))
-    assert header_value(letter.headers, "podium-dlq-reason") == "ValueError"
+    assert header_value(letter.headers, "podium-dlq-reason") == "handler"
+    assert header_value(letter.headers, "podium-dlq-detail") == "ValueError"
     assert len(header_value(letter.headers, "podium-dlq-error") or "") == 500

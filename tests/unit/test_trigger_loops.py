@@ -136,7 +136,7 @@ async def test_undecodable_bytes_are_dead_lettered_and_committed(file_ingest: Pi
     consumer.batches.append({TP: [Record(b"garbage", 0), Record(landed(), 1)]})
     await loop._step(asyncio.Event())
     assert [s.topic for s in producer.sent] == [f"{TOPIC}.dlq", "runs"]
-    assert header_value(producer.sent[0].headers, "podium-dlq-reason") == "not-avro-framing"
+    assert header_value(producer.sent[0].headers, "podium-dlq-reason") == "decode"
     assert consumer.commits == [{TP: 2}]
     assert loop.stats.dead_lettered == 1
 
@@ -179,7 +179,8 @@ async def test_an_unexpected_error_dead_letters_the_record_and_the_loop_goes_on(
     monkeypatch.setattr(podium.triggers._events, "plan_event_runs", broken)
     consumer.batches.append({TP: [Record(landed(), 0)]})
     await loop._step(asyncio.Event())
-    assert header_value(producer.sent[-1].headers, "podium-dlq-reason") == "RuntimeError"
+    assert header_value(producer.sent[-1].headers, "podium-dlq-reason") == "handler"
+    assert header_value(producer.sent[-1].headers, "podium-dlq-detail") == "RuntimeError"
     monkeypatch.undo()
     consumer.batches.append({TP: [Record(landed(), 1)]})
     await loop._step(asyncio.Event())

@@ -28,7 +28,14 @@ from podium.codec import Codec
 from podium.errors import BrokerError
 from podium.events import RunRequested, RunStatus, TriggerSource
 from podium.headers import TRACE_HEADERS
-from podium.pipelines import ParamError, Pipeline
+from podium.pipelines import (
+    LimitError,
+    ParamError,
+    Pipeline,
+    check_message_size,
+    check_params_size,
+    resolve_params,
+)
 from podium.registry import RegisteredPipeline, UnknownPipelineError
 from podium.runs import (
     Producer,
@@ -42,7 +49,7 @@ from podium.runs import (
     view_json,
     with_pending_steps,
 )
-from podium.settings import TopicNames
+from podium.settings import LimitsSettings, TopicNames
 
 Check = Callable[[], str | None]
 """A health check: None when healthy, else why not."""
@@ -78,6 +85,9 @@ class ApiServices:
     codec: Codec
     topics: TopicNames
     checks: Mapping[str, Check] = field(default_factory=dict)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
+    """Input caps: a body over ``max_message_bytes`` or params over ``max_params_bytes``
+    are answered 413 naming the limit and the field."""
 
 
 SERVICES = web.AppKey("services", ApiServices)
@@ -125,15 +135,18 @@ def authorized(header: str | None, expected: bytes | None) -> bool:
 
 async def post_run(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    body = parse_run_body(await request.read())
+    raw = await request.read()
+    _within(lambda: check_message_size(raw, services.limits, "body"))
+    body = parse_run_body(raw)
     pipeline = _pipeline(services.pipelines, body.pipeline, body.version)
+    params = _params(pipeline, body.params, services.limits)
     try:
         event = await request_run(
             services.producer,
             services.codec,
             services.topics,
             pipeline,
-            body.params,
+            params,
             idempotency_key=body.idempotency_key,
             source=TriggerSource.API,
             trace=_trace_headers(request),
@@ -196,6 +209,24 @@ async def healthz(request: web.Request) -> web.Response:
     status = "ok" if not problems else "unavailable"
     body = {"status": status, "checks": {n: why or "ok" for n, why in checks.items()}}
     return web.json_response(body, status=200 if not problems else 503)
+
+
+def _params(pipeline: Pipeline, given: dict[str, Any], limits: LimitsSettings) -> dict[str, Any]:
+    """The run's params as they will be sent (defaults filled in), within ``max_params_bytes``."""
+    try:
+        params = resolve_params(pipeline, given)
+    except ParamError as exc:
+        raise ApiError(400, exc.reason, exc.field) from exc
+    _within(lambda: check_params_size(params, limits))
+    return params
+
+
+def _within(check: Callable[[], None]) -> None:
+    """Run a limit check; over the limit is 413, naming the field and the limit."""
+    try:
+        check()
+    except LimitError as exc:
+        raise ApiError(413, str(exc), exc.field) from exc
 
 
 def _pipeline(pipelines: Pipelines, name: str, version: int | None) -> Pipeline:

@@ -13,6 +13,7 @@ from aiohttp import web
 
 log = logging.getLogger("podium.api")
 
+TOO_LARGE_HINT = "the API's max_body_bytes, set by PODIUM_API__MAX_BODY_BYTES"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -53,6 +54,8 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
+        if exc.status == 413:  # aiohttp's own cap on any body: say which setting it is
+            return error_response(413, f"{exc.text} ({TOO_LARGE_HINT})", "body")
         keep = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
         return error_response(exc.status, exc.text or exc.reason, None, keep)
     except Exception:

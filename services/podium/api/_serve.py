@@ -67,13 +67,15 @@ async def open_services(
     kwargs = settings.client_kwargs()
     timeout = api.start_timeout_s
     async with AsyncExitStack() as stack:
-        registry = PipelineRegistry(kwargs, settings.topics.pipelines, start_timeout=timeout)
+        registry = PipelineRegistry(
+            kwargs, settings.topics.pipelines, start_timeout=timeout, dead_letter=True
+        )
         await stack.enter_async_context(registry)
         runs = ReadModel(kwargs, settings.topics.run_events, codec, start_timeout=timeout)
         await stack.enter_async_context(runs)
         producer = CheckedProducer(await stack.enter_async_context(open_producer(kwargs)))
         checks = {"registry": _started, "read_model": runs.problem, "producer": producer.problem}
-        yield ApiServices(registry, runs, producer, codec, settings.topics, checks)
+        yield ApiServices(registry, runs, producer, codec, settings.topics, checks, settings.limits)
 
 
 def _started() -> str | None:

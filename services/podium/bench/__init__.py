@@ -18,6 +18,7 @@ from podium.bench._figures import (
     cpu_us_per_event,
     events_between,
     overhead_ms_per_step,
+    paced_count,
     paced_rate,
     rate,
     ratio,
@@ -32,6 +33,7 @@ from podium.bench._join import (
     gaps,
     median_sizes,
     run_latencies,
+    segments,
     transitions,
 )
 from podium.bench._names import Names, child_env
@@ -83,6 +85,7 @@ __all__ = [
     "median_of",
     "median_sizes",
     "overhead_ms_per_step",
+    "paced_count",
     "paced_rate",
     "peak_rss_kb",
     "percentile",
@@ -95,6 +98,7 @@ __all__ = [
     "run_latencies",
     "run_once",
     "schedule",
+    "segments",
     "summarize",
     "targets",
     "transitions",

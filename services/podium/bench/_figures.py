@@ -22,6 +22,12 @@ def paced_rate(max_rate: float, load: float) -> float:
     return max_rate * load
 
 
+def paced_count(planned: int, rate: float, max_seconds: float, minimum: int = 50) -> int:
+    """Runs of the latency phase: as planned, but no longer than ``max_seconds`` at ``rate``
+    (a slow system still finishes soon), and at least ``minimum`` (enough samples for a p99)."""
+    return max(min(planned, int(rate * max_seconds)), min(planned, minimum))
+
+
 def rate(count: int, seconds: float) -> float:
     """Completions per second; ValueError for a phase that took no time."""
     if seconds <= 0:

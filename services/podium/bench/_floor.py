@@ -9,7 +9,7 @@ from typing import Any
 from podium.bench._children import Children
 from podium.bench._context import Context, run_ids
 from podium.bench._driver import Completions, Driver
-from podium.bench._figures import rate
+from podium.bench._figures import paced_count, rate
 from podium.bench._join import Kind, floor_hops, floor_stage, run_latencies, transitions
 from podium.bench._kafka import Follower, create_topics, end_offsets, partitions_of, read_range
 from podium.bench._plan import STEPS
@@ -31,6 +31,12 @@ class FloorFigures:
 
 def _topics(ctx: Context) -> list[str]:
     return [ctx.names.floor(index) for index in range(2 * len(STEPS) + 2)]
+
+
+async def create_floor_topics(ctx: Context) -> None:
+    """Created with Podium's, long before use: a just-created partition can still answer
+    "not leader" for a moment after the cluster names its leader."""
+    await create_topics(ctx.kwargs, ctx.names.floor_specs(len(_topics(ctx)), ctx.plan.partitions))
 
 
 def _hop_args(ctx: Context, pairs: list[tuple[int, int]], sizes: Sizes) -> list[str]:
@@ -59,7 +65,6 @@ async def measure_floor(ctx: Context, sizes: Sizes, paced_rate: float) -> FloorF
     """Throughput at full load, then latency at ``paced_rate`` (Podium's paced rate: the
     same offered load, so the latencies compare)."""
     topics, count = _topics(ctx), ctx.plan.partitions
-    await create_topics(ctx.kwargs, ctx.names.floor_specs(len(topics), count))
     first = hop(topics[0], topics[0], *sizes.get(Kind.RUN_REQUESTED, DEFAULT_SIZE))
     figures = FloorFigures()
     with Children(ctx.work / "logs", ctx.env()) as children:
@@ -87,10 +92,11 @@ async def _phases(ctx: Context, driver: Driver, paced_rate: float, figures: Floo
     await driver.windowed(run_ids("floor-warmup", plan.warmup), plan.window)
     seconds = await driver.windowed(run_ids("floor-run", plan.runs), plan.window)
     figures.runs_per_s = rate(plan.runs, seconds)
-    ctx.progress(f"floor: latency, {plan.paced_runs} runs at {paced_rate:.0f}/s")
+    count = paced_count(plan.paced_runs, paced_rate, plan.paced_max_s)
+    ctx.progress(f"floor: latency, {count} runs at {paced_rate:.0f}/s")
     partitions = partitions_of(_topics(ctx), plan.partitions)
     since = await end_offsets(ctx.kwargs, partitions)
-    await driver.paced(run_ids("floor-paced", plan.paced_runs), paced_rate)
+    await driver.paced(run_ids("floor-paced", count), paced_rate)
     records = await read_range(ctx.kwargs, since, await end_offsets(ctx.kwargs, partitions))
     appends = [floor_append(record, _topics(ctx), STEPS) for record in records]
     figures.transitions = transitions(appends, STEPS)

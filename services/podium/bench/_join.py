@@ -122,3 +122,22 @@ def floor_hops(order: Sequence[str]) -> tuple[list[tuple[int, int]], list[tuple[
     coordinator = [(2 * k, 2 * k + 1) for k in range(n + 1)]
     services = [(2 * k + 1, 2 * k + 2) for k in range(n)]
     return coordinator, services
+
+
+def segments(records: Sequence[Append], order: Sequence[str]) -> dict[str, list[int]]:
+    """Where each run's time went, hop by hop (ms), named ``from -> to``: the trigger to the
+    first request, each step's service time, each transition, the last result to success.
+    At full load the longest segment is the bottleneck."""
+    started = first_appends(records, Kind.RUN_REQUESTED)
+    requested = first_appends(records, Kind.STEP_REQUESTED)
+    completed = first_appends(records, Kind.STEP_COMPLETED)
+    finished = first_appends(records, Kind.RUN_SUCCEEDED)
+    found = {f"run requested -> {order[0]} requested": gaps(started, requested, [("", order[0])])}
+    for index, step in enumerate(order):
+        found[f"{step} requested -> {step} completed"] = gaps(requested, completed, [(step, step)])
+        if index + 1 < len(order):
+            after = order[index + 1]
+            name = f"{step} completed -> {after} requested"
+            found[name] = gaps(completed, requested, [(step, after)])
+    found[f"{order[-1]} completed -> run succeeded"] = gaps(completed, finished, [(order[-1], "")])
+    return found

@@ -41,14 +41,35 @@ async def create_topics(kwargs: Mapping[str, Any], specs: Iterable[TopicSpec]) -
     try:
         await admin.start()
         response = await admin.create_topics(new)
+        failed = [f"{e[0]} (error {e[1]})" for e in response.topic_errors if e[1]]
+        if failed:
+            raise BrokerError(f"could not create benchmark topics: {', '.join(failed)}")
+        await _until_led(admin, [topic.name for topic in new])
     except KafkaError as exc:
         address = kwargs.get("bootstrap_servers")
         raise BrokerError(f"benchmark topics: Kafka at {address}: {exc}") from exc
     finally:
         await admin.close()
-    failed = [f"{e[0]} (error {e[1]})" for e in response.topic_errors if e[1]]
-    if failed:
-        raise BrokerError(f"could not create benchmark topics: {', '.join(failed)}")
+
+
+async def _until_led(admin: AIOKafkaAdminClient, names: list[str], timeout: float = 30) -> None:
+    """Wait until every partition of ``names`` has a leader (clients then start cleanly)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        described = await admin.describe_topics(names)
+        if len(described) == len(names) and all(_led(topic) for topic in described):
+            return
+        await asyncio.sleep(0.1)
+    raise BrokerError(f"benchmark topics have no leader after {timeout:.0f}s: {names}")
+
+
+def _led(topic: Mapping[str, Any]) -> bool:
+    partitions = topic.get("partitions") or []
+    return (
+        topic.get("error_code") == 0
+        and bool(partitions)
+        and all(p.get("leader", -1) >= 0 for p in partitions)
+    )
 
 
 async def delete_topics(kwargs: Mapping[str, Any], prefix: str) -> None:

@@ -22,6 +22,8 @@ class Plan:
     window: int = 200
     """Throughput phase: runs in flight at once (a new one starts as one finishes)."""
     paced_runs: int = 1500
+    paced_max_s: float = 20.0
+    """The latency phase sends for at most this long (fewer runs on a slow system)."""
     load: float = 0.7
     """The latency phase's rate as a fraction of the measured maximum."""
     chain_steps: int = 40

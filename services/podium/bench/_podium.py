@@ -11,8 +11,8 @@ from typing import Any
 from podium.bench._children import Children
 from podium.bench._context import Context, run_ids
 from podium.bench._driver import Completions, Driver
-from podium.bench._figures import events_between, paced_rate, rate
-from podium.bench._join import Append, Kind, median_sizes, run_latencies, transitions
+from podium.bench._figures import events_between, paced_count, paced_rate, rate
+from podium.bench._join import Append, Kind, median_sizes, run_latencies, segments, transitions
 from podium.bench._kafka import (
     Follower,
     Offsets,
@@ -38,6 +38,9 @@ class PodiumFigures:
     runs_per_s: float = 0.0
     paced_rate_per_s: float = 0.0
     paced_late_s: float = 0.0
+    paced_runs: int = 0
+    segments_full_load: dict[str, list[int]] = field(default_factory=dict)
+    segments_paced: dict[str, list[int]] = field(default_factory=dict)
     transitions: list[int] = field(default_factory=list)
     latencies: list[int] = field(default_factory=list)
     chain_totals: list[int] = field(default_factory=list)
@@ -101,7 +104,8 @@ async def _phases(
     ctx.progress(f"podium: throughput, {plan.runs} runs, {plan.window} in flight")
     await _throughput(ctx, children, driver, figures)
     figures.paced_rate_per_s = paced_rate(figures.runs_per_s, plan.load)
-    ctx.progress(f"podium: latency, {plan.paced_runs} runs at {figures.paced_rate_per_s:.0f}/s")
+    figures.paced_runs = paced_count(plan.paced_runs, figures.paced_rate_per_s, plan.paced_max_s)
+    ctx.progress(f"podium: latency, {figures.paced_runs} runs at {figures.paced_rate_per_s:.0f}/s")
     await _latency(ctx, driver, figures)
     ctx.progress(f"podium: {plan.chain_runs} x {plan.chain_steps}-step chain")
     await _chain(ctx, Driver(partial(send, pipelines[1]), completions), figures)
@@ -118,11 +122,12 @@ async def _throughput(
     (run requests, step results, timers: the appends to its input topics meanwhile)."""
     t = ctx.names.topics
     inputs = partitions_of([t.runs, t.step_results, t.timers], ctx.plan.partitions)
-    offsets = await end_offsets(ctx.kwargs, inputs)
+    offsets, since = await end_offsets(ctx.kwargs, inputs), await _snapshot(ctx)
     before, own = _usages(children), time.process_time()
     seconds = await driver.windowed(run_ids("run", ctx.plan.runs), ctx.plan.window)
     after, own = _usages(children), time.process_time() - own
     figures.coordinator_events = events_between(offsets, await end_offsets(ctx.kwargs, inputs))
+    figures.segments_full_load = segments(await _appends(ctx, since), STEPS)
     figures.runs_per_s = rate(ctx.plan.runs, seconds)
     spent = {name: round(after[name].cpu_s - before[name].cpu_s, 2) for name in after}
     figures.coordinator_cpu_s = spent["coordinator"]
@@ -153,9 +158,10 @@ async def _snapshot(ctx: Context) -> Offsets:
 
 async def _latency(ctx: Context, driver: Driver, figures: PodiumFigures) -> None:
     since = await _snapshot(ctx)
-    ids = run_ids("paced", ctx.plan.paced_runs)
+    ids = run_ids("paced", figures.paced_runs)
     figures.paced_late_s = await driver.paced(ids, figures.paced_rate_per_s)
     appends = await _appends(ctx, since)
+    figures.segments_paced = segments(appends, STEPS)
     figures.transitions = transitions(appends, STEPS)
     figures.latencies = run_latencies(appends)
     figures.sizes = median_sizes(appends)

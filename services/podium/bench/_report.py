@@ -96,7 +96,8 @@ def _complete(
 
 
 def ratios(figures: Mapping[str, Any]) -> dict[str, float | None]:
-    """Podium over the Kafka floor (throughput: below 1 is slower; latency: above 1)."""
+    """Podium over the Kafka floor, to 3 significant digits (throughput: below 1 is slower;
+    latency: above 1 is slower)."""
     t, ft = figures["transition_ms"], figures["floor_transition_ms"]
     r, fr = figures["run_latency_ms"], figures["floor_run_latency_ms"]
     values = {
@@ -106,7 +107,7 @@ def ratios(figures: Mapping[str, Any]) -> dict[str, float | None]:
         "run_latency_p50": ratio(r["p50"], fr["p50"]),
         "run_latency_p99": ratio(r["p99"], fr["p99"]),
     }
-    return {name: None if v is None else round(v, 2) for name, v in values.items()}
+    return {name: None if v is None else float(f"{v:.3g}") for name, v in values.items()}
 
 
 _TARGETS: dict[str, tuple[str, Callable[[Mapping[str, Any]], float], Callable[[float], bool]]] = {

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import shutil
 
 from podium.bench._context import Context, Progress
 from podium.bench._figures import chain_figures, cpu_us_per_event
-from podium.bench._floor import FloorFigures, measure_floor
+from podium.bench._floor import FloorFigures, create_floor_topics, measure_floor
 from podium.bench._kafka import delete_topics
 from podium.bench._machine import bench_settings, machine
 from podium.bench._plan import Plan
@@ -18,14 +16,12 @@ from podium.bench._stats import summarize
 from podium.errors import PodiumError
 from podium.settings import PodiumSettings
 
-log = logging.getLogger("podium.bench")
-
 
 class BenchFailed(PodiumError):
     """The benchmark could not measure something (the message says what)."""
 
 
-def measured(plan: Plan, podium: PodiumFigures, floor: FloorFigures) -> Measured:
+def measured(plan: Plan, podium: PodiumFigures, floor: FloorFigures, prefix: str = "") -> Measured:
     """Figures from both phases' samples; BenchFailed when a phase has no samples."""
     try:
         chain = chain_figures(podium.chain_totals, plan.chain_steps, plan.chain_sleep_ms)
@@ -45,21 +41,35 @@ def measured(plan: Plan, podium: PodiumFigures, floor: FloorFigures) -> Measured
             coordinator_peak_rss_kb=podium.peak_rss_kb,
             requested=podium.requested,
             succeeded=podium.succeeded,
-            detail=_detail(podium),
+            detail=_detail(prefix, podium),
         )
     except ValueError as exc:
         raise BenchFailed(f"nothing to report: {exc}") from exc
 
 
-def _detail(podium: PodiumFigures) -> dict[str, object]:
+def _detail(prefix: str, podium: PodiumFigures) -> dict[str, object]:
     return {
+        "topics_prefix": prefix,
         "transition_samples": len(podium.transitions),
         "coordinator_events": podium.coordinator_events,
         "cpu_s_during_throughput": podium.cpu_s_during_throughput,
+        "paced_runs": podium.paced_runs,
         "paced_late_ms": round(podium.paced_late_s * 1000, 1),
+        "segments_ms_full_load": _segments(podium.segments_full_load),
+        "segments_ms_paced": _segments(podium.segments_paced),
         "message_bytes": {str(k): list(v) for k, v in podium.sizes.items()},
         "failed_runs": dict(list(podium.failed.items())[:20]),
     }
+
+
+def _segments(found: dict[str, list[int]]) -> dict[str, dict[str, float]]:
+    """p50/p99 of each segment of a run (where the time goes)."""
+    return {name: _p50_p99(values) for name, values in found.items() if values}
+
+
+def _p50_p99(values: list[int]) -> dict[str, float]:
+    summary = summarize(values)
+    return {"p50": summary.p50, "p99": summary.p99}
 
 
 async def run_once(settings: PodiumSettings, plan: Plan, progress: Progress) -> Report:
@@ -67,15 +77,24 @@ async def run_once(settings: PodiumSettings, plan: Plan, progress: Progress) -> 
     ctx = Context(settings, plan, progress)
     progress(f"run {ctx.names.prefix}: logs in {ctx.work / 'logs'}")
     try:
+        await create_floor_topics(ctx)
         podium = await measure_podium(ctx)
         floor = await measure_floor(ctx, podium.sizes, podium.paced_rate_per_s)
     finally:
-        with contextlib.suppress(Exception):
-            await delete_topics(ctx.kwargs, ctx.names.prefix)
-    result = report(measured(plan, podium, floor), machine(settings), bench_settings(plan))
+        await _clean_up(ctx)
+    figures = measured(plan, podium, floor, ctx.names.prefix)
+    result = report(figures, machine(settings), bench_settings(plan))
     if result["outcomes"]["all_succeeded"]:
         shutil.rmtree(ctx.work, ignore_errors=True)
     return result
+
+
+async def _clean_up(ctx: Context) -> None:
+    """Delete the run's topics; a failure here is reported, never hides the result."""
+    try:
+        await delete_topics(ctx.kwargs, ctx.names.prefix)
+    except Exception as exc:  # the cluster may be why the run failed: say so, go on
+        ctx.progress(f"could not delete topics {ctx.names.prefix}*: {exc}")
 
 
 async def run_bench(

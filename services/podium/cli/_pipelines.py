@@ -50,19 +50,22 @@ def group() -> None:
 
 @group.command(name="validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-def validate(paths: tuple[str, ...]) -> None:
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[str, ...]) -> None:
     """Check pipeline files (or directories of *.yaml / *.yml) without publishing them.
 
     Prints "ok: FILE: name@version (N steps)" for each valid file and every
     problem, naming file, step and field, for the others. Exits 0 when all are
-    valid and 1 otherwise.
+    valid and 1 otherwise. The step count and condition lengths are checked against
+    PODIUM_LIMITS__MAX_STEPS and PODIUM_LIMITS__MAX_EXPRESSION_LENGTH.
     """
+    limits = settings_from(ctx).limits
     files, problems = pipeline_files(paths)
     if not files and not problems:
         problems = [Problem("", "no *.yaml or *.yml files found", file=", ".join(paths))]
     found = []
     for file in files:
-        pipeline, file_problems = check_file(file)
+        pipeline, file_problems = check_file(file, limits)
         problems.extend(file_problems)
         if pipeline is not None and not file_problems:
             found.append((file, pipeline))
@@ -91,9 +94,12 @@ def apply(ctx: click.Context, paths: tuple[str, ...], topic: str) -> None:
     `version` in the file). An apply is all or nothing: after any refusal
     nothing is published, the others read "held", and the exit status is 1.
     """
-    pipelines, sources = load_pipeline_files(paths)
-    kwargs = settings_from(ctx).client_kwargs()
-    results = asyncio.run(apply_pipelines(kwargs, pipelines, topic=topic, sources=sources))
+    settings = settings_from(ctx)
+    pipelines, sources = load_pipeline_files(paths, settings.limits)
+    apply = apply_pipelines(
+        settings.client_kwargs(), pipelines, topic=topic, sources=sources, limits=settings.limits
+    )
+    results = asyncio.run(apply)
     for line in apply_lines(results):
         click.echo(line)
     click.echo(apply_summary(results))

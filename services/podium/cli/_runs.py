@@ -20,7 +20,7 @@ import click
 from podium.cli._main import settings_from
 from podium.codec import Codec
 from podium.events import RunStatus, RunStatusChanged, TriggerSource
-from podium.pipelines import Pipeline, parse_cli_params, resolve_params
+from podium.pipelines import Pipeline, check_params_size, parse_cli_params, resolve_params
 from podium.registry import PipelineRegistry, RegistryTopicMissingError, read_registry
 from podium.runs import (
     DEFAULT_LIMIT,
@@ -87,6 +87,7 @@ def run(
     --param dry_run=true --param tags='["a","b"]'. With --wait, each step
     transition is printed as it happens; the exit status is 0 only if the run
     succeeded (1 failed/cancelled/compensated, 2 bad input, 3 timed out).
+    Params larger than PODIUM_LIMITS__MAX_PARAMS_BYTES (as JSON) are refused (exit 2).
     """
     request = RunRequest(pipeline, version, params, idempotency_key, wait, timeout)
     sys.exit(asyncio.run(_run(settings_from(ctx), request, click.echo)))
@@ -97,7 +98,8 @@ async def _run(settings: PodiumSettings, request: RunRequest, echo: Callable[[st
     async with PipelineRegistry(kwargs, settings.topics.pipelines, follow=False) as registry:
         pipeline = registry.get(request.pipeline, request.version)
     values = parse_cli_params(pipeline, request.params)
-    resolve_params(pipeline, values)  # bad input is reported before anything is sent
+    resolved = resolve_params(pipeline, values)  # bad input is reported before anything is sent
+    check_params_size(resolved, settings.limits, field="params (--param)")
     run_id = run_id_for(pipeline.name, request.idempotency_key)
     if not request.wait:
         await _request(settings, pipeline, values, request, run_id)

@@ -29,7 +29,7 @@ from podium.coordinator._admission_handle import AdmissionHandler
 from podium.coordinator._handle import Handler, Rejected, rebuild_timers
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import Outgoing, timer_value
-from podium.dlq import dead_letter
+from podium.dlq import dead_letter, reason_of
 from podium.registry import PipelineRegistry
 from podium.settings import PodiumSettings
 from podium.triggers import TriggerRunner
@@ -93,12 +93,16 @@ class Coordinator:
         self.topics = settings.topics
         self.codec = Codec()
         self.timers = TimerIndex()
-        self.registry = PipelineRegistry(settings.client_kwargs(), self.topics.pipelines)
+        self.registry = PipelineRegistry(
+            settings.client_kwargs(), self.topics.pipelines, dead_letter=True
+        )
         self._ready = asyncio.Event()
         self.triggers = TriggerRunner(
             settings, self.registry, self.codec, group_id=f"{settings.coordinator.app_id}-triggers"
         )
-        self.handler = Handler(self.codec, self.topics, self.registry.get, self.timers)
+        self.handler = Handler(
+            self.codec, self.topics, self.registry.get, self.timers, limits=settings.limits
+        )
         self.admission = AdmissionHandler(self.topics.timers)
         self.app = self._build_app(datadir or settings.home / "coordinator")
 
@@ -200,7 +204,7 @@ class Coordinator:
         letter = dead_letter(
             _Message(message), error, group=self.settings.coordinator.app_id, run_keyed=run_keyed
         )
-        self.handler.counters[f"dead-letter:{getattr(error, 'reason', 'decode')}"] += 1
+        self.handler.counters[f"dead-letter:{reason_of(error)}"] += 1
         log.warning(
             "dead-lettered %s[%s]@%s to %s: %s",
             message.topic,

@@ -3,6 +3,25 @@
 Kept apart from faust so the per-event path reads top to bottom. ``Handler``
 holds no Kafka objects: the faust adapter passes the run table and a send
 function in, and executes nothing the machine did not ask for.
+
+What is dead-lettered (``Rejected``, reason codes of :mod:`podium.dlq`): a message over
+``max_message_bytes``; a RunRequested naming an unknown pipeline, with invalid params or
+params over ``max_params_bytes``; a step result (StepCompleted, StepFailed, StepHeartbeat)
+for a run id with no state at all (``unknown-run``). A result for a *finished* run is not
+unknown: its state exists, and the machine ignores and counts it.
+
+Can a result arrive before its run's state exists, and be dead-lettered wrongly? Not in
+normal operation: a StepRequested is produced only by ``_apply`` after the new state is in
+the table, results are keyed by run id on a topic co-partitioned with the table, so the
+instance that applies a result is the one that wrote the state, and its table is updated
+in memory before the request leaves. One window remains, after a crash: faust writes the
+table's changelog and our messages with one non-transactional producer, so if an instance
+dies after its StepRequested was sent but before the changelog record was, the new owner
+rebuilds the table without that state and re-reads the uncommitted RunRequested; if it
+meets the service's result (another topic, no order across topics) first, that result is
+dead-lettered as ``unknown-run``. Nothing is lost: the re-read RunRequested starts the run
+and requests the step again, and the dead letter can be replayed (a stale attempt is then
+ignored and counted). Cancels and timers for an unknown run are still only counted.
 """
 
 from __future__ import annotations
@@ -13,6 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from podium import events as wire
 from podium.codec import Codec
@@ -41,8 +61,14 @@ from podium.coordinator._translate import (
 )
 from podium.errors import ConfigError
 from podium.headers import trace_context
-from podium.pipelines import Pipeline, resolve_params
-from podium.settings import TopicNames
+from podium.pipelines import (
+    LimitError,
+    Pipeline,
+    check_message_size,
+    check_params_size,
+    resolve_params,
+)
+from podium.settings import LimitsSettings, TopicNames
 
 log = logging.getLogger("podium.coordinator")
 
@@ -51,11 +77,17 @@ PipelineLookup = Callable[[str, int | None], Pipeline]
 
 
 class Rejected(Exception):
-    """A message the coordinator cannot process; ``reason`` is the DLQ reason code."""
+    """A message the coordinator cannot process; ``reason`` is the DLQ reason code (one of
+    ``podium.dlq.REASONS``), ``detail`` the finer one (``podium-dlq-detail``)."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, detail: str | None = None) -> None:
         super().__init__(message)
         self.reason = reason
+        self.detail = detail or reason
+
+    @classmethod
+    def over_limit(cls, error: LimitError) -> Rejected:
+        return cls("validation", str(error), error.detail)
 
 
 @dataclass
@@ -65,6 +97,7 @@ class Handler:
     pipelines: PipelineLookup
     timers: TimerIndex
     clock: Callable[[], float] = time.time
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
     counters: Counter[str] = field(default_factory=Counter)
 
     def handle(
@@ -76,6 +109,7 @@ class Handler:
     ) -> list[Outgoing]:
         """Apply one message; returns what to produce. Raises Rejected for a dead letter."""
         now_ms = int(self.clock() * 1000)
+        self._check_size(topic, value)
         event, pipeline = self._event(topic, value, headers, table)
         if event is None:  # a start for a run that exists: idempotent, nothing to do
             self.counters["ignored:duplicate"] += 1
@@ -84,10 +118,23 @@ class Handler:
         if state is not None and pipeline is None:
             pipeline = self.pipelines(state.pipeline, state.version)
         if pipeline is None:
-            self.counters["ignored:unknown-run"] += 1
+            self._unknown_run(topic, event)
             return []
         decision = decide(state, event, pipeline, now_ms)
         return self._apply(decision, state, pipeline, table, now_ms)
+
+    def _check_size(self, topic: str, value: bytes | None) -> None:
+        try:
+            check_message_size(value, self.limits, f"message on {topic}")
+        except LimitError as exc:
+            raise Rejected.over_limit(exc) from exc
+
+    def _unknown_run(self, topic: str, event: Event) -> None:
+        """A step result for a run with no state: dead-lettered (see the module docstring);
+        anything else (a cancel, a timer) is counted."""
+        if topic == self.topics.step_results:
+            raise Rejected("unknown-run", f"no run {event.run_id!r} is known to the coordinator")
+        self.counters["ignored:unknown-run"] += 1
 
     def _event(
         self,
@@ -121,10 +168,7 @@ class Handler:
             pipeline = self.pipelines(event.pipeline, version)
         except KeyError as exc:
             raise Rejected("unknown-pipeline", str(exc)) from exc
-        try:
-            params = resolve_params(pipeline, json.loads(event.params_json))
-        except (ConfigError, ValueError) as exc:
-            raise Rejected("validation", str(exc)) from exc
+        params = self._params(pipeline, event.params_json)
         start = StartRun(
             run_id=event.run_id,
             pipeline=pipeline.name,
@@ -135,6 +179,19 @@ class Handler:
             trace=trace_context(headers),
         )
         return start, pipeline
+
+    def _params(self, pipeline: Pipeline, params_json: str) -> dict[str, Any]:
+        """The run's params, resolved; Rejected (``validation``) when they are not JSON, over
+        ``max_params_bytes`` (measured as compact JSON, as the API and CLI measure them), or
+        do not fit the pipeline's declarations."""
+        try:
+            given = json.loads(params_json)
+            check_params_size(given, self.limits)
+            return resolve_params(pipeline, given)
+        except LimitError as exc:
+            raise Rejected.over_limit(exc) from exc
+        except (ConfigError, ValueError) as exc:
+            raise Rejected("validation", str(exc), type(exc).__name__) from exc
 
     def _apply(
         self,

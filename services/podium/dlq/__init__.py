@@ -4,7 +4,10 @@ Every consumer (coordinator agents, step services, trigger runners, the API's
 read model) sends such a message to ``<topic>.dlq`` with :func:`send_dead_letter`
 (or a :class:`DeadLetterSink` when it reads without a consumer group), keeping
 the original key, value and headers and adding ``podium-dlq-*`` headers (see
-:mod:`podium.dlq._letter`). Reading them back (:func:`read_dlq` ->
+:mod:`podium.dlq._letter`). The reason is always one of :data:`REASONS`
+(decode, schema, wrong-type, validation, unknown-pipeline, unknown-run,
+handler), the finer code beside it in ``podium-dlq-detail`` (see
+:mod:`podium.dlq._reasons`). Reading them back (:func:`read_dlq` ->
 :class:`DlqEntry`), counting them (:func:`count_by_reason`) and replaying them
 (:func:`plan_replays` -> :func:`send_replays`) is what ``podium dlq`` does.
 
@@ -29,6 +32,7 @@ from podium.dlq._entry import (
 from podium.dlq._errors import DlqTopicMissingError
 from podium.dlq._kafka import DeadLetterSink, dlq_topics, read_dlq, read_dlqs, send_replays
 from podium.dlq._letter import (
+    DETAIL,
     DLQ_SUFFIX,
     ERROR,
     ERROR_CLASS,
@@ -46,9 +50,22 @@ from podium.dlq._letter import (
     Producer,
     Record,
     dead_letter,
+    detail_of,
     dlq_topic,
     reason_of,
     send_dead_letter,
+)
+from podium.dlq._reasons import (
+    DECODE,
+    DETAILS,
+    HANDLER,
+    REASONS,
+    SCHEMA,
+    UNKNOWN_PIPELINE,
+    UNKNOWN_RUN,
+    VALIDATION,
+    WRONG_TYPE,
+    canonical_reason,
 )
 from podium.dlq._redact import cap, redact, safe_error
 from podium.dlq._render import entry_json, entry_table, plan_lines, stats_json, stats_table
@@ -63,12 +80,16 @@ from podium.dlq._replay import (
 from podium.dlq._stats import ReasonCount, count_by_reason
 
 __all__ = [
+    "DECODE",
     "DEFAULT_MAX_REPLAYS",
+    "DETAIL",
+    "DETAILS",
     "DLQ_SUFFIX",
     "ERROR",
     "ERROR_CLASS",
     "FAILED_AT",
     "GROUP",
+    "HANDLER",
     "MAX_ERROR",
     "ORIGINAL_OFFSET",
     "ORIGINAL_PARTITION",
@@ -76,9 +97,15 @@ __all__ = [
     "ORIGINAL_TOPIC",
     "PREFIX",
     "REASON",
+    "REASONS",
     "REPLAY_COUNT",
     "REPLAY_OF",
     "RUN_ID_FROM_KEY",
+    "SCHEMA",
+    "UNKNOWN_PIPELINE",
+    "UNKNOWN_RUN",
+    "VALIDATION",
+    "WRONG_TYPE",
     "DeadLetter",
     "DeadLetterSink",
     "DlqEntry",
@@ -90,9 +117,11 @@ __all__ = [
     "Replay",
     "Skip",
     "age_seconds",
+    "canonical_reason",
     "cap",
     "count_by_reason",
     "dead_letter",
+    "detail_of",
     "dlq_topic",
     "dlq_topics",
     "entry_json",

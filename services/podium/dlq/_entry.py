@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from podium.dlq import _letter as h
+from podium.dlq._reasons import canonical_reason
 from podium.dlq._redact import cap
 from podium.headers import RUN_ID, STEP, Headers, header_value
 
@@ -54,6 +55,8 @@ class DlqEntry:
     replay_of: str | None
     size: int | None
     preview: str
+    detail: str | None = None
+    """The finer code behind ``reason`` (``podium-dlq-detail``), when there is one."""
 
     @property
     def coordinate(self) -> str:
@@ -65,11 +68,13 @@ def entry_of(record: Any) -> DlqEntry:
     """The entry for a record read from a DLQ topic."""
     headers: Headers = [(k, bytes(v)) for k, v in record.headers or () if v is not None]
     value = None if record.value is None else bytes(record.value)
+    reason, detail = _reason(headers)
     return DlqEntry(
         topic=record.topic,
         partition=record.partition,
         offset=record.offset,
-        reason=header_value(headers, h.REASON) or "unknown",
+        reason=reason,
+        detail=detail,
         error=header_value(headers, h.ERROR) or "",
         error_class=header_value(headers, h.ERROR_CLASS),
         origin=origin_of(headers),
@@ -82,6 +87,17 @@ def entry_of(record: Any) -> DlqEntry:
         size=None if value is None else len(value),
         preview=preview(value),
     )
+
+
+def _reason(headers: Headers) -> tuple[str, str | None]:
+    """(reason, detail); a dead letter written before reasons were normalized (its reason
+    header holds a finer code or a class name) reads as the normalized reason and detail."""
+    written = header_value(headers, h.REASON)
+    detail = header_value(headers, h.DETAIL)
+    if not written:
+        return "unknown", detail
+    reason = canonical_reason(written)
+    return reason, detail or (written if written != reason else None)
 
 
 def origin_of(headers: Headers) -> Origin | None:
@@ -136,11 +152,12 @@ def matches(
     run_id: str | None = None,
     offsets: Iterable[str] = (),
 ) -> bool:
-    """Whether ``entry`` passes the filters; ``offsets`` are ``N`` or ``PARTITION:N``."""
+    """Whether ``entry`` passes the filters; ``offsets`` are ``N`` or ``PARTITION:N``;
+    ``reason`` matches the reason or the detail (``decode`` or ``truncated``)."""
     wanted = set(offsets)
     if wanted and not {str(entry.offset), f"{entry.partition}:{entry.offset}"} & wanted:
         return False
-    if reason is not None and entry.reason != reason:
+    if reason is not None and reason not in (entry.reason, entry.detail):
         return False
     return run_id is None or entry.run_id == run_id
 

@@ -3,12 +3,13 @@
 The original key, value and headers are kept byte for byte (so it can be
 replayed as is, ``traceparent`` included), and headers saying why and where
 from are added after them (all named ``podium-dlq-*``, so a replay can strip
-them): the reason (a short stable code, e.g. a CodecError's ``reason``), the
-error's class and message (redacted, capped), the original topic, partition,
-offset and timestamp, the consumer group, the time of failure, and the run id
-when only the key says it. The caller commits the original offset only after
-the dead letter is acknowledged. Never log the payload: it may hold data the
-logs must not.
+them): the reason (one of :data:`podium.dlq.REASONS`), the detail (the finer
+code the failing code knew: a CodecError's own ``reason``, a limit's name, an
+exception class; see :mod:`podium.dlq._reasons`), the error's class and message
+(redacted, capped), the original topic, partition, offset and timestamp, the
+consumer group, the time of failure, and the run id when only the key says it.
+The caller commits the original offset only after the dead letter is
+acknowledged. Never log the payload: it may hold data the logs must not.
 """
 
 from __future__ import annotations
@@ -18,11 +19,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from podium.dlq._reasons import canonical_reason, known_code
 from podium.dlq._redact import safe_error
 from podium.headers import RUN_ID, Headers, encode_headers, header_value
 
 PREFIX = "podium-dlq-"
 REASON = "podium-dlq-reason"
+"""One of ``REASONS``: decode, schema, wrong-type, validation, unknown-pipeline, ..."""
+DETAIL = "podium-dlq-detail"
+"""The finer code behind the reason (``truncated``, ``max-params-bytes``, ``PoisonMessage``)."""
 ERROR = "podium-dlq-error"
 ERROR_CLASS = "podium-dlq-error-class"
 ORIGINAL_TOPIC = "podium-dlq-original-topic"
@@ -45,9 +50,26 @@ def dlq_topic(topic: str) -> str:
 
 
 def reason_of(error: BaseException) -> str:
-    """A short code: the error's ``reason`` (CodecError has one), else its class name."""
+    """The error's reason, one of ``REASONS``: its ``reason`` code mapped onto the set
+    (CodecError's finer codes included); ``handler`` for an error nobody classified."""
+    return canonical_reason(_code(error))
+
+
+def detail_of(error: BaseException) -> str:
+    """What the reason does not say: the error's ``detail``, else its finer code, else (when
+    its code is a reason itself, or it has none) its class name."""
+    detail = getattr(error, "detail", None)
+    if isinstance(detail, str) and detail:
+        return detail
+    code = _code(error)
+    return type(error).__name__ if code == reason_of(error) else code
+
+
+def _code(error: BaseException) -> str:
+    """The error's ``reason`` when it is a known code (ParamError's is free text), else its
+    class name."""
     reason = getattr(error, "reason", None)
-    return reason if isinstance(reason, str) and reason else type(error).__name__
+    return reason if isinstance(reason, str) and known_code(reason) else type(error).__name__
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +125,7 @@ def dead_letter(
 def _reason_headers(record: Record, error: BaseException, now: datetime) -> dict[str, str]:
     return {
         REASON: reason_of(error),
+        DETAIL: detail_of(error),
         ERROR: safe_error(str(error) or type(error).__name__, MAX_ERROR),
         ERROR_CLASS: type(error).__name__,
         ORIGINAL_TOPIC: record.topic,

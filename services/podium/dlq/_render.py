@@ -19,6 +19,7 @@ def entry_json(entry: DlqEntry, now: datetime) -> dict[str, Any]:
     return {
         "dlq": {"topic": entry.topic, "partition": entry.partition, "offset": entry.offset},
         "reason": entry.reason,
+        "detail": entry.detail,
         "error_class": entry.error_class,
         "error": entry.error,
         "origin": None
@@ -42,7 +43,7 @@ def entry_table(entries: Sequence[DlqEntry], now: datetime) -> list[str]:
         rows.append(
             (
                 f"{e.partition}:{e.offset}",
-                e.reason,
+                _reason(e),
                 str(e.origin) if e.origin else "?",
                 human_age(age_seconds(e, now)),
                 e.run_id or "-",
@@ -52,6 +53,12 @@ def entry_table(entries: Sequence[DlqEntry], now: datetime) -> list[str]:
             )
         )
     return columns(rows)
+
+
+def _reason(entry: DlqEntry) -> str:
+    """``decode:truncated``: the reason, and the detail when it says more."""
+    more = entry.detail and entry.detail != entry.reason
+    return f"{entry.reason}:{entry.detail}" if more else entry.reason
 
 
 def stats_table(counts: Sequence[ReasonCount], now: datetime) -> list[str]:

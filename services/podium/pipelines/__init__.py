@@ -2,7 +2,13 @@
 
 from podium.pipelines._canonical import canonical_json, content_hash
 from podium.pipelines._durations import Duration, parse_duration
-from podium.pipelines._errors import ExpressionError, ParamError, PipelineValidationError, Problem
+from podium.pipelines._errors import (
+    ExpressionError,
+    LimitError,
+    ParamError,
+    PipelineValidationError,
+    Problem,
+)
 from podium.pipelines._expr import (
     MAX_CONDITION_LENGTH,
     MAX_DEPTH,
@@ -18,6 +24,13 @@ from podium.pipelines._graph import (
     find_cycles,
     roots,
     topological_order,
+)
+from podium.pipelines._limits import (
+    UNLIMITED,
+    check_message_size,
+    check_params_size,
+    check_size,
+    json_size,
 )
 from podium.pipelines._load import (
     check_file,
@@ -45,12 +58,14 @@ from podium.pipelines._validate import check_pipeline, validate_pipeline
 __all__ = [
     "MAX_CONDITION_LENGTH",
     "MAX_DEPTH",
+    "UNLIMITED",
     "Compensation",
     "Condition",
     "CronTrigger",
     "Duration",
     "EventTrigger",
     "ExpressionError",
+    "LimitError",
     "OnFailure",
     "ParamError",
     "ParamSpec",
@@ -65,13 +80,17 @@ __all__ = [
     "ancestors",
     "canonical_json",
     "check_file",
+    "check_message_size",
+    "check_params_size",
     "check_pipeline",
+    "check_size",
     "content_hash",
     "dependants",
     "dependencies",
     "duplicate_keys",
     "evaluate_condition",
     "find_cycles",
+    "json_size",
     "load_pipeline_file",
     "load_pipelines",
     "parse_cli_params",

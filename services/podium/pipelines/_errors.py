@@ -7,6 +7,7 @@ fixes a file in one pass::
      +-- PipelineValidationError   one or more Problems (file, location, message)
      +-- ExpressionError           a ``when`` condition does not parse (has a column)
      +-- ParamError                run params do not fit the declared ones (has .field)
+     +-- LimitError                input over a configured limit (.field, .limit, .size)
 """
 
 from __future__ import annotations
@@ -61,3 +62,23 @@ class ParamError(ConfigError):
         self.field = field
         self.reason = reason
         super().__init__(f"{field}: {reason}")
+
+
+class LimitError(ConfigError):
+    """Input is over a configured limit (``PODIUM_LIMITS__*``).
+
+    ``field`` names what is too large (``params``, ``body``, ``steps``), ``limit`` the setting
+    (``max_params_bytes``); ``reason`` and ``detail`` are what a dead letter records.
+    """
+
+    reason = "validation"
+
+    def __init__(self, field: str, limit: str, size: int, maximum: int, unit: str) -> None:
+        self.field = field
+        self.limit = limit
+        self.size = size
+        self.maximum = maximum
+        self.detail = limit.replace("_", "-")
+        env = f"PODIUM_LIMITS__{limit.upper()}"
+        self.explanation = f"{size} {unit}; the limit is {maximum} ({limit}, set by {env})"
+        super().__init__(f"{field}: {self.explanation}")

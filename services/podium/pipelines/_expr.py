@@ -54,9 +54,10 @@ class Condition:
         return to_text(self.root)
 
 
-def parse_condition(text: str) -> Condition:
-    """Parse ``text``; ExpressionError says at which column and what was expected."""
-    return Condition(parse(text))
+def parse_condition(text: str, *, max_length: int | None = MAX_CONDITION_LENGTH) -> Condition:
+    """Parse ``text``; ExpressionError says at which column and what was expected, or that it
+    is longer than ``max_length`` (``LimitsSettings.max_expression_length``; None: no cap)."""
+    return Condition(parse(text, max_length))
 
 
 def evaluate_condition(
@@ -67,7 +68,11 @@ def evaluate_condition(
     """Whether ``condition`` holds; ``steps`` maps each finished step to its view.
 
     Never raises for a parsed Condition (text is parsed first, which may raise
-    ExpressionError).
+    ExpressionError). Text is parsed without a length cap: it is a condition of a published
+    pipeline, checked against the limits when it was validated, and a run must not fail
+    because a reader's limits differ from the publisher's.
     """
-    parsed = parse_condition(condition) if isinstance(condition, str) else condition
+    parsed = (
+        parse_condition(condition, max_length=None) if isinstance(condition, str) else condition
+    )
     return parsed.evaluate(params, steps)

@@ -7,9 +7,11 @@ import re
 from dataclasses import dataclass
 
 from podium.pipelines._errors import ExpressionError
+from podium.settings import DEFAULT_MAX_EXPRESSION_LENGTH
 
-MAX_CONDITION_LENGTH = 1000
-"""Longer conditions are refused: a ``when`` is a guard, not a program."""
+MAX_CONDITION_LENGTH = DEFAULT_MAX_EXPRESSION_LENGTH
+"""Longer conditions are refused by default: a ``when`` is a guard, not a program. The cap
+is ``LimitsSettings.max_expression_length`` (this is its default)."""
 
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -43,11 +45,13 @@ class Token:
         return f"{self.kind} {self.value!r}" if self.kind != "punct" else repr(self.value)
 
 
-def tokenize(text: str) -> list[Token]:
-    """All tokens of ``text``, ending with an ``end`` token; ExpressionError says where not."""
-    if len(text) > MAX_CONDITION_LENGTH:
+def tokenize(text: str, max_length: int | None = MAX_CONDITION_LENGTH) -> list[Token]:
+    """All tokens of ``text``, ending with an ``end`` token; ExpressionError says where not.
+    ``max_length`` None: no cap (for conditions accepted before, under other limits)."""
+    if max_length is not None and len(text) > max_length:
         raise ExpressionError(
-            f"condition is {len(text)} characters long; the limit is {MAX_CONDITION_LENGTH}"
+            f"condition is {len(text)} characters long; the limit is {max_length} "
+            "(max_expression_length, set by PODIUM_LIMITS__MAX_EXPRESSION_LENGTH)"
         )
     tokens: list[Token] = []
     index = 0

@@ -35,7 +35,7 @@ from podium.pipelines._expr_ast import (
     StepOutput,
     StepStatus,
 )
-from podium.pipelines._expr_lex import Token, tokenize
+from podium.pipelines._expr_lex import MAX_CONDITION_LENGTH, Token, tokenize
 
 MAX_DEPTH = 32
 """Deepest nesting of parentheses, lists and ``not`` a condition may use."""
@@ -47,9 +47,10 @@ _VALUE_HINT = (
 )
 
 
-def parse(text: str) -> Node:
-    """The syntax tree of ``text``; ExpressionError (with a column) if it is not a condition."""
-    return _Parser(tokenize(text)).condition()
+def parse(text: str, max_length: int | None = MAX_CONDITION_LENGTH) -> Node:
+    """The syntax tree of ``text``; ExpressionError (with a column) if it is not a condition,
+    or if it is longer than ``max_length`` characters (None: no cap)."""
+    return _Parser(tokenize(text, max_length)).condition()
 
 
 class _Parser:

@@ -18,48 +18,56 @@ from podium.pipelines._errors import PipelineValidationError, Problem
 from podium.pipelines._model import Pipeline
 from podium.pipelines._pydantic import problems_from
 from podium.pipelines._validate import validate_pipeline
+from podium.settings import LimitsSettings
 
 PIPELINE_SUFFIXES = (".yaml", ".yml")
 
 PathLike = str | Path
 
 
-def parse_pipeline(raw: Any) -> tuple[Pipeline | None, list[Problem]]:
-    """A Pipeline from parsed YAML/JSON data, or None and the problems found."""
+def parse_pipeline(
+    raw: Any, limits: LimitsSettings | None = None
+) -> tuple[Pipeline | None, list[Problem]]:
+    """A Pipeline from parsed YAML/JSON data, or None and the problems found (``limits``:
+    see ``validate_pipeline``)."""
     if not isinstance(raw, dict):
         return None, [Problem("", "expected a mapping with name, version and steps")]
     try:
         pipeline = Pipeline.model_validate(raw)
     except ValidationError as exc:
         return None, problems_from(exc, raw)
-    return pipeline, validate_pipeline(pipeline)
+    return pipeline, validate_pipeline(pipeline, limits)
 
 
-def check_file(path: PathLike) -> tuple[Pipeline | None, list[Problem]]:
+def check_file(
+    path: PathLike, limits: LimitsSettings | None = None
+) -> tuple[Pipeline | None, list[Problem]]:
     """The file's Pipeline (None if it cannot be built) and every problem in it."""
     label = str(path)
     try:
         raw = _read_yaml(Path(path))
     except _ReadProblem as exc:
         return None, [exc.problem.in_file(label)]
-    pipeline, problems = parse_pipeline(raw)
+    pipeline, problems = parse_pipeline(raw, limits)
     return pipeline, [problem.in_file(label) for problem in problems]
 
 
-def load_pipeline_file(path: PathLike) -> Pipeline:
+def load_pipeline_file(path: PathLike, limits: LimitsSettings | None = None) -> Pipeline:
     """The valid Pipeline in ``path``; PipelineValidationError lists every problem."""
-    pipeline, problems = check_file(path)
+    pipeline, problems = check_file(path, limits)
     if problems or pipeline is None:
         raise PipelineValidationError(problems)
     return pipeline
 
 
-def load_pipelines(paths: Iterable[PathLike]) -> list[Pipeline]:
+def load_pipelines(
+    paths: Iterable[PathLike], limits: LimitsSettings | None = None
+) -> list[Pipeline]:
     """Every pipeline in ``paths`` (files, or directories searched for *.yaml / *.yml)."""
     files, problems = pipeline_files(paths)
     found: list[tuple[Path, Pipeline]] = []
     for file in files:
-        pipeline, file_problems = check_file(file)
+        pipeline, file_problems = check_file(file, limits)
         problems.extend(file_problems)
         if pipeline is not None and not file_problems:
             found.append((file, pipeline))

@@ -8,13 +8,21 @@ conditions, topics, timings. Params and triggers are in ``_validate_triggers``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 
-from podium.pipelines._errors import ExpressionError, PipelineValidationError, Problem
+from podium.pipelines._errors import (
+    ExpressionError,
+    LimitError,
+    PipelineValidationError,
+    Problem,
+)
 from podium.pipelines._expr import Condition, parse_condition
 from podium.pipelines._expr_ast import Compare, ListExpr, Literal, Node, StepStatus, walk
 from podium.pipelines._graph import ancestors, dependencies, find_cycles, format_cycle
+from podium.pipelines._limits import limit_problems
 from podium.pipelines._model import Pipeline, Step
 from podium.pipelines._validate_triggers import check_params, check_triggers, topic_problem
+from podium.settings import LimitsSettings
 
 STEP_STATUSES = frozenset(
     {"pending", "requested", "running", "retry_wait", "succeeded", "failed", "skipped"}
@@ -25,13 +33,17 @@ STEP_STATUSES = frozenset(
 Check = Callable[[Pipeline], Iterator[Problem]]
 
 
-def validate_pipeline(pipeline: Pipeline) -> list[Problem]:
-    """Every cross-field problem of ``pipeline``; empty when it is valid."""
+def validate_pipeline(pipeline: Pipeline, limits: LimitsSettings | None = None) -> list[Problem]:
+    """Every cross-field problem of ``pipeline``; empty when it is valid. ``limits`` (default:
+    ``LimitsSettings()``) caps the step count and condition lengths; pass ``UNLIMITED`` to
+    re-check a definition that was accepted before."""
+    limits = limits or LimitsSettings()
     checks: tuple[Check, ...] = (
+        partial(limit_problems, limits=limits),
         _duplicate_steps,
         _unknown_dependencies,
         _cycles,
-        _conditions,
+        partial(_conditions, max_length=limits.max_expression_length),
         _topics,
         _timings,
         check_params,
@@ -40,9 +52,9 @@ def validate_pipeline(pipeline: Pipeline) -> list[Problem]:
     return [problem for check in checks for problem in check(pipeline)]
 
 
-def check_pipeline(pipeline: Pipeline) -> Pipeline:
+def check_pipeline(pipeline: Pipeline, limits: LimitsSettings | None = None) -> Pipeline:
     """``pipeline`` itself if valid, else PipelineValidationError with every problem."""
-    if problems := validate_pipeline(pipeline):
+    if problems := validate_pipeline(pipeline, limits):
         raise PipelineValidationError(problems)
     return pipeline
 
@@ -85,17 +97,24 @@ def _cycles(pipeline: Pipeline) -> Iterator[Problem]:
         yield Problem(where, f"cycle: {format_cycle(cycle)} (each step waits for the one before)")
 
 
-def _conditions(pipeline: Pipeline) -> Iterator[Problem]:
+def _conditions(pipeline: Pipeline, max_length: int) -> Iterator[Problem]:
     for index, step in enumerate(pipeline.steps):
         if step.when is not None:
             where = step_location(index, step, "when")
-            yield from (Problem(where, message) for message in _condition_problems(pipeline, step))
+            problems = _condition_problems(pipeline, step, max_length)
+            yield from (Problem(where, message) for message in problems)
 
 
-def _condition_problems(pipeline: Pipeline, step: Step) -> Iterator[str]:
+def _condition_problems(pipeline: Pipeline, step: Step, max_length: int) -> Iterator[str]:
     assert step.when is not None
+    if len(step.when) > max_length:  # said without quoting the whole condition back
+        error = LimitError(
+            "when", "max_expression_length", len(step.when), max_length, "characters"
+        )
+        yield f"the condition is {error.explanation}"
+        return
     try:
-        condition = parse_condition(step.when)
+        condition = parse_condition(step.when, max_length=None)
     except ExpressionError as exc:
         yield f"cannot parse {step.when!r}: {exc}"
         return

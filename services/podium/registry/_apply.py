@@ -33,6 +33,7 @@ from podium.pipelines import (
 from podium.registry._decide import ApplyResult, ApplyStatus, plan_apply
 from podium.registry._reader import DEFAULT_START_TIMEOUT, read_registry
 from podium.registry._record import DEFAULT_TOPIC, RegistryRecord, encode_record
+from podium.settings import LimitsSettings
 
 Clock = Callable[[], datetime]
 
@@ -49,14 +50,16 @@ async def apply_pipelines(
     sources: Mapping[str, str] | None = None,
     timeout: float = DEFAULT_START_TIMEOUT,
     clock: Clock = _utc_now,
+    limits: LimitsSettings | None = None,
 ) -> list[ApplyResult]:
     """Publish the new versions among ``pipelines``; one result per distinct pipeline.
 
     ``sources`` maps ``name@version`` to the file it came from, for messages.
     Raises PipelineValidationError (nothing published) if any definition is
-    invalid; returns without publishing anything if any result is REFUSED.
+    invalid (``limits``: see ``validate_pipeline``); returns without publishing anything if
+    any result is REFUSED.
     """
-    unique = checked_batch(pipelines, sources or {})
+    unique = checked_batch(pipelines, sources or {}, limits)
     published = await read_registry(client_kwargs, topic, timeout=timeout)
     results = plan_apply(published, unique, sources)
     now = clock()
@@ -69,13 +72,17 @@ async def apply_pipelines(
     return results
 
 
-def checked_batch(pipelines: Sequence[Pipeline], sources: Mapping[str, str]) -> list[Pipeline]:
+def checked_batch(
+    pipelines: Sequence[Pipeline],
+    sources: Mapping[str, str],
+    limits: LimitsSettings | None = None,
+) -> list[Pipeline]:
     """The pipelines without exact repeats; PipelineValidationError lists every problem."""
     problems: list[Problem] = []
     unique: dict[str, Pipeline] = {}
     for pipeline in pipelines:
         where = sources.get(pipeline.key, pipeline.key)
-        problems.extend(p.in_file(where) for p in validate_pipeline(pipeline))
+        problems.extend(p.in_file(where) for p in validate_pipeline(pipeline, limits))
         first = unique.setdefault(pipeline.key, pipeline)
         if content_hash(first) != content_hash(pipeline):
             message = f"{pipeline.key} is given twice with different content"
@@ -85,7 +92,9 @@ def checked_batch(pipelines: Sequence[Pipeline], sources: Mapping[str, str]) -> 
     return list(unique.values())
 
 
-def load_pipeline_files(paths: Iterable[str | Path]) -> tuple[list[Pipeline], dict[str, str]]:
+def load_pipeline_files(
+    paths: Iterable[str | Path], limits: LimitsSettings | None = None
+) -> tuple[list[Pipeline], dict[str, str]]:
     """The pipelines in ``paths`` and, by ``name@version``, the file each came from.
 
     Like ``podium.pipelines.load_pipelines`` (every problem of every file in one
@@ -97,7 +106,7 @@ def load_pipeline_files(paths: Iterable[str | Path]) -> tuple[list[Pipeline], di
         problems = [Problem("", "no *.yaml or *.yml files found", file=", ".join(map(str, paths)))]
     found: list[tuple[Path, Pipeline]] = []
     for file in files:
-        pipeline, file_problems = check_file(file)
+        pipeline, file_problems = check_file(file, limits)
         problems.extend(file_problems)
         if pipeline is not None and not file_problems:
             found.append((file, pipeline))

@@ -3,7 +3,8 @@
 Rules, in the order records arrive on the (single-partition) topic:
 - a valid record sets its ``name@version``;
 - a tombstone (no value) removes it, as compaction eventually will;
-- an undecodable or invalid record is skipped, logged with its key, and counted;
+- an undecodable or invalid record is skipped, logged with its key, and counted
+  (``apply`` returns why, so a reader can dead-letter it);
 - a second record for a published ``name@version`` with different content
   (two concurrent applies raced; ``apply`` refuses it otherwise) wins, like
   compaction will make it win for every later reader, and is logged and counted
@@ -39,19 +40,21 @@ class Catalog:
         self._entries: dict[str, RegisteredPipeline] = {}
         self.stats = CatalogStats()
 
-    def apply(self, key: bytes | None, value: bytes | None) -> None:
-        """Take one record from the topic into account; never raises for bad content."""
+    def apply(self, key: bytes | None, value: bytes | None) -> RecordError | None:
+        """Take one record from the topic into account; never raises for bad content, returns
+        why a record was skipped (None when it was used)."""
         label = _label(key)
         if value is None:
             self._entries.pop(label, None)
-            return
+            return None
         try:
             entry = decode_record(key or b"", value)
         except RecordError as exc:
             self.stats.skipped += 1
             log.warning("registry record %s skipped: %s", label, exc)
-            return
+            return exc
         self._set(entry)
+        return None
 
     def _set(self, entry: RegisteredPipeline) -> None:
         previous = self._entries.get(entry.key)

@@ -5,7 +5,9 @@ instance, each CLI call) needs the whole registry, not a share of it. It
 assigns every partition, seeks to the beginning, and counts as caught up once
 its position reaches the end offsets captured at start; records published
 later are taken in by a background task. New partitions added later are not
-picked up (the registry has one; changing that needs a restart).
+picked up (the registry has one; changing that needs a restart). With
+``dead_letter=True`` (long-running readers: the coordinator, the API), records that
+cannot be used go to ``<topic>.dlq`` once (see ``_dead_letters``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -23,6 +25,7 @@ from aiokafka.errors import KafkaError
 from podium._follow import Ends, describe_topic, open_from_beginning
 from podium.pipelines import Pipeline
 from podium.registry._catalog import Catalog, CatalogStats
+from podium.registry._dead_letters import RegistryDeadLetters
 from podium.registry._errors import RegistryTopicMissingError, RegistryUnavailableError
 from podium.registry._record import DEFAULT_TOPIC, RegisteredPipeline
 
@@ -51,12 +54,14 @@ class PipelineRegistry:
         *,
         start_timeout: float = DEFAULT_START_TIMEOUT,
         follow: bool = True,
+        dead_letter: bool = False,
     ) -> None:
         self.topic = topic
         self._client_kwargs = dict(client_kwargs)
         self._start_timeout = start_timeout
         self._follow = follow
         self._catalog = Catalog()
+        self.dead_letters = RegistryDeadLetters(client_kwargs) if dead_letter else None
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -65,7 +70,7 @@ class PipelineRegistry:
         consumer, ends = await _open(self._client_kwargs, self.topic)
         self._consumer = consumer
         try:
-            await _catch_up_within(consumer, self._catalog, ends, self._start_timeout, self.topic)
+            await _catch_up_within(consumer, self._take, ends, self._start_timeout, self.topic)
         except BaseException:
             await self.stop()
             raise
@@ -82,6 +87,8 @@ class PipelineRegistry:
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             await consumer.stop()
+        if self.dead_letters is not None:
+            await self.dead_letters.stop()
 
     async def __aenter__(self) -> PipelineRegistry:
         await self.start()
@@ -121,7 +128,14 @@ class PipelineRegistry:
                 log.warning("reading pipeline registry %s failed, retrying: %s", self.topic, exc)
                 await asyncio.sleep(_RETRY_DELAY)
                 continue
-            _take(self._catalog, batch)
+            self._take(batch)
+
+    def _take(self, batch: Mapping[TopicPartition, Iterable[Any]]) -> None:
+        for records in batch.values():
+            for record in records:
+                error = self._catalog.apply(record.key, record.value)
+                if error is not None and self.dead_letters is not None:
+                    self.dead_letters.put(record, error)
 
 
 async def read_registry(
@@ -153,12 +167,15 @@ async def _partitions(client_kwargs: Mapping[str, Any], topic: str) -> int:
     return state.partitions
 
 
+Take = Callable[[Mapping[TopicPartition, Iterable[Any]]], None]
+
+
 async def _catch_up_within(
-    consumer: AIOKafkaConsumer, catalog: Catalog, ends: Ends, timeout: float, topic: str
+    consumer: AIOKafkaConsumer, take: Take, ends: Ends, timeout: float, topic: str
 ) -> None:
     try:
         async with asyncio.timeout(timeout):
-            await _catch_up(consumer, catalog, ends)
+            await _catch_up(consumer, take, ends)
     except TimeoutError as exc:
         raise RegistryUnavailableError(
             f"could not read pipeline registry {topic} to its end within {timeout:g}s: "
@@ -166,9 +183,9 @@ async def _catch_up_within(
         ) from exc
 
 
-async def _catch_up(consumer: AIOKafkaConsumer, catalog: Catalog, ends: Ends) -> None:
+async def _catch_up(consumer: AIOKafkaConsumer, take: Take, ends: Ends) -> None:
     while not await _reached(consumer, ends):
-        _take(catalog, await consumer.getmany(timeout_ms=_POLL_MS))
+        take(await consumer.getmany(timeout_ms=_POLL_MS))
 
 
 async def _reached(consumer: AIOKafkaConsumer, ends: Ends) -> bool:
@@ -176,9 +193,3 @@ async def _reached(consumer: AIOKafkaConsumer, ends: Ends) -> bool:
         if await consumer.position(partition) < end:
             return False
     return True
-
-
-def _take(catalog: Catalog, batch: Mapping[TopicPartition, Iterable[Any]]) -> None:
-    for records in batch.values():
-        for record in records:
-            catalog.apply(record.key, record.value)

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from podium.pipelines import Pipeline, canonical_json, content_hash, validate_pipeline
+from podium.pipelines import UNLIMITED, Pipeline, canonical_json, content_hash, validate_pipeline
 
 DEFAULT_TOPIC = "podium.pipelines"
 FORMAT = 1
@@ -35,7 +35,15 @@ Headers = list[tuple[str, bytes]]
 
 
 class RecordError(ValueError):
-    """A registry record cannot be used; the message says why (the key is added by callers)."""
+    """A registry record cannot be used; the message says why (the key is added by callers).
+
+    ``reason`` is its DLQ reason: ``decode`` (not a JSON envelope), ``schema`` (an envelope
+    format this Podium cannot read) or ``validation`` (the definition is refused).
+    """
+
+    def __init__(self, message: str, reason: str = "validation") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -104,13 +112,14 @@ def _envelope(value: bytes) -> dict[str, Any]:
     try:
         envelope = json.loads(value)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RecordError(f"not a JSON registry envelope: {exc}") from exc
+        raise RecordError(f"not a JSON registry envelope: {exc}", "decode") from exc
     if not isinstance(envelope, dict):
-        raise RecordError("not a JSON registry envelope: expected an object")
+        raise RecordError("not a JSON registry envelope: expected an object", "decode")
     if envelope.get("format") != FORMAT:
         raise RecordError(
             f"unknown envelope format {envelope.get('format')!r} (this Podium reads {FORMAT}): "
-            "written by a newer Podium?"
+            "written by a newer Podium?",
+            "schema",
         )
     return envelope
 
@@ -120,7 +129,7 @@ def _definition(raw: object) -> Pipeline:
         pipeline = Pipeline.model_validate(raw)
     except ValidationError as exc:
         raise RecordError(f"invalid definition: {exc.errors()[0]['msg']}") from exc
-    problems = validate_pipeline(pipeline)
+    problems = validate_pipeline(pipeline, UNLIMITED)  # checked against limits when applied
     if problems:
         raise RecordError(f"invalid definition: {problems[0]}")
     return pipeline

@@ -11,7 +11,10 @@
         return {"rows": 3}                                     # -> StepCompleted
 
 Run it with ``podium service my.module:service``. Returning emits StepCompleted;
-raising emits StepFailed (retryable unless NonRetryableError). Offsets are
+raising emits StepFailed (retryable unless NonRetryableError). Raising
+``PoisonMessage("why")`` says the request itself can never be handled: it goes to
+``<request topic>.dlq`` (reason ``handler``, replayable) and a non-retryable
+StepFailed fails the step now. Offsets are
 committed only once the result is acknowledged; duplicates in flight run once;
 SIGTERM drains in-flight handlers within a grace period.
 
@@ -28,8 +31,8 @@ from podium.service._context import StepContext, StepLogger
 from podium.service._dedup import InFlight
 from podium.service._dlq import DeadLetter, dead_letter, dlq_topic, reason_of, send_dead_letter
 from podium.service._envelope import StepInput, compensated_step, split_input
-from podium.service._errors import NonRetryableError, ServiceLoadError, StepError
-from podium.service._execute import execute_step
+from podium.service._errors import NonRetryableError, PoisonMessage, ServiceLoadError, StepError
+from podium.service._execute import Outcome, execute_step, run_step
 from podium.service._load import load_service, run_until_signalled
 from podium.service._offsets import OffsetTracker
 from podium.service._results import Failure, failure_of, output_json, result_headers
@@ -54,6 +57,8 @@ __all__ = [
     "InFlight",
     "NonRetryableError",
     "OffsetTracker",
+    "Outcome",
+    "PoisonMessage",
     "Service",
     "ServiceLoadError",
     "ServiceRunner",
@@ -73,6 +78,7 @@ __all__ = [
     "output_json",
     "reason_of",
     "result_headers",
+    "run_step",
     "run_until_signalled",
     "send_dead_letter",
     "split_input",

@@ -5,6 +5,7 @@ Retry behaviour is data (``retryable``), as everywhere in Podium::
     PodiumError
      +-- StepError              a handler's failure, retryable by default   (details)
      |    +-- NonRetryableError retrying cannot help (bad input, missing file)
+     |         +-- PoisonMessage  the request itself can never be handled: kept in the DLQ
      +-- ConfigError
           +-- ServiceLoadError  `podium service MODULE:OBJECT` names nothing usable
 
@@ -49,6 +50,20 @@ class NonRetryableError(StepError):
 
     def __init__(self, message: str, *, details: Any = None) -> None:
         super().__init__(message, details=details, retryable=False)
+
+
+class PoisonMessage(NonRetryableError):
+    """The request itself is unusable (not just this attempt): raise it from a handler.
+
+    The request goes to ``<request topic>.dlq`` with reason ``handler`` (detail
+    ``PoisonMessage``) and this message, where it can be inspected and replayed once
+    fixed; and a non-retryable StepFailed (``error_type`` "PoisonMessage") is sent, so
+    the run fails (or compensates) now instead of waiting for the step's deadline and
+    retrying a request that cannot succeed. Only then is the request's offset committed.
+    """
+
+    reason = "handler"
+    """Its DLQ reason (see ``podium.dlq.REASONS``)."""
 
 
 class ServiceLoadError(ConfigError):

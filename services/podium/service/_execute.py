@@ -7,10 +7,12 @@ handler exactly as the service would (same context, envelope, error mapping).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from podium.events import StepCompleted, StepFailed, StepRequested
 from podium.service._context import Beat, StepContext
+from podium.service._errors import PoisonMessage
 from podium.service._results import Failure, completed, failed, failure_of, output_json
 from podium.service._service import Handler, Service
 from podium.service._tracing import process_span
@@ -18,6 +20,15 @@ from podium.service._tracing import process_span
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What running a request gave: the result to send and, when the handler raised
+    PoisonMessage, that error (the request goes to the DLQ as well)."""
+
+    event: StepCompleted | StepFailed
+    poison: PoisonMessage | None = None
 
 
 async def execute_step(
@@ -30,16 +41,29 @@ async def execute_step(
 ) -> StepCompleted | StepFailed:
     """Run the handler for ``request`` inside a process span; never raises for the
     handler's own errors (they become StepFailed). Cancellation propagates."""
+    outcome = await run_step(service, request, headers, heartbeat=heartbeat, worker=worker)
+    return outcome.event
+
+
+async def run_step(
+    service: Service,
+    request: StepRequested,
+    headers: Sequence[tuple[str, bytes]] = (),
+    *,
+    heartbeat: Beat | None = None,
+    worker: str | None = None,
+) -> Outcome:
+    """Like :func:`execute_step`, keeping the handler's PoisonMessage (the runner needs it)."""
     started = _now()
     context, payload = StepContext.from_request(request, headers, heartbeat=heartbeat)
     handler = service.handler_for(request.step, context.compensates)
     with process_span(service.name, service.request_topic, request, headers):
         outcome = await _call(service, handler, payload, context)
     if isinstance(outcome, Failure):
-        return failed(request, outcome, now=_now(), worker=worker)
+        return Outcome(failed(request, outcome, now=_now(), worker=worker), outcome.poison)
     took = (_now() - started).total_seconds()
     context.logger.info("attempt %d completed in %.3fs", request.attempt, took)
-    return completed(request, outcome, started_at=started, now=_now(), worker=worker)
+    return Outcome(completed(request, outcome, started_at=started, now=_now(), worker=worker))
 
 
 async def _call(

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from podium.events import StepCompleted, StepFailed, StepHeartbeat, StepRequested
 from podium.headers import TRACE_HEADERS, Headers, routing_headers
-from podium.service._errors import StepError
+from podium.service._errors import PoisonMessage, StepError
 
 MAX_MESSAGE = 2000
 """Longest error message sent; a stack of nested reprs must not bloat the results topic."""
@@ -40,6 +40,8 @@ class Failure:
     retryable: bool
     retry_after_ms: int | None = None
     details_json: str | None = None
+    poison: PoisonMessage | None = field(default=None, compare=False)
+    """The handler's PoisonMessage, when it raised one: the request also goes to the DLQ."""
 
 
 def failure_of(error: BaseException) -> Failure:
@@ -48,7 +50,9 @@ def failure_of(error: BaseException) -> Failure:
     if not isinstance(error, StepError):
         return Failure(type(error).__name__, message, True)
     after = None if error.retry_after is None else max(0, round(error.retry_after * 1000))
-    return Failure(type(error).__name__, message, error.retryable, after, _details(error.details))
+    poison = error if isinstance(error, PoisonMessage) else None
+    details = _details(error.details)
+    return Failure(type(error).__name__, message, error.retryable, after, details, poison)
 
 
 def _details(details: Any) -> str | None:

@@ -14,6 +14,10 @@
   ``Cancellations``). Either way nothing is redelivered, and the notice's own
   offset is done at once. Handlers see the cancel as ``asyncio.CancelledError``
   and should be cancellation-safe (``try/finally`` to clean up, no swallowing).
+- A handler's exception is not poison: it becomes a StepFailed and the pipeline's
+  retry policy decides. A handler that raises ``PoisonMessage`` says the request
+  itself can never be handled: it is dead-lettered (reason ``handler``) and a
+  non-retryable StepFailed is sent, in that order, before the offset is done.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from podium.codec import Codec, CodecError, WrongEventTypeError
-from podium.dlq import send_dead_letter
+from podium.dlq import reason_of, send_dead_letter
 from podium.events import (
     PodiumModel,
     StepCancelRequested,
@@ -44,8 +48,9 @@ from podium.events import (
 )
 from podium.service._cancel import Cancellations
 from podium.service._dedup import InFlight
-from podium.service._execute import execute_step
+from podium.service._execute import Outcome, run_step
 from podium.service._offsets import OffsetTracker
+from podium.service._resend import is_transient, resend_delay
 from podium.service._results import heartbeat, result_headers
 from podium.service._service import Service
 
@@ -68,10 +73,14 @@ class ServiceStats:
     dead_lettered: int = 0
     unsent: int = 0
     """Results or dead letters the broker did not acknowledge (left uncommitted)."""
+    resent: int = 0
+    """Result sends retried after a transient failure (a broker outage, say)."""
     cancelled: int = 0
     """Handlers stopped by a cancel notice (no result sent, request committed)."""
     skipped: int = 0
     """Requests not run because their cancel notice came first (committed)."""
+    poisoned: int = 0
+    """Requests a handler marked as poison (dead-lettered, and failed for good)."""
 
 
 def _stopping() -> bool:
@@ -257,10 +266,10 @@ class ServiceRunner:
             if await self._dead_letter(record, message):
                 self._finish([token])
             return
-        await self._run_once(token, message, record.headers)
+        await self._run_once(token, message, record)
 
     async def _run_once(
-        self, token: Token, request: StepRequested, headers: Sequence[tuple[str, bytes]]
+        self, token: Token, request: StepRequested, record: ConsumerRecord[Any, Any]
     ) -> None:
         key = (request.run_id, request.step, request.attempt)
         if self._cancels.is_cancelled(key):
@@ -274,19 +283,19 @@ class ServiceRunner:
             return
         sent = False
         try:
-            sent = await self._serve_request(request, headers)
+            sent = await self._serve_request(request, record)
         finally:
             followers = self._in_flight.release(key)
         if sent:
             self._finish([token, *followers])
 
-    async def _dead_letter(self, record: ConsumerRecord[Any, Any], error: CodecError) -> bool:
+    async def _dead_letter(self, record: ConsumerRecord[Any, Any], error: BaseException) -> bool:
         log.error(
-            "undecodable request at %s[%d]@%d (%s): %s; sending it to the DLQ",
+            "request at %s[%d]@%d cannot be handled (%s): %s; sending it to the DLQ",
             record.topic,
             record.partition,
             record.offset,
-            error.reason,
+            reason_of(error),
             error,
         )
         try:
@@ -301,16 +310,33 @@ class ServiceRunner:
         return True
 
     async def _serve_request(
-        self, request: StepRequested, headers: Sequence[tuple[str, bytes]]
+        self, request: StepRequested, record: ConsumerRecord[Any, Any]
     ) -> bool:
         """Run the handler and send its result; True once the result is acknowledged, or
-        when a cancel notice stopped it (nothing to send: the run no longer needs it)."""
+        when a cancel notice stopped it (nothing to send: the run no longer needs it).
+
+        A poison request is dead-lettered first: if that fails nothing is sent and it stays
+        uncommitted (redelivered); if the result then fails, the redelivery may dead-letter
+        it twice (``podium dlq replay`` skips such twins)."""
+        headers = record.headers
         key = (request.run_id, request.step, request.attempt)
-        event = await self._execute(request, headers, key)
-        if event is None or self._cancels.is_cancelled(key):
+        outcome = await self._execute(request, headers, key)
+        if outcome is None or self._cancels.is_cancelled(key):
             self.stats.cancelled += 1
             log.info("%s cancelled by a cancel notice: no result sent", key)
             return True
+        if outcome.poison is not None:
+            if not await self._dead_letter(record, outcome.poison):
+                return False
+            self.stats.poisoned += 1
+        return await self._send_outcome(outcome.event, request, headers)
+
+    async def _send_outcome(
+        self,
+        event: StepCompleted | StepFailed,
+        request: StepRequested,
+        headers: Sequence[tuple[str, bytes]],
+    ) -> bool:
         if isinstance(event, StepFailed):
             self.stats.failed += 1
         else:
@@ -319,13 +345,13 @@ class ServiceRunner:
 
     async def _execute(
         self, request: StepRequested, headers: Sequence[tuple[str, bytes]], key: Key
-    ) -> StepCompleted | StepFailed | None:
+    ) -> Outcome | None:
         """The handler's outcome, run as its own task so a cancel notice can stop it alone;
         None when one did. A stopping service (this task cancelled) still raises, so the
         request stays uncommitted and is redelivered."""
         beat = partial(self._heartbeat, request, headers)
         execution = asyncio.create_task(
-            execute_step(self.service, request, headers, heartbeat=beat, worker=self.worker)
+            run_step(self.service, request, headers, heartbeat=beat, worker=self.worker)
         )
         self._cancels.track(key, execution)
         try:
@@ -340,19 +366,31 @@ class ServiceRunner:
     async def _send_result(
         self, event: PodiumModel, request: StepRequested, headers: Sequence[tuple[str, bytes]]
     ) -> bool:
+        """True once the broker acknowledged the result. A transient failure is retried while
+        the service runs (see ``_resend``: giving up would stall the partition's commits);
+        a permanent one leaves the request uncommitted, redelivered at the next restart."""
+        where = f"{request.run_id}/{request.step}#{request.attempt}"
+        failures = 0
+        while (error := await self._try_send(event, request, headers)) is not None:
+            failures += 1
+            if not is_transient(error):
+                self.stats.unsent += 1
+                log.error("result of %s cannot be sent, left uncommitted: %s", where, error)
+                return False
+            self.stats.resent += 1
+            delay = resend_delay(failures)
+            log.warning("result of %s not sent yet (%r), again in %.1fs", where, error, delay)
+            await asyncio.sleep(delay)
+        return True
+
+    async def _try_send(
+        self, event: PodiumModel, request: StepRequested, headers: Sequence[tuple[str, bytes]]
+    ) -> KafkaError | None:
         try:
             await self._send(event, request, headers)
         except KafkaError as exc:
-            self.stats.unsent += 1
-            log.error(
-                "result of %s/%s#%d not sent, left uncommitted for redelivery: %s",
-                request.run_id,
-                request.step,
-                request.attempt,
-                exc,
-            )
-            return False
-        return True
+            return exc
+        return None
 
     async def _send(
         self, event: PodiumModel, request: StepRequested, headers: Sequence[tuple[str, bytes]]

@@ -48,6 +48,8 @@ class Stack:
     prefix: str = field(default_factory=lambda: f"e2e{uuid.uuid4().hex[:10]}")
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     codec: Codec = field(default_factory=Codec)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    """Set last in every process's environment (e.g. a shorter coordinator session timeout)."""
 
     @property
     def topics(self) -> TopicNames:
@@ -81,6 +83,7 @@ class Stack:
         )
         for name, topic in settings.topics.model_dump().items():
             env[f"PODIUM_TOPICS__{name.upper()}"] = topic
+        env.update(self.extra_env)
         return env
 
     async def create_topics(self, services: Iterable[str] = ()) -> None:

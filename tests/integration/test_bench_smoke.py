@@ -1,0 +1,67 @@
+"""`podium bench --smoke` end to end: processes, fresh topics, every run succeeds, JSON out.
+
+Never a speed threshold: CI machines differ. It checks that the benchmark completes,
+that every run succeeded, and that the JSON has every key with a sane value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient
+
+PERCENTILES = {"p50", "p95", "p99", "max"}
+
+
+def _bench(bootstrap: str, home: Path, output: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PODIUM_KAFKA__BOOTSTRAP_SERVERS=bootstrap, PODIUM_HOME=str(home))
+    return subprocess.run(
+        [sys.executable, "-m", "podium", "bench", "--smoke", "--output", str(output)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+
+
+def _latency(value: object) -> None:
+    assert isinstance(value, dict) and set(value) == PERCENTILES
+    assert all(isinstance(v, int | float) and v >= 0 for v in value.values())
+    assert value["p50"] <= value["p95"] <= value["p99"] <= value["max"]
+
+
+async def test_smoke_benchmark_runs_every_run_to_success(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    output = tmp_path / "bench.json"
+    done = _bench(kafka_bootstrap, tmp_path / "home", output)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3-step runs/s" in done.stdout and "kafka floor" in done.stdout
+    result = json.loads(output.read_text())
+    assert result["outcomes"]["all_succeeded"] is True
+    assert result["outcomes"]["requested"] == result["outcomes"]["succeeded"] >= 100
+    for key in ("runs_per_s", "floor_runs_per_s", "coordinator_cpu_us_per_event"):
+        assert isinstance(result[key], int | float) and result[key] > 0, key
+    for key in ("transition_ms", "run_latency_ms", "floor_transition_ms"):
+        _latency(result[key])
+    assert isinstance(result["chain40_overhead_ms_per_step"], int | float)
+    assert 10 < result["coordinator_peak_rss_mb"] < 4096
+    assert result["machine"]["cores"] >= 1 and result["settings"]["mode"] == "smoke"
+    assert result["settings"]["timestamps"] == "LogAppendTime"
+    assert set(result["ratios"]) >= {"runs_per_s", "transition_p50", "transition_p99"}
+    prefix = result["repeats"][0]["detail"]["topics_prefix"]
+    assert not await _topics_named(kafka_bootstrap, prefix), "the benchmark left topics behind"
+    assert not (tmp_path / "home" / "bench" / prefix).exists()
+
+
+async def _topics_named(bootstrap: str, prefix: str) -> list[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return [name for name in await admin.list_topics() if name.startswith(prefix)]
+    finally:
+        await admin.close()

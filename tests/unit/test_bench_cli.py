@@ -1,0 +1,28 @@
+"""`podium bench` on the command line: its options, and its plans."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from podium.bench import Plan
+from podium.cli._main import podium
+
+
+def test_bench_is_a_podium_command_with_the_issue_options() -> None:
+    result = CliRunner().invoke(podium, ["bench", "--help"])
+    assert result.exit_code == 0
+    for option in ("--output", "--runs", "--smoke", "--repeat"):
+        assert option in result.output
+
+
+def test_smoke_is_a_few_hundred_runs_and_a_short_chain() -> None:
+    smoke = Plan.smoke()
+    assert 100 <= smoke.warmup + smoke.runs + smoke.paced_runs <= 400
+    assert smoke.chain_steps < 40
+
+
+def test_full_is_thousands_of_runs_and_the_forty_step_chain() -> None:
+    full = Plan.full()
+    assert full.runs >= 3000 and full.chain_steps == 40 and full.chain_sleep_ms == 10
+    assert full.load == 0.7
+    assert Plan.full(6000).runs == 6000 and Plan.full(6000).warmup == 600

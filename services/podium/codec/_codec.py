@@ -130,7 +130,8 @@ class Codec:
 
     def encode_event(self, event: PodiumModel) -> bytes:
         """Frame a typed event (any :class:`podium.events.PodiumModel`)."""
-        return self.encode(event.avro_name, event.model_dump())
+        entry = self._entry(event.avro_name)
+        return frame(entry.fingerprint, encode_body(entry.parsed, event.model_dump(), checked=True))
 
     @overload
     def decode_event(self, data: RawValue, expected: type[M]) -> M: ...

@@ -1,5 +1,6 @@
 """Faults with runs in flight: a step service SIGKILLed, one of two coordinators SIGKILLed,
-the broker itself stopped and restarted. After each, every run SUCCEEDED, every step's
+the broker itself stopped and restarted (briefly, then for longer than the clients'
+request timeout). After each, every run SUCCEEDED, every step's
 output is on the run events, and the duplicates at-least-once delivery made are counted
 (printed: run with ``-s`` to see them).
 
@@ -414,6 +415,12 @@ async def test_a_broker_outage_longer_than_the_request_timeout(
     broker_stack.extra_env["PODIUM_KAFKA__REQUEST_TIMEOUT_MS"] = str(SHORT_REQUEST_TIMEOUT_MS)
     outage = 2 * SHORT_REQUEST_TIMEOUT_MS / 1000
     await broker_restart(broker_stack, own_broker, outage, "broker outage > request timeout")
+    assert resends(broker_stack) >= 1, "results in flight outlived the request timeout"
+
+
+def resends(stack: Stack) -> int:
+    """Result sends the worker retried after a failure (its log says so, once each)."""
+    return stack.log("worker").count("not sent yet")
 
 
 async def broker_restart(stack: Stack, broker: LocalBroker, outage_s: float, label: str) -> None:
@@ -437,6 +444,6 @@ async def broker_restart(stack: Stack, broker: LocalBroker, outage_s: float, lab
     assert_all_succeeded(seen, run_ids)
     await wait_worker_committed(stack)
     counts = await tally(stack, seen, run_ids)
-    print(f"\n{counts.report(label)}")
+    print(f"\n{counts.report(label)}; result sends retried by the worker: {resends(stack)}")
     alive = [name for name, process in stack.processes.items() if process.poll() is None]
     assert sorted(alive) == ["coordinator", "worker"], "both rode out the outage, no restart"

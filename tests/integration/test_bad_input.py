@@ -60,6 +60,8 @@ class Matrix:
             "results": topics.step_results,
             "requests": self.stack.step_topic("worker"),
             "files": topics.files_landed,
+            "timers": topics.timers,
+            "admissions": topics.admissions,
         }[target]
 
     def group(self, target: str) -> str:
@@ -247,6 +249,17 @@ CASES = [
         lambda m: encoded(m, WRONG_TYPE["requests"](m)),
         detail="wrong-event-type",
     ),
+    # The coordinator's internal topics carry small JSON messages: anything else is poison.
+    *[
+        Case(target, name, "decode", value)
+        for target in ("timers", "admissions")
+        for name, value in (
+            ("random-bytes", lambda m: random_bytes(64)),
+            ("empty-value", lambda m: b""),
+            ("tombstone", lambda m: None),
+            ("not-json-object", lambda m: b"[1, 2, 3]"),
+        )
+    ],
     *_codec_cases("files"),
     Case(
         "files",
@@ -322,7 +335,7 @@ def _check_headers(m: Matrix, case: Case, sent: Sent, entry: DlqEntry) -> None:
     assert entry.origin == Origin(sent.topic, sent.partition, sent.offset)
     assert entry.group == m.group(case.target)
     assert entry.error and entry.error_class and entry.failed_at is not None
-    if case.target != "files":  # run-keyed topics: the key names the run
+    if case.target not in ("files", "admissions"):  # run-keyed topics: the key names the run
         assert entry.run_id == sent.key.decode()
 
 

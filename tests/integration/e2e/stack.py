@@ -88,14 +88,12 @@ class Stack:
 
     async def create_topics(self, services: Iterable[str] = ()) -> None:
         topics = self.topics
-        run_keyed = [topics.runs, topics.step_results, topics.run_events, topics.timers]
-        others = [topics.files_landed, *(self.step_topic(s) for s in services)]
-        others += [f"{name}.dlq" for name in [*run_keyed, *others]]
-        new = [NewTopic(name, PARTITIONS, 1) for name in run_keyed + others]
+        consumed = [topics.runs, topics.step_results, topics.run_events, topics.timers]
+        consumed += [topics.admissions, topics.files_landed]
+        consumed += [self.step_topic(s) for s in services]
+        names = consumed + [f"{name}.dlq" for name in [*consumed, topics.pipelines]]
+        new = [NewTopic(name, PARTITIONS, 1) for name in names]
         new.append(NewTopic(topics.pipelines, 1, 1, topic_configs={"cleanup.policy": "compact"}))
-        for extra in ("admissions",):
-            if extra in TopicNames.model_fields:
-                new.append(NewTopic(getattr(topics, extra), PARTITIONS, 1))
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
         await admin.start()
         try:

@@ -7,9 +7,10 @@ the RunStatusChanged events of podium.run.events.
 
 from __future__ import annotations
 
+from podium.pipelines import Pipeline
 from tests.integration.e2e.pipelines import pipeline, step
 from tests.integration.e2e.services import executions
-from tests.integration.e2e.stack import TRACEPARENT, EventWatcher, Stack
+from tests.integration.e2e.stack import TRACEPARENT, EventWatcher, RunEvents, Stack
 
 RUN_TIMEOUT = 60.0
 
@@ -18,6 +19,15 @@ async def run_to_end(stack: Stack, watcher: EventWatcher, run_id: str) -> None:
     await watcher.until(
         lambda seen: seen.terminal(run_id), timeout=RUN_TIMEOUT, what=f"{run_id} finishes"
     )
+
+
+async def run_once(stack: Stack, definition: Pipeline) -> tuple[str, RunEvents]:
+    """Publish ``definition``, request one run, and return its id and the events once it ends."""
+    await stack.publish(definition)
+    async with EventWatcher(stack) as watcher:
+        run_id = await stack.request_run(definition.name)
+        await run_to_end(stack, watcher, run_id)
+        return run_id, watcher.seen
 
 
 async def test_fan_out_and_fan_in(stack: Stack) -> None:
@@ -29,11 +39,7 @@ async def test_fan_out_and_fan_in(stack: Stack) -> None:
         step(p, "right", after=["extract"]),
         step(p, "join", after=["left", "right"]),
     )
-    await stack.publish(definition)
-    async with EventWatcher(stack) as watcher:
-        run_id = await stack.request_run(definition.name)
-        await run_to_end(stack, watcher, run_id)
-        seen = watcher.seen
+    run_id, seen = await run_once(stack, definition)
     assert seen.terminal(run_id) == ["SUCCEEDED"]
     order = [(e.step, str(e.step_status)) for e in seen.of(run_id) if e.step]
     join_requested = order.index(("join", "RUNNING"))
@@ -46,11 +52,7 @@ async def test_fan_out_and_fan_in(stack: Stack) -> None:
 async def test_trace_context_travels_to_every_event(stack: Stack) -> None:
     p = stack.prefix
     definition = pipeline(p, step(p, "one"), step(p, "two", after=["one"]))
-    await stack.publish(definition)
-    async with EventWatcher(stack) as watcher:
-        run_id = await stack.request_run(definition.name)
-        await run_to_end(stack, watcher, run_id)
-        seen = watcher.seen
+    run_id, seen = await run_once(stack, definition)
     traces = {
         dict(headers).get("traceparent")
         for event, headers in zip(seen.events, seen.headers, strict=True)
@@ -68,11 +70,7 @@ async def test_a_false_condition_skips_a_step_and_dependants_still_run(stack: St
         step(p, "report", after=["load"]),
         params={"unused": {"type": "integer", "default": 1}},
     )
-    await stack.publish(definition)
-    async with EventWatcher(stack) as watcher:
-        run_id = await stack.request_run(definition.name)
-        await run_to_end(stack, watcher, run_id)
-        seen = watcher.seen
+    run_id, seen = await run_once(stack, definition)
     assert seen.terminal(run_id) == ["SUCCEEDED"]
     assert seen.step_statuses(run_id, "load") == ["SKIPPED"]
     assert seen.step_statuses(run_id, "report")[-1] == "SUCCEEDED"
@@ -82,11 +80,7 @@ async def test_a_false_condition_skips_a_step_and_dependants_still_run(stack: St
 async def test_a_retry_then_succeeds(stack: Stack) -> None:
     p = stack.prefix
     definition = pipeline(p, step(p, "flaky", input={"fail_attempts": 2}))
-    await stack.publish(definition)
-    async with EventWatcher(stack) as watcher:
-        run_id = await stack.request_run(definition.name)
-        await run_to_end(stack, watcher, run_id)
-        seen = watcher.seen
+    run_id, seen = await run_once(stack, definition)
     assert seen.terminal(run_id) == ["SUCCEEDED"]
     flaky = seen.step_events(run_id, "flaky")
     assert [str(e.step_status) for e in flaky].count("RETRY_WAIT") == 2
@@ -98,11 +92,7 @@ async def test_exhausted_retries_fail_the_run_with_the_steps_error(stack: Stack)
     definition = pipeline(
         p, step(p, "doomed", input={"fail_attempts": 99}), step(p, "never", after=["doomed"])
     )
-    await stack.publish(definition)
-    async with EventWatcher(stack) as watcher:
-        run_id = await stack.request_run(definition.name)
-        await run_to_end(stack, watcher, run_id)
-        seen = watcher.seen
+    run_id, seen = await run_once(stack, definition)
     assert seen.terminal(run_id) == ["FAILED"]
     failed = seen.step_events(run_id, "doomed")[-1]
     assert str(failed.step_status) == "FAILED" and failed.attempt == 3
@@ -113,11 +103,7 @@ async def test_exhausted_retries_fail_the_run_with_the_steps_error(stack: Stack)
 async def test_a_non_retryable_error_fails_at_once(stack: Stack) -> None:
     p = stack.prefix
     definition = pipeline(p, step(p, "fatal", input={"fatal": True}))
-    await stack.publish(definition)
-    async with EventWatcher(stack) as watcher:
-        run_id = await stack.request_run(definition.name)
-        await run_to_end(stack, watcher, run_id)
-        seen = watcher.seen
+    run_id, seen = await run_once(stack, definition)
     assert seen.terminal(run_id) == ["FAILED"]
     assert seen.step_events(run_id, "fatal")[-1].attempt == 1
 
@@ -125,11 +111,7 @@ async def test_a_non_retryable_error_fails_at_once(stack: Stack) -> None:
 async def test_a_step_that_misses_its_deadline_is_retried(stack: Stack) -> None:
     p = stack.prefix
     definition = pipeline(p, step(p, "slow", input={"sleep_first_s": 4}, timeout="1s"))
-    await stack.publish(definition)
-    async with EventWatcher(stack) as watcher:
-        run_id = await stack.request_run(definition.name)
-        await run_to_end(stack, watcher, run_id)
-        seen = watcher.seen
+    run_id, seen = await run_once(stack, definition)
     assert seen.terminal(run_id) == ["SUCCEEDED"]
     slow = seen.step_events(run_id, "slow")
     timed_out = [e for e in slow if e.error is not None]
@@ -177,11 +159,7 @@ async def test_compensation_undoes_completed_steps_newest_first(stack: Stack) ->
         step(p, "charge", after=["reserve"], compensation=undo),
         step(p, "ship", after=["charge"], input={"fatal": True}, on_failure="compensate"),
     )
-    await stack.publish(definition)
-    async with EventWatcher(stack) as watcher:
-        run_id = await stack.request_run(definition.name)
-        await run_to_end(stack, watcher, run_id)
-        seen = watcher.seen
+    run_id, seen = await run_once(stack, definition)
     assert seen.terminal(run_id) == ["COMPENSATED"]
     undone = [
         e.step
@@ -212,11 +190,7 @@ async def test_heartbeats_keep_a_long_step_past_its_timeout(stack: Stack) -> Non
     p = stack.prefix
     long_step = step(p, "long", input={"heartbeats": 6, "heartbeat_every_s": 0.5}, timeout="1500ms")
     definition = pipeline(p, long_step)
-    await stack.publish(definition)
-    async with EventWatcher(stack) as watcher:
-        run_id = await stack.request_run(definition.name)
-        await run_to_end(stack, watcher, run_id)
-        seen = watcher.seen
+    run_id, seen = await run_once(stack, definition)
     assert seen.terminal(run_id) == ["SUCCEEDED"]
     long_events = seen.step_events(run_id, "long")
     assert long_events[-1].attempt == 1  # 3 s of work, a 1.5 s timeout, never timed out

@@ -131,7 +131,7 @@ def test_public_api_is_pinned() -> None:
         "RetryPolicy", "Step", "StepView", "Trigger", "ancestors", "canonical_json",
         "check_file", "check_pipeline", "content_hash", "dependants", "dependencies",
         "duplicate_keys", "evaluate_condition", "find_cycles", "load_pipeline_file",
-        "load_pipelines", "parse_cli_params", "parse_condition", "parse_duration",
+        "load_pipeline_sources", "load_pipelines", "parse_cli_params", "parse_condition", "parse_duration",
         "parse_pipeline", "pipeline_files", "resolve_params", "roots", "topological_order",
         "type_matches", "validate_pipeline",
         "LimitError", "UNLIMITED", "check_message_size", "check_params_size", "check_size",

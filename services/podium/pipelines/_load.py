@@ -64,7 +64,18 @@ def load_pipelines(
     paths: Iterable[PathLike], limits: LimitsSettings | None = None
 ) -> list[Pipeline]:
     """Every pipeline in ``paths`` (files, or directories searched for *.yaml / *.yml)."""
+    return [pipeline for _, pipeline in load_pipeline_sources(paths, limits)]
+
+
+def load_pipeline_sources(
+    paths: Iterable[PathLike], limits: LimitsSettings | None = None, *, require_files: bool = False
+) -> list[tuple[Path, Pipeline]]:
+    """Each pipeline in ``paths`` with the file it came from; every problem of every file
+    in one PipelineValidationError (``require_files``: finding no file is one too)."""
+    paths = list(paths)
     files, problems = pipeline_files(paths)
+    if require_files and not files and not problems:
+        problems = [Problem("", "no *.yaml or *.yml files found", file=", ".join(map(str, paths)))]
     found: list[tuple[Path, Pipeline]] = []
     for file in files:
         pipeline, file_problems = check_file(file, limits)
@@ -74,7 +85,7 @@ def load_pipelines(
     problems.extend(duplicate_keys(found))
     if problems:
         raise PipelineValidationError(problems)
-    return [pipeline for _, pipeline in found]
+    return found
 
 
 def pipeline_files(paths: Iterable[PathLike]) -> tuple[list[Path], list[Problem]]:

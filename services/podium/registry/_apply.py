@@ -24,10 +24,8 @@ from podium.pipelines import (
     Pipeline,
     PipelineValidationError,
     Problem,
-    check_file,
     content_hash,
-    duplicate_keys,
-    pipeline_files,
+    load_pipeline_sources,
     validate_pipeline,
 )
 from podium.registry._decide import ApplyResult, ApplyStatus, plan_apply
@@ -100,19 +98,7 @@ def load_pipeline_files(
     Like ``podium.pipelines.load_pipelines`` (every problem of every file in one
     PipelineValidationError), keeping the file names for apply's messages.
     """
-    paths = list(paths)
-    files, problems = pipeline_files(paths)
-    if not files and not problems:
-        problems = [Problem("", "no *.yaml or *.yml files found", file=", ".join(map(str, paths)))]
-    found: list[tuple[Path, Pipeline]] = []
-    for file in files:
-        pipeline, file_problems = check_file(file, limits)
-        problems.extend(file_problems)
-        if pipeline is not None and not file_problems:
-            found.append((file, pipeline))
-    problems.extend(duplicate_keys(found))
-    if problems:
-        raise PipelineValidationError(problems)
+    found = load_pipeline_sources(paths, limits, require_files=True)
     return [p for _, p in found], {p.key: str(file) for file, p in found}
 
 

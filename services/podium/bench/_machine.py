@@ -39,7 +39,7 @@ def machine(settings: PodiumSettings) -> dict[str, Any]:
     }
 
 
-def bench_settings(plan: Plan) -> dict[str, Any]:
+def bench_settings(plan: Plan, settings: PodiumSettings) -> dict[str, Any]:
     """The plan plus every client setting on the measured path."""
     from faust.types.settings import Settings
 
@@ -54,6 +54,7 @@ def bench_settings(plan: Plan) -> dict[str, Any]:
             "max_batch_size": batch,
             "commit_interval_s": float(faust_defaults.broker_commit_interval),
         },
+        "coordinator_consumer": {"fetch_max_wait_ms": settings.coordinator.fetch_max_wait_ms},
         "service_producer": {"acks": "all", "idempotent": True, "linger_ms": 0,
                              "max_batch_size": 16384, "send": "send_and_wait per result"},
         "floor_producer": {"acks": "all", "linger_ms": 0, "max_batch_size": 16384,

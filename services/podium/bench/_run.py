@@ -83,7 +83,7 @@ async def run_once(settings: PodiumSettings, plan: Plan, progress: Progress) -> 
     finally:
         await _clean_up(ctx)
     figures = measured(plan, podium, floor, ctx.names.prefix)
-    result = report(figures, machine(settings), bench_settings(plan))
+    result = report(figures, machine(settings), bench_settings(plan, settings))
     if result["outcomes"]["all_succeeded"]:
         shutil.rmtree(ctx.work, ignore_errors=True)
     return result

@@ -26,6 +26,7 @@ import faust
 
 from podium.codec import Codec, CodecError
 from podium.coordinator._admission_handle import AdmissionHandler
+from podium.coordinator._fetch import consumer_class
 from podium.coordinator._handle import Handler, Rejected, rebuild_timers
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import Outgoing, timer_value
@@ -125,6 +126,7 @@ class Coordinator:
             broker_session_timeout=conf.session_timeout_s,
             broker_heartbeat_interval=min(3.0, conf.session_timeout_s / 3),
         )
+        app.transport.Consumer = consumer_class(conf.fetch_max_wait_ms)  # type: ignore[misc]
         # Keys (run ids) and values (RunState JSON) are bytes: typed as bytes, faust keeps
         # them raw on the changelog; otherwise it JSON-encodes them and cannot recover them.
         self.table = app.Table(

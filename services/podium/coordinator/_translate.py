@@ -140,22 +140,23 @@ def request_message(
     codec: Codec, command: RequestStep, pipeline: str, version: int, now_ms: int
 ) -> Outgoing:
     """StepRequested for the step's service, carrying the run's trace headers."""
-    event = wire.StepRequested(
-        run_id=command.run_id,
-        step=command.step,
-        attempt=command.attempt,
-        pipeline=pipeline,
-        pipeline_version=str(version),
-        input_json=json.dumps(command.input),
-        params_json=json.dumps(command.params),
-        compensate=command.step.startswith("compensate:"),
-        deadline=from_millis(command.deadline_ms),
-        requested_at=from_millis(now_ms),
-    )
+    record = {
+        "run_id": command.run_id,
+        "step": command.step,
+        "attempt": command.attempt,
+        "pipeline": pipeline,
+        "pipeline_version": str(version),
+        "input_json": json.dumps(command.input),
+        "params_json": json.dumps(command.params),
+        "compensate": command.step.startswith("compensate:"),
+        "deadline": command.deadline_ms,  # timestamp-millis: the int is the wire value
+        "requested_at": now_ms,
+    }
     headers = encode_headers(command.trace) + routing_headers(
         command.run_id, command.step, command.attempt
     )
-    return Outgoing(command.topic, command.run_id.encode(), codec.encode_event(event), headers)
+    value = codec.encode_trusted(wire.StepRequested, record)
+    return Outgoing(command.topic, command.run_id.encode(), value, headers)
 
 
 def cancel_message(
@@ -187,34 +188,37 @@ def run_event_message(
     trace: Mapping[str, str],
 ) -> Outgoing:
     """RunStatusChanged for one transition (run-level or step-level)."""
-    detail = dict(command.detail)
-    event = wire.RunStatusChanged(
-        run_id=command.run_id,
-        pipeline=pipeline,
-        pipeline_version=str(version),
-        status=_RUN_STATUS[command.run_status],
-        reason=_text(detail.get("reason")),
-        step=command.step,
-        step_status=_STEP_STATUS[command.step_status] if command.step_status else None,
-        attempt=command.attempt,
-        error=_error(detail.get("error")),
-        output_json=json.dumps(detail["output"]) if "output" in detail else None,
-        detail_json=json.dumps(detail, default=str),
-        changed_at=from_millis(command.at_ms),
-    )
+    detail = command.detail
+    record = {
+        "run_id": command.run_id,
+        "pipeline": pipeline,
+        "pipeline_version": str(version),
+        "status": _RUN_STATUS[command.run_status].value,
+        "previous_status": None,
+        "reason": _text(detail.get("reason")),
+        "step": command.step,
+        "step_status": _STEP_STATUS[command.step_status].value if command.step_status else None,
+        "attempt": command.attempt,
+        "error": _error(detail.get("error")),
+        "output_json": json.dumps(detail["output"]) if "output" in detail else None,
+        "detail_json": json.dumps(detail, default=str),
+        "changed_at": command.at_ms,  # timestamp-millis: the int is the wire value
+    }
     headers = encode_headers(trace) + routing_headers(command.run_id, command.step, command.attempt)
-    return Outgoing(topic, command.run_id.encode(), codec.encode_event(event), headers)
+    value = codec.encode_trusted(wire.RunStatusChanged, record)
+    return Outgoing(topic, command.run_id.encode(), value, headers)
 
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _error(value: Any) -> wire.StepError | None:
+def _error(value: Any) -> dict[str, Any] | None:
+    """A StepError record from the machine's error detail, or None."""
     if not isinstance(value, Mapping):
         return None
-    return wire.StepError(
-        error_type=str(value.get("type", "Error")),
-        error_message=str(value.get("message", "")),
-        retryable=bool(value.get("retryable", False)),
-    )
+    return {
+        "error_type": str(value.get("type", "Error")),
+        "error_message": str(value.get("message", "")),
+        "retryable": bool(value.get("retryable", False)),
+    }

@@ -110,6 +110,10 @@ class CoordinatorSettings(BaseModel):
     fetch_max_wait_ms: int = Field(default=20, ge=1, le=1500)
     """Longest a fetch waits on the broker for new records (faust's own is 1,500 ms, which
     throttles a busy coordinator: see ``podium.coordinator._fetch``)."""
+    producer_linger_ms: int = Field(default=0, ge=0, le=100)
+    """How long the producer holds a batch for more messages before sending it. 0 (send at
+    once) measured best here: 1 ms cost ~5 ms per step of a 40-step chain and did not raise
+    throughput, since a busy coordinator's sends batch anyway while a request is in flight."""
 
 
 DEFAULT_MAX_EXPRESSION_LENGTH = 1000

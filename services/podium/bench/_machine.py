@@ -50,7 +50,7 @@ def bench_settings(plan: Plan, settings: PodiumSettings) -> dict[str, Any]:
         "trigger_path": "podium.runs.request_run (concurrent, one acks=all idempotent producer)",
         "coordinator_producer": {
             "acks": "all",
-            "linger_ms": int(faust_defaults.producer_linger * 1000),
+            "linger_ms": settings.coordinator.producer_linger_ms,
             "max_batch_size": batch,
             "commit_interval_s": float(faust_defaults.broker_commit_interval),
         },

@@ -121,6 +121,7 @@ class Coordinator:
             key_serializer="raw",
             value_serializer="raw",
             producer_acks=-1,
+            producer_linger=conf.producer_linger_ms / 1000,
             consumer_auto_offset_reset="earliest",
             web_enabled=False,
             broker_session_timeout=conf.session_timeout_s,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from podium.coordinator._app import Coordinator
+from podium.coordinator._consumer import _Consumer
 from podium.settings import PodiumSettings
 
 
@@ -17,6 +18,8 @@ async def test_the_coordinators_consumer_uses_the_configured_fetch_wait(tmp_path
     consumer = app.consumer._thread._create_worker_consumer(app.transport)  # type: ignore[attr-defined]
     try:
         assert consumer._fetch_max_wait_ms == 25
+        # ... and it is still the consumer that rewinds never-committed partitions
+        assert isinstance(app.consumer, _Consumer)
     finally:
         await consumer.stop()
 

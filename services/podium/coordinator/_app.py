@@ -26,7 +26,7 @@ import faust
 
 from podium.codec import Codec, CodecError
 from podium.coordinator._admission_handle import AdmissionHandler
-from podium.coordinator._fetch import consumer_class
+from podium.coordinator._consumer import use_podium_consumer
 from podium.coordinator._handle import Handler, Rejected, rebuild_timers
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import Outgoing, timer_value
@@ -127,7 +127,9 @@ class Coordinator:
             broker_session_timeout=conf.session_timeout_s,
             broker_heartbeat_interval=min(3.0, conf.session_timeout_s / 3),
         )
-        app.transport.Consumer = consumer_class(conf.fetch_max_wait_ms)  # type: ignore[misc]
+        # A rebalance must not skip uncommitted records, and fetches must not wait 1.5 s on
+        # the broker: see _consumer and _fetch.
+        use_podium_consumer(app, fetch_max_wait_ms=conf.fetch_max_wait_ms)
         # Keys (run ids) and values (RunState JSON) are bytes: typed as bytes, faust keeps
         # them raw on the changelog; otherwise it JSON-encodes them and cannot recover them.
         self.table = app.Table(

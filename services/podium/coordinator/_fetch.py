@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
 
-def consumer_class(fetch_max_wait_ms: int) -> type[Consumer]:
-    """faust's aiokafka consumer, whose worker consumer waits at most ``fetch_max_wait_ms``."""
+def fetching_thread(fetch_max_wait_ms: int) -> type[AIOKafkaConsumerThread]:
+    """faust's consumer thread, whose aiokafka consumer waits at most ``fetch_max_wait_ms``."""
 
     class _Thread(AIOKafkaConsumerThread):
         def _create_worker_consumer(self, transport: Any) -> Any:
@@ -26,8 +26,4 @@ def consumer_class(fetch_max_wait_ms: int) -> type[Consumer]:
             consumer._fetch_max_wait_ms = fetch_max_wait_ms  # read when the consumer starts
             return consumer
 
-    class _Consumer(Consumer):
-        def _new_consumer_thread(self) -> AIOKafkaConsumerThread:
-            return _Thread(self, loop=self.loop, beacon=self.beacon)
-
-    return _Consumer
+    return _Thread

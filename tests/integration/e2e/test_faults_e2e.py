@@ -324,12 +324,6 @@ def others_in(run_id: str) -> list[str]:
     return list(found.values())
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known, intermittent (1 of 5 clean-clone CI runs on 2026-11-22): after one of two "
-    "coordinators is SIGKILLed, the survivor sometimes does not resume the dead one's "
-    "partition within 75 s (faust rebalance/recovery); open in issue 4",
-)
 async def test_two_coordinators_one_sigkilled_the_other_takes_over(own_stack: Stack) -> None:
     stack = own_stack
     stack.extra_env["PODIUM_COORDINATOR__SESSION_TIMEOUT_S"] = SESSION_TIMEOUT_S

@@ -107,7 +107,7 @@ class CoordinatorSettings(BaseModel):
     standby_replicas: int = Field(default=1, ge=0)
     session_timeout_s: float = Field(default=10.0, ge=1.0)
     """How long a silent instance keeps its partitions: a crashed one hands over after this."""
-    fetch_max_wait_ms: int = Field(default=20, ge=1, le=1500)
+    fetch_max_wait_ms: int = Field(default=100, ge=1, le=1500)
     """Longest a fetch waits on the broker for new records (faust's own is 1,500 ms, which
     throttles a busy coordinator: see ``podium.coordinator._fetch``)."""
     producer_linger_ms: int = Field(default=0, ge=0, le=100)

@@ -5,9 +5,11 @@ buffered is left out of it. When the coordinator consumes those records and the 
 next event lands on the same partition, that event waits for the in-flight fetch to
 return: as soon as another partition in it has data, or after ``fetch.max.wait.ms``.
 Under load most hops met the second case: with faust's 1,500 ms, a 3-step benchmark
-run spent ~300 ms per coordinator hop while the coordinator sat 80% idle (42 runs/s);
-with 20 ms the same machine did 162 runs/s. The price of a short wait is an empty fetch
-round trip every ``fetch_max_wait_ms`` while idle (50 per second at 20 ms: cheap).
+run spent ~300 ms per coordinator hop while the coordinator sat 80% idle (42 runs/s).
+Measured on the 2-core benchmark machine (``podium bench``, two runs each): 20 ms gave
+~150 runs/s, 100 ms ~160 runs/s with the lowest transition latency and chain overhead,
+300 ms fewer runs/s and a slower chain. The price of a short wait is an empty fetch round
+trip every ``fetch_max_wait_ms`` while idle (10 per second at 100 ms: nothing).
 """
 
 from __future__ import annotations

@@ -26,3 +26,10 @@ def test_full_is_thousands_of_runs_and_the_forty_step_chain() -> None:
     assert full.runs >= 3000 and full.chain_steps == 40 and full.chain_sleep_ms == 10
     assert full.load == 0.7
     assert Plan.full(6000).runs == 6000 and Plan.full(6000).warmup == 600
+    assert Plan.full().paced_rate is None and Plan.full(None, 42.0).paced_rate == 42.0
+
+
+def test_a_paced_rate_must_be_positive() -> None:
+    result = CliRunner().invoke(podium, ["bench", "--paced-rate", "0"])
+    assert result.exit_code == 2
+    assert "--paced-rate" in result.output

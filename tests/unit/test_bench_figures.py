@@ -36,6 +36,7 @@ def test_a_schedule_needs_a_positive_rate() -> None:
 
 def test_the_latency_phase_runs_at_seventy_percent_of_the_maximum() -> None:
     assert paced_rate(400, 0.7) == pytest.approx(280)
+    assert paced_rate(400, 0.7, fixed=42.0) == 42.0  # --paced-rate: the same load every time
     with pytest.raises(ValueError):
         paced_rate(400, 1.5)
 

@@ -15,10 +15,15 @@ def schedule(count: int, rate: float) -> list[float]:
     return [index / rate for index in range(count)]
 
 
-def paced_rate(max_rate: float, load: float) -> float:
-    """The rate of the latency phase: ``load`` (e.g. 0.7) of the measured maximum."""
+def paced_rate(max_rate: float, load: float, fixed: float | None = None) -> float:
+    """The rate of the latency phase: ``load`` (e.g. 0.7) of the measured maximum, or the
+    ``fixed`` rate when one is given."""
     if not 0 < load <= 1:
         raise ValueError(f"load {load} must be in (0, 1]")
+    if fixed is not None:
+        if fixed <= 0:
+            raise ValueError(f"a paced rate must be positive, not {fixed}")
+        return fixed
     return max_rate * load
 
 

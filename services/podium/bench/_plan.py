@@ -26,6 +26,9 @@ class Plan:
     """The latency phase sends for at most this long (fewer runs on a slow system)."""
     load: float = 0.7
     """The latency phase's rate as a fraction of the measured maximum."""
+    paced_rate: float | None = None
+    """A fixed rate for the latency phase (runs/s) instead of ``load``: the same offered load
+    across versions or machines, whatever their maximum."""
     chain_steps: int = 40
     chain_sleep_ms: float = 10.0
     chain_runs: int = 3
@@ -35,8 +38,8 @@ class Plan:
     """A phase fails when no run finished for this long."""
 
     @classmethod
-    def full(cls, runs: int | None = None) -> Plan:
-        plan = cls(mode="full")
+    def full(cls, runs: int | None = None, paced_rate: float | None = None) -> Plan:
+        plan = cls(mode="full", paced_rate=paced_rate)
         if runs is None:
             return plan
         return dataclasses.replace(

@@ -103,7 +103,7 @@ async def _phases(
     await driver.windowed(run_ids("warmup", plan.warmup), plan.window)
     ctx.progress(f"podium: throughput, {plan.runs} runs, {plan.window} in flight")
     await _throughput(ctx, children, driver, figures)
-    figures.paced_rate_per_s = paced_rate(figures.runs_per_s, plan.load)
+    figures.paced_rate_per_s = paced_rate(figures.runs_per_s, plan.load, plan.paced_rate)
     figures.paced_runs = paced_count(plan.paced_runs, figures.paced_rate_per_s, plan.paced_max_s)
     ctx.progress(f"podium: latency, {figures.paced_runs} runs at {figures.paced_rate_per_s:.0f}/s")
     await _latency(ctx, driver, figures)

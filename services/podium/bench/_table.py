@@ -60,9 +60,15 @@ def render(report: Report) -> str:
 def _notes(report: Report) -> list[str]:
     outcomes, settings, machine = report["outcomes"], report["settings"], report["machine"]
     repeats = len(report.get("repeats", [])) or 1
+    fixed = settings.get("paced_rate") is not None
+    pace = (
+        "fixed by --paced-rate"
+        if fixed
+        else f"{settings.get('load', 0.7):.0%} of the measured maximum"
+    )
     return [
         f"latency phase paced at {_num(report['paced_rate_per_s'])} runs/s "
-        f"({settings.get('load', 0.7):.0%} of the measured maximum); medians of {repeats} run(s)",
+        f"({pace}); medians of {repeats} run(s)",
         f"runs: {outcomes['requested']} requested, {outcomes['succeeded']} succeeded",
         "machine: " + ", ".join(f"{k}={v}" for k, v in machine.items()),
         "settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()),

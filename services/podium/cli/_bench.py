@@ -34,9 +34,17 @@ class RunsFailed(PodiumError):
 @click.option("--smoke", is_flag=True, help="A few hundred runs: checks it works, not speed.")
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
               help="Whole runs to make; figures are their medians.")  # fmt: skip
+@click.option("--paced-rate", type=click.FloatRange(min=0, min_open=True),
+              help="Runs/s of the latency phase [70% of the measured maximum]: the same "
+                   "load across versions.")  # fmt: skip
 @click.pass_context
 def group(
-    ctx: click.Context, output: Path | None, runs: int | None, smoke: bool, repeat: int
+    ctx: click.Context,
+    output: Path | None,
+    runs: int | None,
+    smoke: bool,
+    repeat: int,
+    paced_rate: float | None,
 ) -> None:
     """Measure Podium against the Kafka floor on the configured cluster.
 
@@ -48,7 +56,7 @@ def group(
     from podium.bench import Plan, render, run_bench
 
     settings = settings_from(ctx)
-    plan = Plan.smoke(runs) if smoke else Plan.full(runs)
+    plan = Plan.smoke(runs) if smoke else Plan.full(runs, paced_rate)
     progress = lambda line: click.echo(line, err=True)  # noqa: E731
     result = asyncio.run(run_bench(settings, plan, repeat, progress))
     click.echo(render(result))

@@ -18,6 +18,7 @@ from podium.bench import (
     segments,
     transitions,
 )
+from podium.bench._join import chain_hops
 
 R, Q, C, S = Kind.RUN_REQUESTED, Kind.STEP_REQUESTED, Kind.STEP_COMPLETED, Kind.RUN_SUCCEEDED
 
@@ -99,3 +100,9 @@ def test_floor_hops_split_like_podium_processes() -> None:
     coordinator, services = floor_hops(STEPS)
     assert coordinator == [(0, 1), (2, 3), (4, 5), (6, 7)]
     assert services == [(1, 2), (3, 4), (5, 6)]
+
+
+def test_a_chain_splits_into_service_time_and_coordinator_hops() -> None:
+    hops = chain_hops([*run("r1", 0, hop=3, service=12), *run("r2", 100, hop=5, service=11)], STEPS)
+    assert hops["service"] == [12, 12, 12, 11, 11, 11]
+    assert hops["coordinator"] == [3, 3, 5, 5]  # a -> b and b -> c of each run

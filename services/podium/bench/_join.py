@@ -141,3 +141,15 @@ def segments(records: Sequence[Append], order: Sequence[str]) -> dict[str, list[
             found[name] = gaps(completed, requested, [(step, after)])
     found[f"{order[-1]} completed -> run succeeded"] = gaps(completed, finished, [(order[-1], "")])
     return found
+
+
+def chain_hops(records: Sequence[Append], order: Sequence[str]) -> dict[str, list[int]]:
+    """A sequential chain's time split by who held it (ms): ``service`` from each step's
+    request to its result (its sleep included), ``coordinator`` from each result to the next
+    step's request."""
+    requested = first_appends(records, Kind.STEP_REQUESTED)
+    completed = first_appends(records, Kind.STEP_COMPLETED)
+    return {
+        "service": gaps(requested, completed, [(step, step) for step in order]),
+        "coordinator": gaps(completed, requested, list(pairwise(order))),
+    }

@@ -12,7 +12,15 @@ from podium.bench._children import Children
 from podium.bench._context import Context, run_ids
 from podium.bench._driver import Completions, Driver
 from podium.bench._figures import events_between, paced_count, paced_rate, rate
-from podium.bench._join import Append, Kind, median_sizes, run_latencies, segments, transitions
+from podium.bench._join import (
+    Append,
+    Kind,
+    chain_hops,
+    median_sizes,
+    run_latencies,
+    segments,
+    transitions,
+)
 from podium.bench._kafka import (
     Follower,
     Offsets,
@@ -21,7 +29,7 @@ from podium.bench._kafka import (
     partitions_of,
     read_range,
 )
-from podium.bench._pipelines import chain, linear, linear_services
+from podium.bench._pipelines import chain, chain_order, linear, linear_services
 from podium.bench._plan import STEPS
 from podium.bench._procfs import Usage, usage
 from podium.bench._records import podium_append, run_finished
@@ -44,6 +52,7 @@ class PodiumFigures:
     transitions: list[int] = field(default_factory=list)
     latencies: list[int] = field(default_factory=list)
     chain_totals: list[int] = field(default_factory=list)
+    chain_hops: dict[str, list[int]] = field(default_factory=dict)
     sizes: dict[Kind, tuple[int, int]] = field(default_factory=dict)
     coordinator_cpu_s: float = 0.0
     coordinator_events: int = 0
@@ -172,4 +181,6 @@ async def _chain(ctx: Context, driver: Driver, figures: PodiumFigures) -> None:
     since = await _snapshot(ctx)
     for run_id in run_ids("chain", ctx.plan.chain_runs):
         await driver.windowed([run_id], 1)
-    figures.chain_totals = run_latencies(await _appends(ctx, since))
+    appends = await _appends(ctx, since)
+    figures.chain_totals = run_latencies(appends)
+    figures.chain_hops = chain_hops(appends, chain_order(ctx.plan.chain_steps))

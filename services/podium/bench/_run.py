@@ -57,6 +57,8 @@ def _detail(prefix: str, podium: PodiumFigures) -> dict[str, object]:
         "paced_late_ms": round(podium.paced_late_s * 1000, 1),
         "segments_ms_full_load": _segments(podium.segments_full_load),
         "segments_ms_paced": _segments(podium.segments_paced),
+        "chain_totals_ms": podium.chain_totals,
+        "chain_hops_ms": _segments(podium.chain_hops),
         "message_bytes": {str(k): list(v) for k, v in podium.sizes.items()},
         "failed_runs": dict(list(podium.failed.items())[:20]),
     }

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from podium.coordinator._app import Coordinator
 from podium.coordinator._consumer import _Consumer
-from podium.coordinator._producer import Producer
 from podium.settings import PodiumSettings
 
 
@@ -21,8 +20,6 @@ async def test_the_coordinators_consumer_uses_the_configured_fetch_wait(tmp_path
         assert consumer._fetch_max_wait_ms == 25
         # ... and it is still the consumer that rewinds never-committed partitions
         assert isinstance(app.consumer, _Consumer)
-        # ... and its producer's flush waits for buffered table writes (see _producer)
-        assert isinstance(app.producer, Producer)
     finally:
         await consumer.stop()
 

@@ -28,7 +28,6 @@ from faust.transport.drivers import aiokafka as faust_kafka
 from faust.types import TP
 
 from podium.coordinator._fetch import fetching_thread
-from podium.coordinator._producer import Producer as FlushingProducer
 
 log = logging.getLogger("podium.coordinator")
 
@@ -65,8 +64,7 @@ class _Consumer(faust_kafka.Consumer):
 
 def use_podium_consumer(app: faust.App, *, fetch_max_wait_ms: int) -> None:
     """Give ``app`` the rewinding consumer above, fetching with at most ``fetch_max_wait_ms``
-    of waiting on the broker (see ``_fetch``), and the flushing producer of ``_producer``;
-    call before the app starts."""
+    of waiting on the broker (see ``_fetch``); call before the app starts."""
     thread_class = fetching_thread(fetch_max_wait_ms)
 
     class _Tuned(_Consumer):
@@ -75,6 +73,5 @@ def use_podium_consumer(app: faust.App, *, fetch_max_wait_ms: int) -> None:
 
     class _Transport(faust_kafka.Transport):
         Consumer = _Tuned
-        Producer = FlushingProducer  # commits wait for buffered table writes: see there
 
     app.transport = _Transport(app.conf.broker_consumer, app)

@@ -47,7 +47,10 @@ class _Consumer(faust_kafka.Consumer):
         # its flow control, which empties the agents' buffers: records fetched during the
         # seek would be dropped past the position it set. Suspended here, the flow holds
         # them back until that resume, which then delivers them instead.
-        if self.flow_active:
+        # Never while a table is being restored: faust's fetch loop also seeks then, and
+        # the changelog records recovery waits for pass through the same flow control;
+        # suspended, they would never arrive (recovery resumes it only once, earlier).
+        if self.flow_active and not self.app.in_recovery:
             self.app.flow_control.suspend()
         await super().perform_seek()
 

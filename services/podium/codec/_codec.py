@@ -130,8 +130,7 @@ class Codec:
 
     def encode_event(self, event: PodiumModel) -> bytes:
         """Frame a typed event (any :class:`podium.events.PodiumModel`)."""
-        entry = self._entry(event.avro_name)
-        return frame(entry.fingerprint, encode_body(entry.parsed, event.model_dump(), checked=True))
+        return self.encode_trusted(event.avro_name, event.model_dump())  # pydantic checked it
 
     def encode_trusted(self, schema: SchemaRef, record: Mapping[str, Any]) -> bytes:
         """Frame a record that Podium's own code built field by field from typed values,

@@ -99,17 +99,15 @@ class TopicNames(BaseModel):
 
 
 class CoordinatorSettings(BaseModel):
-    """The coordinator (a faust app): its group id is also its table changelog's prefix."""
+    """The coordinator: its group id is also its tables' changelog prefix."""
 
     app_id: str = "podium-coordinator"
     partitions: int = Field(default=6, ge=1)
     timer_interval_s: float = Field(default=0.05, gt=0)
-    standby_replicas: int = Field(default=1, ge=0)
     session_timeout_s: float = Field(default=10.0, ge=1.0)
     """How long a silent instance keeps its partitions: a crashed one hands over after this."""
     fetch_max_wait_ms: int = Field(default=100, ge=1, le=1500)
-    """Longest a fetch waits on the broker for new records (faust's own is 1,500 ms, which
-    throttles a busy coordinator: see ``podium.coordinator._fetch``)."""
+    """Longest a fetch waits on the broker for new records."""
     producer_linger_ms: int = Field(default=0, ge=0, le=100)
     """How long the producer holds a batch for more messages before sending it. 0 (send at
     once) measured best here: 1 ms cost ~5 ms per step of a 40-step chain and did not raise

@@ -28,5 +28,5 @@ def test_children_read_the_run_topics_through_settings(tmp_path: Path, monkeypat
     settings = PodiumSettings()
     assert settings.topics == names.topics
     assert settings.coordinator.app_id == names.app_id
-    assert settings.coordinator.partitions == 3 and settings.coordinator.standby_replicas == 0
+    assert settings.coordinator.partitions == 3
     assert settings.bootstrap_servers() == "h:1" and settings.home == tmp_path

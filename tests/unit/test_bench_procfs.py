@@ -7,12 +7,12 @@ from pathlib import Path
 
 from podium.bench import cpu_ticks, peak_rss_kb, usage
 
-STAT = "4242 (faust worker) S 1 4242 4242 0 -1 4194560 5000 0 0 0 130 27 0 0 20 0 3 0"
+STAT = "4242 (podium coord) S 1 4242 4242 0 -1 4194560 5000 0 0 0 130 27 0 0 20 0 3 0"
 
 
 def test_cpu_ticks_is_utime_plus_stime_even_with_spaces_in_the_name() -> None:
     assert cpu_ticks(STAT) == 130 + 27
-    assert cpu_ticks(STAT.replace("(faust worker)", "(a) b)")) == 157
+    assert cpu_ticks(STAT.replace("(podium coord)", "(a) b)")) == 157
 
 
 def test_peak_rss_is_vmhwm() -> None:

@@ -24,7 +24,6 @@ def machine(settings: PodiumSettings) -> dict[str, Any]:
     """Cores, CPU, Python, libraries, Kafka version, and the load when the run began (other
     work on the machine makes figures noisy: the load average says how busy it was)."""
     import aiokafka
-    import faust
 
     return {
         "cores": os.cpu_count(),
@@ -34,27 +33,28 @@ def machine(settings: PodiumSettings) -> dict[str, Any]:
         "kafka_version": settings.broker.kafka_version,
         "kafka_version_from": "settings (PODIUM_BROKER__KAFKA_VERSION)",
         "aiokafka": aiokafka.__version__,
-        "faust": faust.__version__,
         "loadavg_1m_at_start": round(os.getloadavg()[0], 2),
     }
 
 
 def bench_settings(plan: Plan, settings: PodiumSettings) -> dict[str, Any]:
     """The plan plus every client setting on the measured path."""
-    from faust.types.settings import Settings
+    from podium.coordinator._engine import EngineConfig
 
-    faust_defaults = Settings("bench")
-    batch = int(faust_defaults.producer_max_batch_size)
+    engine = EngineConfig("bench", session_timeout_ms=0, fetch_max_wait_ms=0, linger_ms=0)
     return {
         **plan.as_settings(),
         "trigger_path": "podium.runs.request_run (concurrent, one acks=all idempotent producer)",
         "coordinator_producer": {
             "acks": "all",
             "linger_ms": settings.coordinator.producer_linger_ms,
-            "max_batch_size": batch,
-            "commit_interval_s": float(faust_defaults.broker_commit_interval),
+            "max_batch_size": 16384,
+            "commit_interval_s": engine.commit_interval_s,
         },
-        "coordinator_consumer": {"fetch_max_wait_ms": settings.coordinator.fetch_max_wait_ms},
+        "coordinator_consumer": {
+            "fetch_max_wait_ms": settings.coordinator.fetch_max_wait_ms,
+            "max_poll_records": engine.max_poll_records,
+        },
         "service_producer": {"acks": "all", "idempotent": True, "linger_ms": 0,
                              "max_batch_size": 16384, "send": "send_and_wait per result"},
         "floor_producer": {"acks": "all", "linger_ms": 0, "max_batch_size": 16384,

@@ -68,7 +68,6 @@ def child_env(
         PODIUM_KAFKA__BOOTSTRAP_SERVERS=bootstrap,
         PODIUM_COORDINATOR__APP_ID=names.app_id,
         PODIUM_COORDINATOR__PARTITIONS=str(partitions),
-        PODIUM_COORDINATOR__STANDBY_REPLICAS="0",
         PODIUM_BENCH_PREFIX=names.prefix,
         PODIUM_BENCH_SLEEP_MS=str(sleep_ms),
     )

@@ -86,8 +86,7 @@ async def measure_podium(ctx: Context) -> PodiumFigures:
 
 
 def _start(ctx: Context, children: Children) -> None:
-    datadir = str(ctx.work / "coordinator")
-    children.start("coordinator", ["podium", "coordinator", "--datadir", datadir])
+    children.start("coordinator", ["podium", "coordinator"])
     options = ["--concurrency", str(ctx.plan.service_concurrency), "--grace", "1"]
     options += ["--log-level", "WARNING"]
     for service, target in SERVICES.items():

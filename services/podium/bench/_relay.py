@@ -3,7 +3,7 @@
 Run as ``python -m podium.bench._relay --group G --hop SRC DST VALUE_BYTES HEADER_BYTES ...``
 (one process per Podium process it stands in for). Each record consumed from SRC
 becomes a record on DST with the same key and a value and headers of the given
-sizes, sent without waiting for each acknowledgement (as faust sends), ``acks=all``.
+sizes, sent without waiting for each acknowledgement (as the coordinator sends), ``acks=all``.
 No decoding, no state, no commits: the cost of the hops themselves.
 """
 

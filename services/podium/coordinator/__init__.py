@@ -3,7 +3,7 @@
 This package's core is a pure state machine, ``decide(state, event, pipeline, now_ms)``,
 returning a ``Decision`` (new ``RunState``, commands, ignore reason). Beside it,
 ``admit(state, event, limit)`` keeps each pipeline's ``max_active_runs`` queue (also pure).
-The faust app that feeds them from Kafka and executes their commands lives in other modules
+The Kafka engine that feeds them and executes their commands lives in other modules
 of this package.
 """
 

@@ -9,7 +9,7 @@ name, so one partition owns each pipeline's queue and sees its messages in order
 applied with its own limit, so a new version's limit takes effect with its first message.
 Every admitted run is told with ``{"kind": "admitted", "run_id": ...}`` on the timers topic,
 keyed by run id, which the runs agent already consumes. Like ``Handler``, this holds no Kafka
-objects: the faust adapter passes the table (pipeline name -> AdmissionState JSON) in.
+objects: the engine passes the table (pipeline name -> AdmissionState JSON) in.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """One message through the coordinator: decode, load state, decide, store, emit.
 
-Kept apart from faust so the per-event path reads top to bottom. ``Handler``
-holds no Kafka objects: the faust adapter passes the run table and a send
+Kept apart from Kafka so the per-event path reads top to bottom. ``Handler``
+holds no Kafka objects: the engine (``_engine``) passes the run table and a send
 function in, and executes nothing the machine did not ask for.
 
 What is dead-lettered (``Rejected``, reason codes of :mod:`podium.dlq`): a message over
@@ -14,7 +14,7 @@ Can a result arrive before its run's state exists, and be dead-lettered wrongly?
 normal operation: a StepRequested is produced only by ``_apply`` after the new state is in
 the table, results are keyed by run id on a topic co-partitioned with the table, so the
 instance that applies a result is the one that wrote the state, and its table is updated
-in memory before the request leaves. One window remains, after a crash: faust writes the
+in memory before the request leaves. One window remains, after a crash: the engine writes the
 table's changelog and our messages with one non-transactional producer, so if an instance
 dies after its StepRequested was sent but before the changelog record was, the new owner
 rebuilds the table without that state and re-reads the uncommitted RunRequested; if it

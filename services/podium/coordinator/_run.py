@@ -1,13 +1,16 @@
-"""Starting the coordinator: check the topics, then hand the process to faust's worker."""
+"""Starting the coordinator: check the topics, create the tables' changelogs, serve."""
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+import logging
+import signal
 
-from podium.errors import ConfigError
+from podium.errors import BrokerError, ConfigError
 from podium.settings import PodiumSettings
-from podium.topics import open_topic_admin
+from podium.topics import CreateTopic, open_topic_admin
+
+log = logging.getLogger("podium.coordinator")
 
 
 def copartition_problems(partitions: dict[str, int | None], expected: int) -> list[str]:
@@ -32,7 +35,7 @@ async def check_topics(settings: PodiumSettings) -> None:
     counts: dict[str, int | None] = {
         name: state.topics[name].partitions if name in state.topics else None for name in names
     }
-    if changelog in state.topics:  # faust creates it on first start
+    if changelog in state.topics:  # created on the first start
         counts[changelog] = state.topics[changelog].partitions
     problems = copartition_problems(counts, settings.coordinator.partitions)
     if problems:
@@ -43,13 +46,47 @@ async def check_topics(settings: PodiumSettings) -> None:
         )
 
 
-def run_coordinator(settings: PodiumSettings, *, datadir: Path | None = None) -> None:
-    """Run until stopped (SIGTERM/SIGINT); faust exits the process when done."""
-    import faust
+def run_coordinator(settings: PodiumSettings) -> None:
+    """Run until SIGTERM or SIGINT; then commit what is processed and leave the group."""
+    asyncio.run(_serve(settings))
 
+
+async def _serve(settings: PodiumSettings) -> None:
     from podium.coordinator._app import Coordinator
 
-    asyncio.run(check_topics(settings))
-    coordinator = Coordinator(settings, datadir=datadir)
-    worker = faust.Worker(coordinator.app, loglevel="WARNING", quiet=True)
-    worker.execute_from_commandline()
+    await check_topics(settings)
+    coordinator = Coordinator(settings)
+    tables = [coordinator.runs, coordinator.admissions]
+    await ensure_changelogs(settings, [table.changelog for table in tables])
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await coordinator.run(stop)
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+
+
+async def ensure_changelogs(settings: PodiumSettings, names: list[str]) -> None:
+    """Create the tables' changelog topics (compacted, one partition per table partition)
+    when missing, replicated on up to three brokers."""
+    async with open_topic_admin(settings.client_kwargs()) as admin:
+        state = await admin.describe(names)
+        for name in names:
+            if name in state.topics:
+                continue
+            log.info("creating changelog topic %s", name)
+            action = CreateTopic(
+                topic=name,
+                partitions=settings.coordinator.partitions,
+                replication_factor=min(3, state.broker_count),
+                configs={"cleanup.policy": "compact"},
+            )
+            try:
+                await admin.create(action)
+            except BrokerError:  # another instance starting beside this one may have won
+                if name not in (await admin.describe([name])).topics:
+                    raise

@@ -59,8 +59,8 @@ class Outgoing:
     """One message to produce."""
 
     topic: str
-    key: bytes
-    value: bytes
+    key: bytes | None
+    value: bytes | None
     headers: Headers
 
 

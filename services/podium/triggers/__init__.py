@@ -8,7 +8,7 @@ Pure core (no I/O, unit- and property-tested)::
     cron_ticks(schedule, after, until)        # ticks in (after, until], UTC
     cron_run_id(name, version, tick)          # deterministic: one run per tick
 
-The I/O shell, started by the coordinator beside its faust app::
+The I/O shell, started by the coordinator beside its engine::
 
     runner = TriggerRunner(settings, registry, codec)
     await runner.start()          # consumer group "podium-triggers" + cron loop

@@ -62,7 +62,7 @@ class Stack:
             kafka=KafkaSettings(bootstrap_servers=self.bootstrap),
             topics=self.topics,
             coordinator=CoordinatorSettings(
-                app_id=f"{self.prefix}-coordinator", partitions=PARTITIONS, standby_replicas=0
+                app_id=f"{self.prefix}-coordinator", partitions=PARTITIONS
             ),
         )
 
@@ -77,7 +77,6 @@ class Stack:
             PODIUM_KAFKA__BOOTSTRAP_SERVERS=self.bootstrap,
             PODIUM_COORDINATOR__APP_ID=settings.coordinator.app_id,
             PODIUM_COORDINATOR__PARTITIONS=str(PARTITIONS),
-            PODIUM_COORDINATOR__STANDBY_REPLICAS="0",
             PODIUM_TEST_PREFIX=self.prefix,
             PYTHONPATH=os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]),
         )
@@ -120,7 +119,7 @@ class Stack:
         return process
 
     def start_coordinator(self, name: str = "coordinator") -> subprocess.Popen[bytes]:
-        return self.start(name, "coordinator", "--datadir", str(self.home / name))
+        return self.start(name, "coordinator")
 
     def start_service(self, name: str, target: str) -> subprocess.Popen[bytes]:
         return self.start(name, "service", target)

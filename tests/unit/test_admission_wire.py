@@ -17,6 +17,7 @@ from podium.coordinator import (
     Release,
     ReleaseAdmission,
     RequestAdmission,
+    RunState,
     TimerFired,
 )
 from podium.coordinator._admission_handle import (
@@ -135,7 +136,7 @@ def by_topic(out: list[Outgoing]) -> dict[str, list[Outgoing]]:
 def test_a_capped_run_waits_for_its_slot_then_runs_and_gives_it_back() -> None:
     pipeline = capped_pipeline()
     runs, admission = coordinator_handler(pipeline), AdmissionHandler(TOPICS.timers)
-    codec, run_table, queues = runs.codec, dict[str, bytes](), dict[str, bytes]()
+    codec, run_table, queues = runs.codec, dict[str, RunState](), dict[str, bytes]()
     started = by_topic(runs.handle(TOPICS.runs, run_requested(codec, "r1"), [], run_table))
     assert set(started) == {TOPICS.run_events, TOPICS.admissions}
     status = codec.decode_event(started[TOPICS.run_events][0].value, wire.RunStatusChanged)
@@ -154,7 +155,7 @@ def test_a_capped_run_waits_for_its_slot_then_runs_and_gives_it_back() -> None:
 
 def test_a_second_run_waits_until_the_first_releases_its_slot() -> None:
     runs, admission = coordinator_handler(capped_pipeline()), AdmissionHandler(TOPICS.timers)
-    run_table, queues = dict[str, bytes](), dict[str, bytes]()
+    run_table, queues = dict[str, RunState](), dict[str, bytes]()
     answers = []
     for run_id in ("r1", "r2"):
         out = runs.handle(TOPICS.runs, run_requested(runs.codec, run_id), [], run_table)

@@ -21,6 +21,7 @@ from podium import events as wire
 from podium.api import ApiServices, create_app
 from podium.cli import podium
 from podium.codec import Codec
+from podium.coordinator import RunState
 from podium.coordinator._handle import Handler, Rejected
 from podium.coordinator._timers import TimerIndex
 from podium.dlq import dead_letter, reason_of
@@ -180,7 +181,7 @@ def _run_requested(params: dict[str, Any]) -> bytes:
 
 
 def test_the_coordinator_rejects_params_over_the_limit_as_validation() -> None:
-    handler, table = _handler(SMALL), dict[str, bytes]()
+    handler, table = _handler(SMALL), dict[str, RunState]()
     with pytest.raises(Rejected) as caught:
         handler.handle("podium.runs", _run_requested({"uri": "u" * 200}), [], table)
     assert (caught.value.reason, caught.value.detail) == ("validation", "max-params-bytes")

@@ -22,6 +22,7 @@ from podium.codec import (
     UnknownFingerprintError,
     WrongEventTypeError,
 )
+from podium.coordinator import RunState, RunStatus
 from podium.coordinator._handle import Handler, Rejected
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import timer_value
@@ -168,7 +169,7 @@ def _encode(event: wire.PodiumModel) -> bytes:
     return Codec().encode_event(event)
 
 
-def _start(handler: Handler, table: dict[str, bytes], run_id: str = "run-1") -> None:
+def _start(handler: Handler, table: dict[str, RunState], run_id: str = "run-1") -> None:
     event = wire.RunRequested(
         run_id=run_id,
         pipeline="ingest",
@@ -199,7 +200,7 @@ def _completed(run_id: str) -> bytes:
     ids=["completed", "failed", "heartbeat"],
 )  # fmt: skip
 def test_a_result_for_a_run_with_no_state_is_rejected_as_unknown_run(result: bytes) -> None:
-    handler, table = _handler(), dict[str, bytes]()
+    handler, table = _handler(), dict[str, RunState]()
     _start(handler, table)
     with pytest.raises(Rejected) as caught:
         handler.handle(TOPICS.step_results, result, [], table)
@@ -208,13 +209,13 @@ def test_a_result_for_a_run_with_no_state_is_rejected_as_unknown_run(result: byt
 
 
 def test_a_result_for_a_finished_run_is_ignored_and_counted_not_dead_lettered() -> None:
-    handler, table = _handler(), dict[str, bytes]()
+    handler, table = _handler(), dict[str, RunState]()
     _start(handler, table)
     assert handler.handle(TOPICS.step_results, _completed("run-1"), [], table)  # run succeeds
-    assert json.loads(table["run-1"])["status"] == "succeeded"
+    assert table["run-1"].status is RunStatus.SUCCEEDED
     assert handler.handle(TOPICS.step_results, _completed("run-1"), [], table) == []
     assert handler.counters["ignored:run-finished"] == 1
-    assert json.loads(table["run-1"])["status"] == "succeeded"
+    assert table["run-1"].status is RunStatus.SUCCEEDED
 
 
 def test_a_timer_for_an_unknown_run_is_only_counted() -> None:

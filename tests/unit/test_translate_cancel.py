@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from podium import events as wire
 from podium.codec import Codec
-from podium.coordinator import NotifyCancel
+from podium.coordinator import NotifyCancel, RunState
 from podium.coordinator._handle import Handler
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import Outgoing, cancel_message, from_millis
@@ -47,16 +47,16 @@ def test_the_reason_is_optional() -> None:
 
 
 def handle(
-    handler: Handler, topic: str, event: wire.PodiumModel, table: dict[str, bytes]
+    handler: Handler, topic: str, event: wire.PodiumModel, table: dict[str, RunState]
 ) -> list[Outgoing]:
     headers = [("traceparent", TRACE["traceparent"].encode())]
     return handler.handle(topic, CODEC.encode_event(event), headers, table)
 
 
-def started(pipeline: Pipeline) -> tuple[Handler, dict[str, bytes]]:
+def started(pipeline: Pipeline) -> tuple[Handler, dict[str, RunState]]:
     """A coordinator handler (its clock at 100 s) and its table, run r1 of ``pipeline`` started."""
     handler = Handler(CODEC, TOPICS, lambda name, version: pipeline, TimerIndex(), lambda: 100.0)
-    table: dict[str, bytes] = {}
+    table: dict[str, RunState] = {}
     trigger = wire.Trigger(source=wire.TriggerSource.API)
     start = wire.RunRequested(
         run_id="r1", pipeline=pipeline.name, trigger=trigger, requested_at=NOW

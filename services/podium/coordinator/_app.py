@@ -25,7 +25,14 @@ from aiokafka.structs import ConsumerRecord
 from podium.codec import Codec, CodecError
 from podium.coordinator._admission_handle import AdmissionHandler
 from podium.coordinator._engine import Engine, EngineConfig, Route
-from podium.coordinator._handle import Handler, Rejected, rebuild_timers
+from podium.coordinator._handle import (
+    Handler,
+    Rejected,
+    decode_state,
+    encode_state,
+    rebuild_timers,
+)
+from podium.coordinator._state import RunState
 from podium.coordinator._store import Table
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import Outgoing, timer_value
@@ -62,8 +69,8 @@ class Coordinator:
         )
         self.admission = AdmissionHandler(self.topics.timers)
         app_id = settings.coordinator.app_id
-        self.runs = Table("runs", changelog_topic(app_id, "runs"))
-        self.admissions = Table("admissions", changelog_topic(app_id, "admissions"))
+        self.runs = Table("runs", changelog_topic(app_id, "runs"), encode_state, decode_state)
+        self.admissions: Table[bytes] = Table("admissions", changelog_topic(app_id, "admissions"))
         self.engine = self._build_engine()
 
     def _build_engine(self) -> Engine:
@@ -100,11 +107,11 @@ class Coordinator:
             await self.registry.stop()
 
     def _rebuild_timers(self) -> None:
-        rebuild_timers(self.timers, list(self.runs.values()))
+        rebuild_timers(self.timers, self.runs.values())
         log.info("timers rebuilt: %d runs waiting", len(self.timers))
 
     def _handle_run_event(
-        self, record: ConsumerRecord[bytes, bytes], store: MutableMapping[str, bytes]
+        self, record: ConsumerRecord[bytes, bytes], store: MutableMapping[str, RunState]
     ) -> list[Outgoing]:
         try:
             return self.handler.handle(record.topic, record.value, record.headers, store)

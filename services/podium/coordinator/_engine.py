@@ -41,19 +41,19 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, RecordMetadata, TopicPartition
 
-from podium.coordinator._store import PartitionStore, Table, stale_partitions
+from podium.coordinator._store import Table, stale_partitions
 from podium.coordinator._translate import Outgoing
 
 log = logging.getLogger("podium.coordinator")
 
-Handle = Callable[[ConsumerRecord[bytes, bytes], MutableMapping[str, bytes]], list[Outgoing]]
+Handle = Callable[[ConsumerRecord[bytes, bytes], MutableMapping[str, Any]], list[Outgoing]]
 
 
 @dataclass(frozen=True)
 class Route:
     """What records of one input topic do: ``handle`` them against ``table``'s store."""
 
-    table: Table
+    table: Table[Any]
     handle: Handle
 
 
@@ -196,7 +196,7 @@ class Engine:
         )
         return future
 
-    async def _queue_changes(self) -> list[tuple[Table, asyncio.Future[RecordMetadata]]]:
+    async def _queue_changes(self) -> list[tuple[Table[Any], asyncio.Future[RecordMetadata]]]:
         queued = []
         for table in self.tables:
             for partition, store in table.stores.items():
@@ -208,7 +208,9 @@ class Engine:
         return queued
 
     @staticmethod
-    def _note_written(changelog: Sequence[tuple[Table, asyncio.Future[RecordMetadata]]]) -> None:
+    def _note_written(
+        changelog: Sequence[tuple[Table[Any], asyncio.Future[RecordMetadata]]],
+    ) -> None:
         for table, future in changelog:
             meta = future.result()
             table.written_to[meta.partition] = max(
@@ -263,7 +265,7 @@ class Engine:
             time.monotonic() - started,
         )
 
-    async def _restore(self, table: Table, partitions: set[int]) -> int:
+    async def _restore(self, table: Table[Any], partitions: set[int]) -> int:
         reader = AIOKafkaConsumer(enable_auto_commit=False, **self._kwargs)
         await reader.start()
         try:
@@ -275,11 +277,11 @@ class Engine:
             await reader.stop()
 
 
-async def _read_changelog(reader: AIOKafkaConsumer, table: Table, ends: dict[int, int]) -> int:
+async def _read_changelog(reader: AIOKafkaConsumer, table: Table[Any], ends: dict[int, int]) -> int:
     """Rebuild ``table``'s stores for the partitions in ``ends`` from offset 0 (or the log
     start) up to ``ends``; returns how many records were applied."""
     for partition in ends:
-        table.stores[partition] = PartitionStore()
+        table.new_store(partition)
     partitions = [TopicPartition(table.changelog, p) for p, end in ends.items() if end > 0]
     for partition, end in ends.items():
         table.written_to[partition] = end

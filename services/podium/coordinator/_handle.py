@@ -30,7 +30,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,7 +105,7 @@ class Handler:
         topic: str,
         value: bytes | None,
         headers: Sequence[tuple[str, bytes]],
-        table: MutableMapping[str, bytes],
+        table: MutableMapping[str, RunState],
     ) -> list[Outgoing]:
         """Apply one message; returns what to produce. Raises Rejected for a dead letter."""
         now_ms = int(self.clock() * 1000)
@@ -114,7 +114,7 @@ class Handler:
         if event is None:  # a start for a run that exists: idempotent, nothing to do
             self.counters["ignored:duplicate"] += 1
             return []
-        state = _load(table.get(event.run_id))
+        state = table.get(event.run_id)
         if state is not None and pipeline is None:
             pipeline = self.pipelines(state.pipeline, state.version)
         if pipeline is None:
@@ -141,7 +141,7 @@ class Handler:
         topic: str,
         value: bytes | None,
         headers: Sequence[tuple[str, bytes]],
-        table: MutableMapping[str, bytes],
+        table: MutableMapping[str, RunState],
     ) -> tuple[Event | None, Pipeline | None]:
         if topic == self.topics.timers:
             return _checked(timer_input, value), None
@@ -159,7 +159,7 @@ class Handler:
         self,
         event: wire.RunRequested,
         headers: Sequence[tuple[str, bytes]],
-        table: MutableMapping[str, bytes],
+        table: MutableMapping[str, RunState],
     ) -> tuple[Event | None, Pipeline | None]:
         if event.run_id in table:
             return None, None
@@ -198,14 +198,14 @@ class Handler:
         decision: Decision,
         before: RunState | None,
         pipeline: Pipeline,
-        table: MutableMapping[str, bytes],
+        table: MutableMapping[str, RunState],
         now_ms: int,
     ) -> list[Outgoing]:
         if decision.ignored:
             self.counters[f"ignored:{decision.ignored}"] += 1
         state = decision.state
         if state is not None and state is not before:
-            table[state.run_id] = json.dumps(state.to_dict()).encode()
+            table[state.run_id] = state
         out: list[Outgoing] = []
         for command in decision.commands:
             if isinstance(command, WakeAt):
@@ -250,16 +250,19 @@ def _checked(parse: Callable[[bytes | None], Event], value: bytes | None) -> Eve
         raise Rejected("decode", str(exc)) from exc
 
 
-def _load(raw: bytes | None) -> RunState | None:
-    return None if raw is None else RunState.from_dict(json.loads(raw))
+def encode_state(state: RunState) -> bytes:
+    """A run's state as its changelog value (JSON, readable with any Kafka tool)."""
+    return json.dumps(state.to_dict()).encode()
 
 
-def rebuild_timers(timers: TimerIndex, table_values: Sequence[bytes]) -> None:
+def decode_state(raw: bytes) -> RunState:
+    return RunState.from_dict(json.loads(raw))
+
+
+def rebuild_timers(timers: TimerIndex, states: Iterable[RunState]) -> None:
     """Refill the timer index from the table (after recovery or a rebalance)."""
     from podium.coordinator._machine import next_wake_ms
 
     timers.clear()
-    for raw in table_values:
-        state = _load(raw)
-        if state is not None:
-            timers.set(state.run_id, next_wake_ms(state))
+    for state in states:
+        timers.set(state.run_id, next_wake_ms(state))

@@ -56,8 +56,8 @@ async def _serve(settings: PodiumSettings) -> None:
 
     await check_topics(settings)
     coordinator = Coordinator(settings)
-    tables = [coordinator.runs, coordinator.admissions]
-    await ensure_changelogs(settings, [table.changelog for table in tables])
+    changelogs = [coordinator.runs.changelog, coordinator.admissions.changelog]
+    await ensure_changelogs(settings, changelogs)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGTERM, signal.SIGINT)

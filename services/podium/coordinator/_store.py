@@ -1,29 +1,44 @@
 """The coordinator's tables, in memory, one store per owned partition.
 
-A table (``runs``: run id -> RunState JSON; ``admissions``: pipeline -> queue) is
+A table (``runs``: run id -> RunState; ``admissions``: pipeline -> queue JSON) is
 backed by a compacted changelog topic with the same partition count as its input
 topics, so partition ``p`` of the table is exactly what the inputs' partition ``p``
-wrote. A store remembers which keys changed since its changes were last taken: the
-engine writes one changelog record per changed key per batch (the last value wins,
-so ten events for one run in a batch cost one changelog write, not ten).
+wrote. A store holds decoded rows and remembers which keys changed since its changes
+were last taken: the engine writes one changelog record per changed key per batch
+(the last value wins, so ten events for one run in a batch cost one encoding and one
+changelog write, not ten; and no event pays for decoding its run's state).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
 
 
-class PartitionStore(MutableMapping[str, bytes]):
-    """One partition's rows; ``changes()`` hands over what to write to the changelog."""
+def _same(raw: bytes) -> bytes:
+    return raw
 
-    def __init__(self) -> None:
-        self._rows: dict[str, bytes] = {}
-        self._changed: dict[str, bytes | None] = {}
 
-    def __getitem__(self, key: str) -> bytes:
+class PartitionStore(MutableMapping[str, V], Generic[V]):
+    """One partition's rows; ``changes()`` hands over, encoded, what to write to the
+    changelog; ``restore`` applies a changelog record."""
+
+    def __init__(
+        self,
+        encode: Callable[[V], bytes] = _same,  # type: ignore[assignment]
+        decode: Callable[[bytes], V] = _same,  # type: ignore[assignment]
+    ) -> None:
+        self._encode = encode
+        self._decode = decode
+        self._rows: dict[str, V] = {}
+        self._changed: dict[str, V | None] = {}
+
+    def __getitem__(self, key: str) -> V:
         return self._rows[key]
 
-    def __setitem__(self, key: str, value: bytes) -> None:
+    def __setitem__(self, key: str, value: V) -> None:
         self._rows[key] = value
         self._changed[key] = value
 
@@ -37,20 +52,22 @@ class PartitionStore(MutableMapping[str, bytes]):
     def __len__(self) -> int:
         return len(self._rows)
 
-    def restore(self, key: str, value: bytes | None) -> None:
+    def restore(self, key: str, raw: bytes | None) -> None:
         """Apply one changelog record (None deletes); restoring is not a change."""
-        if value is None:
+        if raw is None:
             self._rows.pop(key, None)
         else:
-            self._rows[key] = value
+            self._rows[key] = self._decode(raw)
 
     def changes(self) -> list[tuple[str, bytes | None]]:
-        """The changed keys' latest values (None: deleted) since the last call, cleared."""
+        """The changed keys' latest values, encoded (None: deleted), since the last call."""
         changed, self._changed = self._changed, {}
-        return list(changed.items())
+        return [
+            (key, None if value is None else self._encode(value)) for key, value in changed.items()
+        ]
 
 
-class Table:
+class Table(Generic[V]):
     """A named table: its changelog topic and the stores of the partitions held here.
 
     ``written_to[p]`` is the changelog offset just past the last record of partition ``p``
@@ -58,13 +75,26 @@ class Table:
     assignment, nobody else wrote the partition meanwhile and the store can be kept.
     """
 
-    def __init__(self, name: str, changelog: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        changelog: str,
+        encode: Callable[[V], bytes] = _same,  # type: ignore[assignment]
+        decode: Callable[[bytes], V] = _same,  # type: ignore[assignment]
+    ) -> None:
         self.name = name
         self.changelog = changelog
-        self.stores: dict[int, PartitionStore] = {}
+        self.encode = encode
+        self.decode = decode
+        self.stores: dict[int, PartitionStore[V]] = {}
         self.written_to: dict[int, int] = {}
 
-    def store(self, partition: int) -> PartitionStore:
+    def store(self, partition: int) -> PartitionStore[V]:
+        return self.stores[partition]
+
+    def new_store(self, partition: int) -> PartitionStore[V]:
+        """An empty store for ``partition`` (replacing any held), to restore into."""
+        self.stores[partition] = PartitionStore(self.encode, self.decode)
         return self.stores[partition]
 
     def keep_only(self, partitions: set[int]) -> None:
@@ -73,13 +103,13 @@ class Table:
             del self.stores[partition]
             self.written_to.pop(partition, None)
 
-    def values(self) -> Iterator[bytes]:
+    def values(self) -> Iterator[V]:
         for store in self.stores.values():
             yield from store.values()
 
 
 def stale_partitions(
-    table: Table, partitions: set[int], changelog_ends: dict[int, int]
+    table: Table[V], partitions: set[int], changelog_ends: dict[int, int]
 ) -> set[int]:
     """Which of ``partitions`` must be (re)read from the changelog (pure): those not held
     here, and those whose changelog grew past what this instance last saw (another

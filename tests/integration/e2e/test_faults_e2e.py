@@ -324,12 +324,6 @@ def others_in(run_id: str) -> list[str]:
     return list(found.values())
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known, intermittent: the skipped-records cause is fixed (podium.coordinator."
-    "_consumer), but 1 of 3 clean-clone CI runs on 2026-11-22 still saw the survivor's table "
-    "recovery receive no changelog records for 75 s after the takeover; open in issue 4",
-)
 async def test_two_coordinators_one_sigkilled_the_other_takes_over(own_stack: Stack) -> None:
     stack = own_stack
     stack.extra_env["PODIUM_COORDINATOR__SESSION_TIMEOUT_S"] = SESSION_TIMEOUT_S

@@ -9,11 +9,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from podium.events import StepCompleted, StepFailed, StepRequested
 from podium.service._context import Beat, StepContext
 from podium.service._errors import PoisonMessage
-from podium.service._results import Failure, completed, failed, failure_of, output_json
+from podium.service._results import (
+    Failure,
+    completed_record,
+    failed_record,
+    failure_of,
+    output_json,
+)
 from podium.service._service import Handler, Service
 from podium.service._tracing import process_span
 
@@ -54,16 +61,48 @@ async def run_step(
     worker: str | None = None,
 ) -> Outcome:
     """Like :func:`execute_step`, keeping the handler's PoisonMessage (the runner needs it)."""
+    result = await run_result(service, request, headers, heartbeat=heartbeat, worker=worker)
+    return Outcome(result.event(), result.poison)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """A result as the record of its Avro schema (what the runner encodes and sends with
+    ``Codec.encode_trusted``, skipping the pydantic model), and the handler's poison."""
+
+    schema: type[StepCompleted] | type[StepFailed]
+    record: dict[str, Any]
+    poison: PoisonMessage | None = None
+
+    def event(self) -> StepCompleted | StepFailed:
+        """The typed event (validated) with the same fields."""
+        return self.schema(**self.record)
+
+
+async def run_result(
+    service: Service,
+    request: StepRequested,
+    headers: Sequence[tuple[str, bytes]] = (),
+    *,
+    heartbeat: Beat | None = None,
+    worker: str | None = None,
+) -> Result:
+    """Like :func:`run_step`, with the result as a record (the runner's hot path)."""
     started = _now()
     context, payload = StepContext.from_request(request, headers, heartbeat=heartbeat)
     handler = service.handler_for(request.step, context.compensates)
     with process_span(service.name, service.request_topic, request, headers):
         outcome = await _call(service, handler, payload, context)
+    now = _now()
     if isinstance(outcome, Failure):
-        return Outcome(failed(request, outcome, now=_now(), worker=worker), outcome.poison)
-    took = (_now() - started).total_seconds()
+        record = failed_record(request, outcome, now=now, worker=worker)
+        return Result(StepFailed, record, outcome.poison)
+    took = (now - started).total_seconds()
     context.logger.info("attempt %d completed in %.3fs", request.attempt, took)
-    return Outcome(completed(request, outcome, started_at=started, now=_now(), worker=worker))
+    return Result(
+        StepCompleted,
+        completed_record(request, outcome, started_at=started, now=now, worker=worker),
+    )
 
 
 async def _call(

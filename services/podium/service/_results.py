@@ -18,6 +18,8 @@ from podium.events import StepCompleted, StepFailed, StepHeartbeat, StepRequeste
 from podium.headers import TRACE_HEADERS, Headers, routing_headers
 from podium.service._errors import PoisonMessage, StepError
 
+_JSON = json.JSONEncoder(allow_nan=False)
+"""``json.dumps(value, allow_nan=False)`` builds an encoder per call; this one is reused."""
 MAX_MESSAGE = 2000
 """Longest error message sent; a stack of nested reprs must not bloat the results topic."""
 OUTPUT_NOT_JSON = "OutputNotJSON"
@@ -64,7 +66,7 @@ def _details(details: Any) -> str | None:
 def output_json(value: Any) -> str | Failure:
     """``value`` as JSON text, or a non-retryable Failure: the same code returns it again."""
     try:
-        return json.dumps(value, allow_nan=False)
+        return _JSON.encode(value)
     except (TypeError, ValueError) as exc:
         return Failure(OUTPUT_NOT_JSON, cap(f"handler returned a non-JSON value: {exc}"), False)
 
@@ -78,31 +80,53 @@ def completed(
     worker: str | None,
 ) -> StepCompleted:
     return StepCompleted(
-        run_id=request.run_id,
-        step=request.step,
-        attempt=request.attempt,
-        output_json=output,
-        completed_at=now,
-        started_at=started_at,
-        worker=worker,
+        **completed_record(request, output, started_at=started_at, now=now, worker=worker)
     )
+
+
+def completed_record(
+    request: StepRequested,
+    output: str,
+    *,
+    started_at: datetime,
+    now: datetime,
+    worker: str | None,
+) -> dict[str, Any]:
+    """The fields of :func:`completed`, as a record for ``Codec.encode_trusted`` (the
+    runner's hot path skips building and dumping the model: every value is typed here)."""
+    return {
+        "run_id": request.run_id,
+        "step": request.step,
+        "attempt": request.attempt,
+        "output_json": output,
+        "completed_at": now,
+        "started_at": started_at,
+        "worker": worker,
+    }
 
 
 def failed(
     request: StepRequested, failure: Failure, *, now: datetime, worker: str | None
 ) -> StepFailed:
-    return StepFailed(
-        run_id=request.run_id,
-        step=request.step,
-        attempt=request.attempt,
-        error_type=failure.error_type,
-        error_message=failure.error_message,
-        retryable=failure.retryable,
-        retry_after_ms=failure.retry_after_ms,
-        details_json=failure.details_json,
-        failed_at=now,
-        worker=worker,
-    )
+    return StepFailed(**failed_record(request, failure, now=now, worker=worker))
+
+
+def failed_record(
+    request: StepRequested, failure: Failure, *, now: datetime, worker: str | None
+) -> dict[str, Any]:
+    """The fields of :func:`failed`, as a record for ``Codec.encode_trusted``."""
+    return {
+        "run_id": request.run_id,
+        "step": request.step,
+        "attempt": request.attempt,
+        "error_type": failure.error_type,
+        "error_message": failure.error_message,
+        "retryable": failure.retryable,
+        "retry_after_ms": failure.retry_after_ms,
+        "details_json": failure.details_json,
+        "failed_at": now,
+        "worker": worker,
+    }
 
 
 def heartbeat(

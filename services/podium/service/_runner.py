@@ -11,11 +11,12 @@
 - On stop: no more fetching, in-flight handlers get ``grace_s`` to finish, the
   rest are cancelled (uncommitted, so redelivered), done offsets are committed.
 - A StepCancelRequested on the request topic (the run no longer needs that
-  attempt) cancels the matching running handler's task: it sends no result and
-  its request counts as done. A request whose cancel came first is skipped (see
-  ``Cancellations``). Either way nothing is redelivered, and the notice's own
-  offset is done at once. Handlers see the cancel as ``asyncio.CancelledError``
-  and should be cancellation-safe (``try/finally`` to clean up, no swallowing).
+  attempt) cancels the matching running handler (its request's task, while the
+  handler runs): it sends no result and its request counts as done. A request
+  whose cancel came first is skipped (see ``Cancellations``). Either way nothing
+  is redelivered, and the notice's own offset is done at once. Handlers see the
+  cancel as ``asyncio.CancelledError`` and should be cancellation-safe
+  (``try/finally`` to clean up, no swallowing).
 - A handler's exception is not poison: it becomes a StepFailed and the pipeline's
   retry policy decides. A handler that raises ``PoisonMessage`` says the request
   itself can never be handled: it is dead-lettered (reason ``handler``) and a
@@ -42,16 +43,10 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from podium.codec import Codec, CodecError, WrongEventTypeError
 from podium.dlq import reason_of, send_dead_letter
-from podium.events import (
-    PodiumModel,
-    StepCancelRequested,
-    StepCompleted,
-    StepFailed,
-    StepRequested,
-)
+from podium.events import StepCancelRequested, StepCompleted, StepRequested
 from podium.service._cancel import Cancellations
 from podium.service._dedup import InFlight
-from podium.service._execute import Outcome, run_step
+from podium.service._execute import Result, run_result
 from podium.service._offsets import OffsetTracker
 from podium.service._resend import is_transient, resend_delay
 from podium.service._results import heartbeat, result_headers
@@ -87,12 +82,6 @@ class ServiceStats:
     """Requests not run because their cancel notice came first (committed)."""
     poisoned: int = 0
     """Requests a handler marked as poison (dead-lettered, and failed for good)."""
-
-
-def _stopping() -> bool:
-    """True when the current task itself is being cancelled (the service is stopping)."""
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
 
 
 def _now() -> datetime:
@@ -131,6 +120,9 @@ class ServiceRunner:
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._committed_at = 0.0
+        self._stopping = False
+        """Set before the runner cancels handlers itself (grace over, or closing): such a
+        cancel is not a cancel notice, and leaves the request uncommitted."""
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set; then drain, commit and close the clients."""
@@ -158,6 +150,7 @@ class ServiceRunner:
         await self.commit()
 
     async def _close(self) -> None:
+        self._stopping = True
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -215,6 +208,7 @@ class ServiceRunner:
         if not self._tasks:
             return
         _, late = await asyncio.wait(set(self._tasks), timeout=self.service.grace_s)
+        self._stopping = bool(late)
         for task in late:
             task.cancel()
         if late:
@@ -329,59 +323,55 @@ class ServiceRunner:
         it twice (``podium dlq replay`` skips such twins)."""
         headers = record.headers
         key = (request.run_id, request.step, request.attempt)
-        outcome = await self._execute(request, headers, key)
-        if outcome is None or self._cancels.is_cancelled(key):
+        result = await self._execute(request, headers, key)
+        if result is None or self._cancels.is_cancelled(key):
             self.stats.cancelled += 1
             log.info("%s cancelled by a cancel notice: no result sent", key)
             return True
-        if outcome.poison is not None:
-            if not await self._dead_letter(record, outcome.poison):
+        if result.poison is not None:
+            if not await self._dead_letter(record, result.poison):
                 return False
             self.stats.poisoned += 1
-        return await self._send_outcome(outcome.event, request, headers)
-
-    async def _send_outcome(
-        self,
-        event: StepCompleted | StepFailed,
-        request: StepRequested,
-        headers: Sequence[tuple[str, bytes]],
-    ) -> bool:
-        if isinstance(event, StepFailed):
-            self.stats.failed += 1
-        else:
+        if result.schema is StepCompleted:
             self.stats.completed += 1
-        return await self._send_result(event, request, headers)
+        else:
+            self.stats.failed += 1
+        value = self.codec.encode_trusted(result.schema, result.record)  # typed field by field
+        return await self._send_result(value, request, headers)
 
     async def _execute(
         self, request: StepRequested, headers: Sequence[tuple[str, bytes]], key: Key
-    ) -> Outcome | None:
-        """The handler's outcome, run as its own task so a cancel notice can stop it alone;
-        None when one did. A stopping service (this task cancelled) still raises, so the
-        request stays uncommitted and is redelivered."""
+    ) -> Result | None:
+        """The handler's result, run in this request's own task, which a cancel notice
+        cancels while (and only while) the handler runs; None when one did. The runner's
+        own cancel (grace over, closing) still raises, so the request stays uncommitted
+        and is redelivered."""
+        task = asyncio.current_task()
+        assert task is not None, "a request is processed in its own task"
         beat = partial(self._heartbeat, request, headers)
-        execution = asyncio.create_task(
-            run_step(self.service, request, headers, heartbeat=beat, worker=self.worker)
-        )
-        self._cancels.track(key, execution)
+        self._cancels.track(key, task)
         try:
-            return await execution
+            return await run_result(
+                self.service, request, headers, heartbeat=beat, worker=self.worker
+            )
         except asyncio.CancelledError:
-            if _stopping() or not self._cancels.is_cancelled(key):
+            if self._stopping or not self._cancels.is_cancelled(key):
                 raise
+            task.uncancel()  # the notice's cancel is handled: this task carries on
             return None
         finally:
             self._cancels.untrack(key)
 
     async def _send_result(
-        self, event: PodiumModel, request: StepRequested, headers: Sequence[tuple[str, bytes]]
+        self, value: bytes, request: StepRequested, headers: Sequence[tuple[str, bytes]]
     ) -> bool:
         """True once the broker acknowledged the result. A transient failure is retried while
         the service runs (see ``_resend``: giving up would stall the partition's commits);
         a permanent one leaves the request uncommitted, redelivered at the next restart."""
-        where = f"{request.run_id}/{request.step}#{request.attempt}"
         failures = 0
-        while (error := await self._try_send(event, request, headers)) is not None:
+        while (error := await self._try_send(value, request, headers)) is not None:
             failures += 1
+            where = f"{request.run_id}/{request.step}#{request.attempt}"
             if not is_transient(error):
                 self.stats.unsent += 1
                 log.error("result of %s cannot be sent, left uncommitted: %s", where, error)
@@ -393,20 +383,20 @@ class ServiceRunner:
         return True
 
     async def _try_send(
-        self, event: PodiumModel, request: StepRequested, headers: Sequence[tuple[str, bytes]]
+        self, value: bytes, request: StepRequested, headers: Sequence[tuple[str, bytes]]
     ) -> KafkaError | None:
         try:
-            await self._send(event, request, headers)
+            await self._send(value, request, headers)
         except KafkaError as exc:
             return exc
         return None
 
     async def _send(
-        self, event: PodiumModel, request: StepRequested, headers: Sequence[tuple[str, bytes]]
+        self, value: bytes, request: StepRequested, headers: Sequence[tuple[str, bytes]]
     ) -> None:
         await self.producer.send_and_wait(
             self.service.results_topic,
-            value=self.codec.encode_event(event),
+            value=value,
             key=request.run_id.encode("utf-8"),
             headers=result_headers(request, headers),
         )
@@ -421,4 +411,4 @@ class ServiceRunner:
         event = heartbeat(
             request, progress=progress, extend_ms=extend_ms, now=_now(), worker=self.worker
         )
-        await self._send(event, request, headers)
+        await self._send(self.codec.encode_event(event), request, headers)

@@ -5,6 +5,11 @@ The aiokafka instrumentation detaches its consumer span before our code runs
 instrumentation, we open our own span from the request's headers. Without an
 OpenTelemetry SDK configured this is a no-op; the trace headers still travel
 verbatim (see ``_results.result_headers``), so no hop loses the trace.
+
+Without an SDK the span would be the request's own (non-recording) span context: the
+API's no-op tracer returns the parent it is given. So then we only make that span
+current, as ``start_as_current_span`` would, without building the attributes and the
+span machinery per request; the handler sees the same current span either way.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import ProxyTracer, ProxyTracerProvider, Span, SpanKind
 
 from podium.events import StepRequested
 from podium.headers import HeaderGetter
@@ -28,6 +34,14 @@ def process_span(
 ) -> Iterator[Span]:
     """A CONSUMER span ``<topic> process`` that is current while the handler runs."""
     parent = propagate.extract(list(headers), getter=cast(Any, HeaderGetter()))
+    if _no_sdk():
+        span = trace.get_current_span(parent)
+        token = otel_context.attach(trace.set_span_in_context(span))
+        try:
+            yield span
+        finally:
+            otel_context.detach(token)
+        return
     attributes: dict[str, str | int] = {
         "messaging.system": "kafka",
         "messaging.operation.type": "process",
@@ -41,3 +55,10 @@ def process_span(
         f"{topic} process", context=parent, kind=SpanKind.CONSUMER, attributes=attributes
     ) as span:
         yield span
+
+
+def _no_sdk() -> bool:
+    """True while spans are no-ops: our proxy tracer has no SDK provider to delegate to."""
+    return isinstance(_tracer, ProxyTracer) and isinstance(
+        trace.get_tracer_provider(), ProxyTracerProvider
+    )

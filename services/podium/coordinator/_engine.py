@@ -8,9 +8,11 @@ lives on one instance. Per poll:
 1. ``getmany`` returns a batch of records per partition.
 2. Each record goes to its topic's ``Route``: a function of (record, the partition's
    store) -> messages to produce. It changes the store in memory.
-3. The messages are queued on the producer, then one changelog record per changed key.
-4. When the broker acknowledged all of them, the batch's offsets count as processed;
-   they are committed at most every ``commit_interval_s``, and on revoke and stop.
+3. The messages are queued on the producer, then one changelog record per changed key,
+   and the loop fetches again without waiting for the broker (see ``_acks``).
+4. When the broker acknowledged all of a batch's messages (and every earlier batch's),
+   its offsets count as processed; they are committed at most every
+   ``commit_interval_s`` (in the background), and on revoke and stop.
 
 So what a record caused is on Kafka before its offset can be committed, and the
 changelog holds every state a committed offset depends on. A produce that fails after
@@ -41,6 +43,7 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, RecordMetadata, TopicPartition
 
+from podium.coordinator._acks import Unacknowledged
 from podium.coordinator._store import Table, stale_partitions
 from podium.coordinator._translate import Outgoing
 
@@ -65,6 +68,7 @@ class EngineConfig:
     linger_ms: int
     commit_interval_s: float = 0.1
     max_poll_records: int = 500
+    max_unacknowledged_batches: int = 16
     produce_timeout_ms: int = 20 * 60 * 1000
     """How long a message may wait for the broker (retried meanwhile) before the engine
     stops: a broker outage shorter than this is ridden out, not a crash."""
@@ -101,7 +105,9 @@ class Engine:
         self._processed: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}
         self._committed_at = 0.0
-        self._batch = asyncio.Lock()  # a revoke waits for the batch in hand to be acknowledged
+        self._unacked = Unacknowledged()
+        self._committing: asyncio.Task[None] | None = None
+        self._batch = asyncio.Lock()  # a revoke waits for the batch in hand to be queued
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
 
@@ -141,7 +147,9 @@ class Engine:
         try:
             self._consumer.subscribe(sorted(self.routes), listener=_Rebalance(self))
             await self._serve(stop)
-            await self.commit()
+            async with self._batch:
+                await self._settle_all()
+                await self.commit()
         finally:
             await self._consumer.stop()
 
@@ -160,8 +168,22 @@ class Engine:
             if batches:
                 async with self._batch:
                     await self._process(batches)
+            self._processed.update(self._unacked.settle())
+            if len(self._unacked) > self.config.max_unacknowledged_batches:
+                await self._unacked.oldest()  # the broker is slow: stop fetching ahead of it
             if time.monotonic() - self._committed_at >= self.config.commit_interval_s:
-                await self.commit()
+                self._commit_in_background()
+
+    def _commit_in_background(self) -> None:
+        """Commits overlap the next fetch (one at a time); a failed one is retried later."""
+        if self._committing is None or self._committing.done():
+            self._committing = asyncio.create_task(self.commit())
+
+    async def _settle_all(self) -> None:
+        """Wait for every queued batch's acknowledgements and take their offsets."""
+        self._processed.update(await self._unacked.drain())
+        if self._committing is not None:
+            await self._committing
 
     async def _process(
         self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
@@ -179,9 +201,7 @@ class Engine:
                     pending.append(await self._queue(outgoing))
             reached[partition] = records[-1].offset + 1
         changelog = await self._queue_changes()
-        await asyncio.gather(*pending, *(future for _, future in changelog))
-        self._note_written(changelog)
-        self._processed.update(reached)
+        self._unacked.add(pending, changelog, reached)
 
     def _push_back(self, partition: TopicPartition, offset: int) -> None:
         """Records of a partition whose table is not ready (being restored, or revoked since
@@ -207,16 +227,6 @@ class Engine:
                     queued.append((table, future))
         return queued
 
-    @staticmethod
-    def _note_written(
-        changelog: Sequence[tuple[Table[Any], asyncio.Future[RecordMetadata]]],
-    ) -> None:
-        for table, future in changelog:
-            meta = future.result()
-            table.written_to[meta.partition] = max(
-                table.written_to.get(meta.partition, 0), meta.offset + 1
-            )
-
     async def commit(self) -> None:
         """Commit every owned partition's processed offset not yet committed; a failed
         commit is retried by the next call (its records are then at worst re-read)."""
@@ -238,8 +248,9 @@ class Engine:
     # -- rebalances ---------------------------------------------------------------
 
     async def revoked(self) -> None:
-        """Before the group reassigns: finish the batch in hand, commit, hold nothing."""
+        """Before the group reassigns: wait for what was sent, commit, hold nothing."""
         async with self._batch:
+            await self._settle_all()
             await self.commit()
             self._owned = set()
             self._processed.clear()

@@ -46,6 +46,7 @@ from aiokafka.structs import ConsumerRecord, RecordMetadata, TopicPartition
 from podium.coordinator._acks import Unacknowledged
 from podium.coordinator._store import Table, stale_partitions
 from podium.coordinator._translate import Outgoing
+from podium.partitioner import MemoPartitioner
 
 log = logging.getLogger("podium.coordinator")
 
@@ -69,6 +70,9 @@ class EngineConfig:
     commit_interval_s: float = 0.1
     max_poll_records: int = 500
     max_unacknowledged_batches: int = 16
+    send_every: int = 16
+    """Records handled before the loop lets the producer send: without it a batch's first
+    message waits for the whole batch to be handled."""
     produce_timeout_ms: int = 20 * 60 * 1000
     """How long a message may wait for the broker (retried meanwhile) before the engine
     stops: a broker outage shorter than this is ridden out, not a crash."""
@@ -125,7 +129,11 @@ class Engine:
         """Connect the producer (so timers can send before the first assignment)."""
         kwargs = {**self._kwargs, "request_timeout_ms": self.config.produce_timeout_ms}
         self._producer = AIOKafkaProducer(
-            acks="all", enable_idempotence=True, linger_ms=self.config.linger_ms, **kwargs
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=self.config.linger_ms,
+            partitioner=MemoPartitioner(),
+            **kwargs,
         )
         await self._producer.start()
 
@@ -190,6 +198,7 @@ class Engine:
     ) -> None:
         pending: list[asyncio.Future[RecordMetadata]] = []
         reached: dict[TopicPartition, int] = {}
+        handled = 0
         for partition, records in batches.items():
             if partition not in self._owned:
                 self._push_back(partition, records[0].offset)
@@ -199,6 +208,9 @@ class Engine:
             for record in records:
                 for outgoing in route.handle(record, store):
                     pending.append(await self._queue(outgoing))
+                handled += 1
+                if handled % self.config.send_every == 0:
+                    await asyncio.sleep(0)  # let the producer send what is queued so far
             reached[partition] = records[-1].offset + 1
         changelog = await self._queue_changes()
         self._unacked.add(pending, changelog, reached)

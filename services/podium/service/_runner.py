@@ -44,6 +44,7 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from podium.codec import Codec, CodecError, WrongEventTypeError
 from podium.dlq import reason_of, send_dead_letter
 from podium.events import StepCancelRequested, StepCompleted, StepRequested
+from podium.partitioner import MemoPartitioner
 from podium.service._cancel import Cancellations
 from podium.service._dedup import InFlight
 from podium.service._execute import Result, run_result
@@ -126,7 +127,9 @@ class ServiceRunner:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set; then drain, commit and close the clients."""
-        self._producer = AIOKafkaProducer(acks="all", enable_idempotence=True, **self._kwargs)
+        self._producer = AIOKafkaProducer(
+            acks="all", enable_idempotence=True, partitioner=MemoPartitioner(), **self._kwargs
+        )
         self._consumer = AIOKafkaConsumer(
             group_id=self.service.group_id,
             enable_auto_commit=False,

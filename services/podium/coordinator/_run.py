@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 
+from podium._signals import stop_on_signals
 from podium.errors import BrokerError, ConfigError
 from podium.settings import PodiumSettings
 from podium.topics import CreateTopic, open_topic_admin
@@ -58,16 +58,8 @@ async def _serve(settings: PodiumSettings) -> None:
     coordinator = Coordinator(settings)
     changelogs = [coordinator.runs.changelog, coordinator.admissions.changelog]
     await ensure_changelogs(settings, changelogs)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    signals = (signal.SIGTERM, signal.SIGINT)
-    for sig in signals:
-        loop.add_signal_handler(sig, stop.set)
-    try:
+    with stop_on_signals() as stop:
         await coordinator.run(stop)
-    finally:
-        for sig in signals:
-            loop.remove_signal_handler(sig)
 
 
 async def ensure_changelogs(settings: PodiumSettings, names: list[str]) -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import signal
 from typing import Any
 
+from podium._signals import stop_on_signals
 from podium.service._errors import ServiceLoadError
 from podium.service._service import Service
 
@@ -42,13 +41,5 @@ def _import(module_name: str, spec: str) -> Any:
 
 async def run_until_signalled(service: Service, client_kwargs: dict[str, Any]) -> None:
     """Run ``service``; SIGTERM or SIGINT stops fetching and starts the graceful drain."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    signals = (signal.SIGTERM, signal.SIGINT)
-    for sig in signals:
-        loop.add_signal_handler(sig, stop.set)
-    try:
+    with stop_on_signals() as stop:
         await service.run(client_kwargs, stop=stop)
-    finally:
-        for sig in signals:
-            loop.remove_signal_handler(sig)

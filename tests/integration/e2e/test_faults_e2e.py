@@ -46,6 +46,7 @@ from tests.integration.e2e.stack import PARTITIONS, EventWatcher, RunEvents, Sta
 WORKER = "tests.integration.e2e.services:worker"
 STEPS = ("first", "second", "third")
 RUNS = 8
+LOADED_RUNS = 200
 SESSION_TIMEOUT_S = "6"  # the broker's default group.min.session.timeout.ms
 OUTAGE_S = float(os.environ.get("PODIUM_TEST_OUTAGE_S", "3"))
 SHORT_REQUEST_TIMEOUT_MS = 5000
@@ -361,6 +362,37 @@ async def test_two_coordinators_one_sigkilled_the_other_takes_over(own_stack: St
         f"the survivor re-read at most {reread} records there past the last commit"
     )
     print(counts.report("coordinator SIGKILL, two instances"))
+
+
+async def test_a_coordinator_sigkilled_under_load_loses_nothing(own_stack: Stack) -> None:
+    """The same takeover while the killed instance is busy: batches sent but not yet
+    acknowledged, offsets not yet committed, many runs in flight on both partitions."""
+    stack = own_stack
+    stack.extra_env["PODIUM_COORDINATOR__SESSION_TIMEOUT_S"] = SESSION_TIMEOUT_S
+    definition = chain(stack, sleep_s=0)
+    await stack.publish(definition)
+    stack.start_coordinator("coordinator-a")
+    stack.start_coordinator("coordinator-b")
+    await wait_for_owners(stack, [{0}, {1}], "each coordinator owns a partition")
+    stack.start_service("worker", WORKER)
+    async with EventWatcher(stack) as watcher:
+        run_ids = run_ids_across_partitions(LOADED_RUNS)
+        await asyncio.gather(*(stack.request_run(definition.name, run_id=r) for r in run_ids))
+        await watcher.until(
+            lambda seen: sum(bool(seen.terminal(r)) for r in run_ids) >= LOADED_RUNS // 10,
+            timeout=60,
+            what="a tenth of the runs finished",
+        )
+        in_flight = sum(not watcher.seen.terminal(run) for run in run_ids)
+        stack.kill("coordinator-a", signal.SIGKILL)
+        seen = await watcher.until(
+            all_done(run_ids, stack), timeout=90, what="every run finishes on the survivor"
+        )
+    assert_all_succeeded(seen, run_ids)
+    await wait_worker_committed(stack)
+    counts = await tally(stack, seen, run_ids)
+    print(f"\nkilled a coordinator with {in_flight} of {LOADED_RUNS} runs unfinished")
+    print(counts.report("coordinator SIGKILL under load, two instances"))
 
 
 def partition_of(run_id: str) -> int:

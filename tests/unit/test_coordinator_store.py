@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -68,3 +70,22 @@ def test_keep_only_forgets_partitions_handed_over() -> None:
     table.written_to = {0: 3, 1: 4}
     table.keep_only({1})
     assert set(table.stores) == {1} and table.written_to == {1: 4}
+
+
+def test_run_states_survive_the_changelog_encoding_and_read_older_json() -> None:
+    from podium.coordinator import RunState, RunStatus
+    from podium.coordinator._handle import decode_state, encode_state
+
+    state = RunState(
+        run_id="r1",
+        pipeline="ingest",
+        version=2,
+        status=RunStatus.RUNNING,
+        created_at_ms=1,
+        updated_at_ms=2,
+        params={"uri": "s3://x"},
+        compensation_queue=("a",),
+    )
+    assert decode_state(encode_state(state)) == state
+    # what earlier versions wrote (json.dumps of to_dict, with spaces) still reads back
+    assert decode_state(json.dumps(state.to_dict()).encode()) == state

@@ -252,11 +252,11 @@ def _checked(parse: Callable[[bytes | None], Event], value: bytes | None) -> Eve
 
 def encode_state(state: RunState) -> bytes:
     """A run's state as its changelog value (JSON, readable with any Kafka tool)."""
-    return json.dumps(state.to_dict()).encode()
+    return state.to_json_bytes()
 
 
 def decode_state(raw: bytes) -> RunState:
-    return RunState.from_dict(json.loads(raw))
+    return RunState.from_json_bytes(raw)
 
 
 def rebuild_timers(timers: TimerIndex, states: Iterable[RunState]) -> None:

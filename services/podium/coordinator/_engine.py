@@ -79,14 +79,23 @@ class EngineConfig:
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """aiokafka only logs a listener's exception and goes on (here: with partitions left
+    paused, or a commit skipped), so a failure is handed to the engine, which stops."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        await self.engine.revoked()
+        try:
+            await self.engine.revoked()
+        except Exception as exc:
+            self.engine.fail(exc, "before a rebalance")
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        await self.engine.assigned(assigned)
+        try:
+            await self.engine.assigned(assigned)
+        except Exception as exc:
+            self.engine.fail(exc, f"restoring partitions {sorted(tp.partition for tp in assigned)}")
 
 
 class Engine:
@@ -112,6 +121,7 @@ class Engine:
         self._unacked = Unacknowledged()
         self._committing: asyncio.Task[None] | None = None
         self._batch = asyncio.Lock()  # a revoke waits for the batch in hand to be queued
+        self._failure: Exception | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
 
@@ -172,6 +182,8 @@ class Engine:
 
     async def _serve(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            if self._failure is not None:
+                raise self._failure
             batches = await self.consumer.getmany(timeout_ms=100)
             if batches:
                 async with self._batch:
@@ -181,6 +193,11 @@ class Engine:
                 await self._unacked.oldest()  # the broker is slow: stop fetching ahead of it
             if time.monotonic() - self._committed_at >= self.config.commit_interval_s:
                 self._commit_in_background()
+
+    def fail(self, error: Exception, during: str) -> None:
+        """Stop serving (fail-stop): the next loop turn raises ``error``."""
+        log.error("coordinator engine failed %s: %r", during, error)
+        self._failure = self._failure or error
 
     def _commit_in_background(self) -> None:
         """Commits overlap the next fetch (one at a time); a failed one is retried later."""

@@ -105,8 +105,9 @@ def counts_as_done(tx: Tx, name: str) -> bool:
     status = tx.step(name).status
     if status in (StepStatus.SUCCEEDED, StepStatus.SKIPPED):
         return True
-    continued = spec_for(tx.pipeline, name).on_failure is OnFailure.CONTINUE
-    return status is StepStatus.FAILED and continued
+    if status is not StepStatus.FAILED:  # the spec is looked up only when it matters
+        return False
+    return spec_for(tx.pipeline, name).on_failure is OnFailure.CONTINUE
 
 
 def request_step(tx: Tx, name: str, attempt: int) -> None:

@@ -123,6 +123,13 @@ def assert_all_succeeded(seen: RunEvents, run_ids: Sequence[str]) -> None:
                 assert output == {"step": name, "attempt": event.attempt}, (run, name, output)
 
 
+async def settled(stack: Stack, seen: RunEvents, run_ids: Sequence[str]) -> Tally:
+    """Every run SUCCEEDED and the worker committed everything; then what was counted."""
+    assert_all_succeeded(seen, run_ids)
+    await wait_worker_committed(stack)
+    return await tally(stack, seen, run_ids)
+
+
 async def tally(stack: Stack, seen: RunEvents, run_ids: Sequence[str]) -> Tally:
     ours = set(run_ids)
     ran = [(run, name) for run, name, _ in executions(stack.home) if run in ours]
@@ -252,9 +259,7 @@ async def test_step_service_sigkill_mid_step_requests_are_redelivered(own_stack:
         seen = await watcher.until(
             all_done(run_ids, stack), timeout=75, what="every run finishes on the new worker"
         )
-    assert_all_succeeded(seen, run_ids)
-    await wait_worker_committed(stack)
-    counts = await tally(stack, seen, run_ids)
+    counts = await settled(stack, seen, run_ids)
     print(f"\nkilled mid-step: {sorted(cut)}")
     print(counts.report("step service SIGKILL"))
     assert counts.repeated >= 1, "the steps cut short must run again"
@@ -388,9 +393,7 @@ async def test_a_coordinator_sigkilled_under_load_loses_nothing(own_stack: Stack
         seen = await watcher.until(
             all_done(run_ids, stack), timeout=90, what="every run finishes on the survivor"
         )
-    assert_all_succeeded(seen, run_ids)
-    await wait_worker_committed(stack)
-    counts = await tally(stack, seen, run_ids)
+    counts = await settled(stack, seen, run_ids)
     print(f"\nkilled a coordinator with {in_flight} of {LOADED_RUNS} runs unfinished")
     print(counts.report("coordinator SIGKILL under load, two instances"))
 
@@ -473,9 +476,7 @@ async def broker_restart(stack: Stack, broker: LocalBroker, outage_s: float, lab
         seen = await watcher.until(
             all_done(run_ids, stack), timeout=75, what="every run finishes after the restart"
         )
-    assert_all_succeeded(seen, run_ids)
-    await wait_worker_committed(stack)
-    counts = await tally(stack, seen, run_ids)
+    counts = await settled(stack, seen, run_ids)
     print(f"\n{counts.report(label)}; result sends retried by the worker: {resends(stack)}")
     alive = [name for name, process in stack.processes.items() if process.poll() is None]
     assert sorted(alive) == ["coordinator", "worker"], "both rode out the outage, no restart"

@@ -330,14 +330,20 @@ def others_in(run_id: str) -> list[str]:
     return list(found.values())
 
 
-async def test_two_coordinators_one_sigkilled_the_other_takes_over(own_stack: Stack) -> None:
-    stack = own_stack
+async def two_coordinators(stack: Stack, sleep_s: float) -> tuple[Pipeline, dict[str, set[int]]]:
+    """The chain published and two coordinators each owning a partition; who owns what."""
     stack.extra_env["PODIUM_COORDINATOR__SESSION_TIMEOUT_S"] = SESSION_TIMEOUT_S
-    definition = chain(stack, sleep_s=0.5)
+    definition = chain(stack, sleep_s=sleep_s)
     await stack.publish(definition)
     stack.start_coordinator("coordinator-a")
     stack.start_coordinator("coordinator-b")
-    before = await wait_for_owners(stack, [{0}, {1}], "each coordinator owns a partition")
+    owners = await wait_for_owners(stack, [{0}, {1}], "each coordinator owns a partition")
+    return definition, owners
+
+
+async def test_two_coordinators_one_sigkilled_the_other_takes_over(own_stack: Stack) -> None:
+    stack = own_stack
+    definition, before = await two_coordinators(stack, sleep_s=0.5)
     stack.start_service("worker", WORKER)
     async with EventWatcher(stack) as watcher:
         run_ids = run_ids_across_partitions(RUNS)
@@ -373,12 +379,7 @@ async def test_a_coordinator_sigkilled_under_load_loses_nothing(own_stack: Stack
     """The same takeover while the killed instance is busy: batches sent but not yet
     acknowledged, offsets not yet committed, many runs in flight on both partitions."""
     stack = own_stack
-    stack.extra_env["PODIUM_COORDINATOR__SESSION_TIMEOUT_S"] = SESSION_TIMEOUT_S
-    definition = chain(stack, sleep_s=0)
-    await stack.publish(definition)
-    stack.start_coordinator("coordinator-a")
-    stack.start_coordinator("coordinator-b")
-    await wait_for_owners(stack, [{0}, {1}], "each coordinator owns a partition")
+    definition, _ = await two_coordinators(stack, sleep_s=0)
     stack.start_service("worker", WORKER)
     async with EventWatcher(stack) as watcher:
         run_ids = run_ids_across_partitions(LOADED_RUNS)

@@ -46,7 +46,7 @@ async def test_a_failed_batch_raises_so_nothing_after_it_is_committed() -> None:
 
 async def test_drain_waits_for_every_batch_and_notes_changelog_positions() -> None:
     loop = asyncio.get_running_loop()
-    table: Table[bytes] = Table("runs", "app-runs-changelog")
+    table: Table[bytes] = Table("app-runs-changelog")
     message, change = loop.create_future(), loop.create_future()
     unacked = Unacknowledged()
     unacked.add([message], [(table, change)], {RUNS: 3})

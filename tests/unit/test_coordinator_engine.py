@@ -34,7 +34,7 @@ class PausingConsumer:
 
 
 def engine_whose_restore_fails() -> tuple[Engine, PausingConsumer]:
-    table: Table[bytes] = Table("runs", "app-runs-changelog")
+    table: Table[bytes] = Table("app-runs-changelog")
     config = EngineConfig("app", session_timeout_ms=6000, fetch_max_wait_ms=100, linger_ms=0)
     engine = Engine({}, config, {"podium.runs": Route(table, lambda record, store: [])})
     consumer = PausingConsumer()

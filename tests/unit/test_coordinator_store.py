@@ -57,7 +57,7 @@ def test_restoring_is_not_a_change() -> None:
 
 
 def test_stores_are_reread_when_new_or_written_by_someone_else() -> None:
-    table = Table("runs", "app-runs-changelog")
+    table = Table("app-runs-changelog")
     table.stores = {0: PartitionStore(), 1: PartitionStore()}
     table.written_to = {0: 10, 1: 5}
     # partition 0: the changelog ends where we left it; 1: someone wrote after us; 2: new
@@ -65,7 +65,7 @@ def test_stores_are_reread_when_new_or_written_by_someone_else() -> None:
 
 
 def test_keep_only_forgets_partitions_handed_over() -> None:
-    table = Table("runs", "app-runs-changelog")
+    table = Table("app-runs-changelog")
     table.stores = {0: PartitionStore(), 1: PartitionStore()}
     table.written_to = {0: 3, 1: 4}
     table.keep_only({1})

@@ -33,7 +33,7 @@ from podium.coordinator._handle import (
     rebuild_timers,
 )
 from podium.coordinator._state import RunState
-from podium.coordinator._store import Table
+from podium.coordinator._store import Table, changelog_topic
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import Outgoing, timer_value
 from podium.dlq import dead_letter, reason_of
@@ -42,12 +42,6 @@ from podium.settings import PodiumSettings
 from podium.triggers import TriggerRunner
 
 log = logging.getLogger("podium.coordinator")
-
-
-def changelog_topic(app_id: str, table: str) -> str:
-    """The changelog of ``table``, named as the faust-based coordinator named it, so a
-    table written by an earlier version is read back."""
-    return f"{app_id}-{table}-changelog"
 
 
 class Coordinator:
@@ -69,8 +63,8 @@ class Coordinator:
         )
         self.admission = AdmissionHandler(self.topics.timers)
         app_id = settings.coordinator.app_id
-        self.runs = Table("runs", changelog_topic(app_id, "runs"), encode_state, decode_state)
-        self.admissions: Table[bytes] = Table("admissions", changelog_topic(app_id, "admissions"))
+        self.runs = Table(changelog_topic(app_id, "runs"), encode_state, decode_state)
+        self.admissions: Table[bytes] = Table(changelog_topic(app_id, "admissions"))
         self.engine = self._build_engine()
 
     def _build_engine(self) -> Engine:
@@ -92,7 +86,6 @@ class Coordinator:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set, then leave the group cleanly (offsets committed)."""
-        _quiet_client_loggers()
         await self.registry.start()
         log.info("pipeline registry loaded: %d definitions", len(self.registry.list()))
         await self.engine.start()
@@ -150,10 +143,3 @@ class Coordinator:
                 value = timer_value(run_id, due_ms)
                 await self.engine.send(Outgoing(self.topics.timers, run_id.encode(), value, []))
             await asyncio.sleep(interval)
-
-
-def _quiet_client_loggers() -> None:
-    """The Kafka clients log at debug on every send; with the root logger open to debug
-    building those records costs ~8% of the event loop."""
-    for name in ("aiokafka",):
-        logging.getLogger(name).setLevel(logging.WARNING)

@@ -242,7 +242,7 @@ class Engine:
 
     async def _queue(self, outgoing: Outgoing) -> asyncio.Future[RecordMetadata]:
         future: asyncio.Future[RecordMetadata] = await self.producer.send(
-            outgoing.topic, outgoing.value, key=outgoing.key, headers=list(outgoing.headers)
+            outgoing.topic, outgoing.value, key=outgoing.key, headers=outgoing.headers
         )
         return future
 

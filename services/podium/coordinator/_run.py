@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from podium._signals import stop_on_signals
+from podium.coordinator._store import changelog_topic
 from podium.errors import BrokerError, ConfigError
 from podium.settings import PodiumSettings
 from podium.topics import CreateTopic, open_topic_admin
@@ -29,7 +30,7 @@ async def check_topics(settings: PodiumSettings) -> None:
     topics = settings.topics
     # admissions is keyed by pipeline name, but its table has the same partition count
     names = [topics.runs, topics.step_results, topics.timers, topics.admissions]
-    changelog = f"{settings.coordinator.app_id}-runs-changelog"
+    changelog = changelog_topic(settings.coordinator.app_id, "runs")
     async with open_topic_admin(settings.client_kwargs()) as admin:
         state = await admin.describe([*names, changelog])
     counts: dict[str, int | None] = {

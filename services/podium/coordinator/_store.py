@@ -67,6 +67,12 @@ class PartitionStore(MutableMapping[str, V], Generic[V]):
         ]
 
 
+def changelog_topic(app_id: str, table: str) -> str:
+    """The changelog of ``table``, named as the faust-based coordinator named it, so a
+    table written by an earlier version is read back."""
+    return f"{app_id}-{table}-changelog"
+
+
 class Table(Generic[V]):
     """A named table: its changelog topic and the stores of the partitions held here.
 
@@ -77,12 +83,10 @@ class Table(Generic[V]):
 
     def __init__(
         self,
-        name: str,
         changelog: str,
         encode: Callable[[V], bytes] = _same,  # type: ignore[assignment]
         decode: Callable[[bytes], V] = _same,  # type: ignore[assignment]
     ) -> None:
-        self.name = name
         self.changelog = changelog
         self.encode = encode
         self.decode = decode
@@ -92,10 +96,9 @@ class Table(Generic[V]):
     def store(self, partition: int) -> PartitionStore[V]:
         return self.stores[partition]
 
-    def new_store(self, partition: int) -> PartitionStore[V]:
+    def new_store(self, partition: int) -> None:
         """An empty store for ``partition`` (replacing any held), to restore into."""
         self.stores[partition] = PartitionStore(self.encode, self.decode)
-        return self.stores[partition]
 
     def keep_only(self, partitions: set[int]) -> None:
         """Forget the partitions no longer held here."""

@@ -13,6 +13,9 @@ from podium.topics import CreateTopic, open_topic_admin
 
 log = logging.getLogger("podium.coordinator")
 
+TABLES = ("runs", "admissions")
+"""The coordinator's tables: each has a changelog with the inputs' partition count."""
+
 
 def copartition_problems(partitions: dict[str, int | None], expected: int) -> list[str]:
     """What is wrong with the run-keyed topics' partition counts (pure)."""
@@ -30,14 +33,15 @@ async def check_topics(settings: PodiumSettings) -> None:
     topics = settings.topics
     # admissions is keyed by pipeline name, but its table has the same partition count
     names = [topics.runs, topics.step_results, topics.timers, topics.admissions]
-    changelog = changelog_topic(settings.coordinator.app_id, "runs")
+    changelogs = [changelog_topic(settings.coordinator.app_id, table) for table in TABLES]
     async with open_topic_admin(settings.client_kwargs()) as admin:
-        state = await admin.describe([*names, changelog])
+        state = await admin.describe([*names, *changelogs])
     counts: dict[str, int | None] = {
         name: state.topics[name].partitions if name in state.topics else None for name in names
     }
-    if changelog in state.topics:  # created on the first start
-        counts[changelog] = state.topics[changelog].partitions
+    for changelog in changelogs:  # created on the first start; a store per partition
+        if changelog in state.topics:
+            counts[changelog] = state.topics[changelog].partitions
     problems = copartition_problems(counts, settings.coordinator.partitions)
     if problems:
         raise ConfigError(

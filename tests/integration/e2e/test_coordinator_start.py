@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from tests.integration.e2e.stack import PARTITIONS, Stack
 
@@ -23,3 +26,28 @@ def test_a_partition_mismatch_is_refused_with_a_clear_message(own_stack: Stack) 
     assert f"{own_stack.topics.runs}: {PARTITIONS} partitions, expected {PARTITIONS + 1}" in (
         process.stderr
     )
+
+
+def test_a_table_changelog_with_the_wrong_partition_count_is_refused(own_stack: Stack) -> None:
+    """The admissions table's changelog too: the coordinator writes partition p of each
+    table to partition p of its changelog, so a mismatch must stop it at the start."""
+    changelog = f"{own_stack.settings.coordinator.app_id}-admissions-changelog"
+    asyncio.run(create_topic(own_stack, changelog, PARTITIONS + 1))
+    process = subprocess.run(
+        [sys.executable, "-m", "podium", "coordinator"],
+        env=own_stack.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert process.returncode == 2
+    assert f"{changelog}: {PARTITIONS + 1} partitions, expected {PARTITIONS}" in process.stderr
+
+
+async def create_topic(stack: Stack, name: str, partitions: int) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, partitions, 1)])
+    finally:
+        await admin.close()

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.structs import RecordMetadata, TopicPartition
 
+from podium.coordinator._outbox import Handed
 from podium.coordinator._store import Table
 
 
@@ -25,26 +26,24 @@ class _Batch:
     acked: asyncio.Future[list[RecordMetadata]]
     reached: dict[TopicPartition, int]
     """Input partition -> the offset after its last record in the batch."""
-    changelogs: Sequence[Table[Any]]
-    """The table of each changelog record, in the order they end ``acked``'s results."""
+    records: Sequence[int]
+    """How many records each of ``acked``'s producer batches holds."""
 
 
 class Unacknowledged:
-    def __init__(self) -> None:
+    """``tables`` by changelog topic: their ``written_to`` follows what is acknowledged."""
+
+    def __init__(self, tables: Mapping[str, Table[Any]]) -> None:
+        self._tables = tables
         self._batches: deque[_Batch] = deque()
 
     def __len__(self) -> int:
         return len(self._batches)
 
-    def add(
-        self,
-        messages: Sequence[asyncio.Future[RecordMetadata]],
-        changelog: Sequence[tuple[Table[Any], asyncio.Future[RecordMetadata]]],
-        reached: dict[TopicPartition, int],
-    ) -> None:
-        futures = [*messages, *(future for _, future in changelog)]
-        acked = asyncio.gather(*futures)
-        self._batches.append(_Batch(acked, reached, [table for table, _ in changelog]))
+    def add(self, handed: Sequence[Handed], reached: dict[TopicPartition, int]) -> None:
+        """One poll: the producer batches it caused, and how far it read each input."""
+        acked = asyncio.gather(*(batch.future for batch in handed))
+        self._batches.append(_Batch(acked, reached, [batch.records for batch in handed]))
 
     def settle(self) -> dict[TopicPartition, int]:
         """Pop the acknowledged batches at the head; their input offsets (later batches
@@ -53,7 +52,7 @@ class Unacknowledged:
         while self._batches and self._batches[0].acked.done():
             batch = self._batches.popleft()
             results = batch.acked.result()  # raises the batch's produce error
-            _note_written(batch.changelogs, results[len(results) - len(batch.changelogs) :])
+            self._note_written(results, batch.records)
             reached.update(batch.reached)
         return reached
 
@@ -68,10 +67,11 @@ class Unacknowledged:
             await asyncio.wait([batch.acked for batch in self._batches])
         return self.settle()
 
-
-def _note_written(tables: Sequence[Table[Any]], results: Sequence[RecordMetadata]) -> None:
-    """Remember how far this instance wrote each changelog partition (see ``Table``)."""
-    for table, meta in zip(tables, results, strict=True):
-        table.written_to[meta.partition] = max(
-            table.written_to.get(meta.partition, 0), meta.offset + 1
-        )
+    def _note_written(self, results: Sequence[RecordMetadata], records: Sequence[int]) -> None:
+        """Remember how far this instance wrote each changelog partition (see ``Table``):
+        a producer batch's metadata holds its first offset."""
+        for meta, count in zip(results, records, strict=True):
+            table = self._tables.get(meta.topic)
+            if table is not None:
+                end = meta.offset + count
+                table.written_to[meta.partition] = max(table.written_to.get(meta.partition, 0), end)

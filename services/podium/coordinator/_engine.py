@@ -8,8 +8,9 @@ lives on one instance. Per poll:
 1. ``getmany`` returns a batch of records per partition.
 2. Each record goes to its topic's ``Route``: a function of (record, the partition's
    store) -> messages to produce. It changes the store in memory.
-3. The messages are queued on the producer, then one changelog record per changed key,
-   and the loop fetches again without waiting for the broker (see ``_acks``).
+3. The messages are gathered in batches per partition (``_outbox``), then one changelog
+   record per changed key; the batches go to the producer, and the loop fetches again
+   without waiting for the broker (see ``_acks``).
 4. When the broker acknowledged all of a batch's messages (and every earlier batch's),
    its offsets count as processed; they are committed at most every
    ``commit_interval_s`` (in the background), and on revoke and stop.
@@ -44,6 +45,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, RecordMetadata, TopicPartition
 
 from podium.coordinator._acks import Unacknowledged
+from podium.coordinator._outbox import Outbox
 from podium.coordinator._restore import restore
 from podium.coordinator._store import Table
 from podium.coordinator._translate import Outgoing
@@ -72,8 +74,8 @@ class EngineConfig:
     max_poll_records: int = 500
     max_unacknowledged_batches: int = 16
     send_every: int = 16
-    """Records handled before the loop lets the producer send: without it a batch's first
-    message waits for the whole batch to be handled."""
+    """Records handled before the loop hands idle partitions' batches to the producer and
+    lets it send: without it a poll's first message waits for the whole poll."""
     produce_timeout_ms: int = 20 * 60 * 1000
     """How long a message may wait for the broker (retried meanwhile) before the engine
     stops: a broker outage shorter than this is ridden out, not a crash."""
@@ -119,17 +121,23 @@ class Engine:
         self._processed: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}
         self._committed_at = 0.0
-        self._unacked = Unacknowledged()
+        self._unacked = Unacknowledged({table.changelog: table for table in self.tables})
         self._committing: asyncio.Task[None] | None = None
         self._batch = asyncio.Lock()  # a revoke waits for the batch in hand to be queued
         self._failure: Exception | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
+        self._outbox: Outbox | None = None
 
     @property
     def producer(self) -> AIOKafkaProducer:
         assert self._producer is not None, "the engine is not running"
         return self._producer
+
+    @property
+    def outbox(self) -> Outbox:
+        assert self._outbox is not None, "the engine is not running"
+        return self._outbox
 
     @property
     def consumer(self) -> AIOKafkaConsumer:
@@ -139,14 +147,16 @@ class Engine:
     async def start(self) -> None:
         """Connect the producer (so timers can send before the first assignment)."""
         kwargs = {**self._kwargs, "request_timeout_ms": self.config.produce_timeout_ms}
+        partitioner = MemoPartitioner()
         self._producer = AIOKafkaProducer(
             acks="all",
             enable_idempotence=True,
             linger_ms=self.config.linger_ms,
-            partitioner=MemoPartitioner(),
+            partitioner=partitioner,
             **kwargs,
         )
         await self._producer.start()
+        self._outbox = Outbox(self._producer, partitioner)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set; then commit what is processed and leave the group."""
@@ -178,8 +188,11 @@ class Engine:
 
     async def send(self, outgoing: Outgoing) -> RecordMetadata:
         """Produce one message outside a batch (timers), acknowledged on return."""
-        future = await self._queue(outgoing)
-        return await future
+        future = await self.producer.send(
+            outgoing.topic, outgoing.value, key=outgoing.key, headers=outgoing.headers
+        )
+        metadata: RecordMetadata = await future
+        return metadata
 
     async def _serve(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -214,7 +227,7 @@ class Engine:
     async def _process(
         self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
     ) -> None:
-        pending: list[asyncio.Future[RecordMetadata]] = []
+        outbox = self.outbox
         reached: dict[TopicPartition, int] = {}
         handled = 0
         for partition, records in batches.items():
@@ -225,13 +238,15 @@ class Engine:
             store = route.table.store(partition.partition)
             for record in records:
                 for outgoing in route.handle(record, store):
-                    pending.append(await self._queue(outgoing))
+                    await outbox.put(outgoing)
                 handled += 1
                 if handled % self.config.send_every == 0:
-                    await asyncio.sleep(0)  # let the producer send what is queued so far
+                    await outbox.hand_over_idle()
+                    await asyncio.sleep(0)  # let the producer send what is handed over
             reached[partition] = records[-1].offset + 1
-        changelog = await self._queue_changes()
-        self._unacked.add(pending, changelog, reached)
+        await self._put_changes()
+        await outbox.hand_over()
+        self._unacked.add(outbox.take_handed(), reached)
 
     def _push_back(self, partition: TopicPartition, offset: int) -> None:
         """Records of a partition whose table is not ready (being restored, or revoked since
@@ -240,22 +255,15 @@ class Engine:
         if partition in self.consumer.assignment():
             self.consumer.seek(partition, offset)
 
-    async def _queue(self, outgoing: Outgoing) -> asyncio.Future[RecordMetadata]:
-        future: asyncio.Future[RecordMetadata] = await self.producer.send(
-            outgoing.topic, outgoing.value, key=outgoing.key, headers=outgoing.headers
-        )
-        return future
-
-    async def _queue_changes(self) -> list[tuple[Table[Any], asyncio.Future[RecordMetadata]]]:
-        queued = []
+    async def _put_changes(self) -> None:
+        """One changelog record per key changed in this poll, on its table's partition."""
         for table in self.tables:
             for partition, store in table.stores.items():
-                for key, value in store.changes():
-                    future = await self.producer.send(
-                        table.changelog, value, key=key.encode(), partition=partition
-                    )
-                    queued.append((table, future))
-        return queued
+                changes = store.changes()
+                if changes:
+                    tp = TopicPartition(table.changelog, partition)
+                    for key, value in changes:
+                        await self.outbox.put_to(tp, key.encode(), value)
 
     async def commit(self) -> None:
         """Commit every owned partition's processed offset not yet committed; a failed

@@ -7,7 +7,8 @@
     decoded = codec.decode(data, expected={"StepCompleted", "StepFailed"})  # dict record
 
 Layers: ``_framing`` (single-object header) is separate from ``_avro`` (the
-record <-> Avro binary converter); ``_registry`` parses ``schemas/``;
+record <-> Avro binary converter, with ``_writer`` compiling a faster writer per schema
+for ``encode_trusted``); ``_registry`` parses ``schemas/``;
 ``_compat`` is the pure compatibility checker; ``_evolution`` checks history.
 Errors are drawn as a tree in :mod:`podium.codec._errors`. Test data:
 :mod:`podium.codec.strategies` (needs hypothesis).

@@ -10,9 +10,7 @@ step's retry policy. All undone -> ``compensated``; a compensation failing for g
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from podium.coordinator._state import RunStatus, StepStatus
+from podium.coordinator._state import RunStatus, StepStatus, replace_fields
 from podium.coordinator._tx import (
     Tx,
     cancel_active,
@@ -27,7 +25,7 @@ def start_compensation(tx: Tx, reason: str) -> None:
     cancel_active(tx, reason)
     queue = _to_compensate(tx)
     set_run_status(tx, RunStatus.COMPENSATING, reason)
-    tx.state = replace(tx.state, compensation_queue=queue)
+    tx.state = replace_fields(tx.state, compensation_queue=queue)
     tx.emit_run({"reason": reason, "compensate": list(queue)})
     next_compensation(tx)
 
@@ -51,5 +49,5 @@ def next_compensation(tx: Tx) -> None:
 
 
 def compensation_succeeded(tx: Tx) -> None:
-    tx.state = replace(tx.state, compensation_queue=tx.state.compensation_queue[1:])
+    tx.state = replace_fields(tx.state, compensation_queue=tx.state.compensation_queue[1:])
     next_compensation(tx)

@@ -9,11 +9,9 @@ A failing compensation always fails the run.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from podium.coordinator._backoff import compute_backoff
 from podium.coordinator._compensation import start_compensation
-from podium.coordinator._state import RunStatus, StepError, StepStatus
+from podium.coordinator._state import RunStatus, StepError, StepStatus, replace_fields
 from podium.coordinator._tx import (
     StepSpec,
     Tx,
@@ -40,7 +38,7 @@ def _wait_for_retry(tx: Tx, name: str, error: StepError, spec: StepSpec) -> None
     attempt = tx.step(name).attempt
     seed = f"{tx.state.run_id}:{name}:{attempt}"
     retry_at = tx.now_ms + to_ms(compute_backoff(spec.retry, attempt, seed=seed))
-    waiting = replace(
+    waiting = replace_fields(
         tx.step(name),
         status=StepStatus.WAITING_RETRY,
         deadline_ms=None,

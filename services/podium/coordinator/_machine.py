@@ -9,7 +9,7 @@ counted in ``RunState.ignored`` and reported in ``Decision.ignored``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from podium.coordinator._commands import Command, WakeAt
 from podium.coordinator._compensation import compensation_succeeded
@@ -31,7 +31,14 @@ from podium.coordinator._queued import (
     on_queued_timer,
     request_admission,
 )
-from podium.coordinator._state import RunState, RunStatus, StepError, StepState, StepStatus
+from podium.coordinator._state import (
+    RunState,
+    RunStatus,
+    StepError,
+    StepState,
+    StepStatus,
+    replace_fields,
+)
 from podium.coordinator._tx import (
     Tx,
     compensated_step,
@@ -206,7 +213,7 @@ def _on_heartbeat(tx: Tx, event: StepHeartbeatEvent) -> str | None:
     if problem := _result_problem(tx.state, event.step, event.attempt):
         return problem
     deadline = tx.now_ms + spec_for(tx.pipeline, event.step).timeout_ms
-    tx.put_step(event.step, replace(tx.step(event.step), deadline_ms=deadline))
+    tx.put_step(event.step, replace_fields(tx.step(event.step), deadline_ms=deadline))
     return None
 
 
@@ -237,7 +244,7 @@ def _fire(tx: Tx, name: str) -> None:
 
 
 def _commit(tx: Tx) -> Decision:
-    state = replace(tx.state, updated_at_ms=tx.now_ms)
+    state = replace_fields(tx.state, updated_at_ms=tx.now_ms)
     wake = WakeAt(state.run_id, next_wake_ms(state))
     return Decision(state, (*tx.commands, wake))
 
@@ -246,5 +253,5 @@ def _ignored(state: RunState | None, run_id: str, reason: str) -> Decision:
     if state is None:
         return Decision(None, (WakeAt(run_id, None),), reason)
     counts = {**state.ignored, reason: state.ignored.get(reason, 0) + 1}
-    counted = replace(state, ignored=counts)
+    counted = replace_fields(state, ignored=counts)
     return Decision(counted, (WakeAt(run_id, next_wake_ms(counted)),), reason)

@@ -12,11 +12,9 @@ the admission side absorbs repeats (a queued run stays put, an admitted one is r
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from podium.coordinator._commands import RequestAdmission
 from podium.coordinator._fanout import advance
-from podium.coordinator._state import RunState, RunStatus
+from podium.coordinator._state import RunState, RunStatus, replace_fields
 from podium.coordinator._tx import Tx, set_run_status
 
 ADMISSION_RETRY_MS = 30_000
@@ -25,7 +23,7 @@ ADMISSION_RETRY_MS = 30_000
 
 def request_admission(tx: Tx) -> None:
     """Ask for a slot (again), remembering when, so the retry timer knows when to fire."""
-    run = replace(tx.state, admission_requested_at_ms=tx.now_ms)
+    run = replace_fields(tx.state, admission_requested_at_ms=tx.now_ms)
     tx.state = run
     request = RequestAdmission(run.run_id, run.pipeline, run.version, run.requested_at_ms)
     tx.commands.append(request)

@@ -7,7 +7,7 @@ produced so far. It is mutated only inside that call, so ``decide`` stays a pure
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from podium.coordinator._commands import (
     Command,
@@ -23,6 +23,7 @@ from podium.coordinator._state import (
     StepError,
     StepState,
     StepStatus,
+    replace_fields,
 )
 from podium.pipelines import OnFailure, Pipeline, RetryPolicy, Step
 
@@ -78,7 +79,7 @@ class Tx:
         return self.state.steps[name]
 
     def put_step(self, name: str, step: StepState) -> None:
-        self.state = replace(self.state, steps={**self.state.steps, name: step})
+        self.state = replace_fields(self.state, steps={**self.state.steps, name: step})
 
     def emit_step(self, name: str, detail: Mapping[str, JsonValue]) -> None:
         step = self.step(name)
@@ -127,7 +128,7 @@ def _running(tx: Tx, name: str, attempt: int, deadline: int) -> StepState:
     """A compensation has no entry until its first request, hence the default."""
     current = tx.state.steps.get(name, StepState())
     started = tx.now_ms if current.started_at_ms is None else current.started_at_ms
-    return replace(
+    return replace_fields(
         current,
         status=StepStatus.RUNNING,
         attempt=attempt,
@@ -171,7 +172,7 @@ def finish_step(
 ) -> None:
     """Move a step to a finished status for good, numbering the completion."""
     seqs = [s.completed_seq for s in tx.state.steps.values() if s.completed_seq is not None]
-    done = replace(
+    done = replace_fields(
         tx.step(name),
         status=status,
         deadline_ms=None,
@@ -197,7 +198,7 @@ def cancel_active(tx: Tx, reason: str) -> None:
 
 def set_run_status(tx: Tx, status: RunStatus, reason: str | None) -> None:
     finished = tx.now_ms if status.is_terminal else None
-    tx.state = replace(tx.state, status=status, reason=reason, finished_at_ms=finished)
+    tx.state = replace_fields(tx.state, status=status, reason=reason, finished_at_ms=finished)
 
 
 def finish_run(tx: Tx, status: RunStatus, reason: str | None = None) -> None:

@@ -37,13 +37,15 @@ def encode_headers(values: Mapping[str, str]) -> Headers:
 
 
 def routing_headers(run_id: str, step: str | None = None, attempt: int | None = None) -> Headers:
-    """``podium-run-id`` / ``-step`` / ``-attempt``: tools route on these without decoding."""
-    values = {RUN_ID: run_id}
+    """``podium-run-id`` / ``-step`` / ``-attempt``: tools route on these without decoding.
+
+    Built as a list directly: the coordinator adds these to every message it produces."""
+    headers = [(RUN_ID, run_id.encode("utf-8"))]
     if step is not None:
-        values[STEP] = step
+        headers.append((STEP, step.encode("utf-8")))
     if attempt is not None:
-        values[ATTEMPT] = str(attempt)
-    return encode_headers(values)
+        headers.append((ATTEMPT, str(attempt).encode("utf-8")))
+    return headers
 
 
 def header_value(headers: Sequence[tuple[str, bytes]] | None, key: str) -> str | None:

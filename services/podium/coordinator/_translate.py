@@ -52,6 +52,15 @@ _STEP_STATUS = {
     StepStatus.SKIPPED: wire.StepStatus.SKIPPED,
     StepStatus.CANCELLED: wire.StepStatus.CANCELLED,
 }
+# the Avro symbols themselves, looked up once here rather than through ``.value`` per message
+_RUN_SYMBOL = {status: symbol.value for status, symbol in _RUN_STATUS.items()}
+_STEP_SYMBOL: dict[StepStatus | None, str | None] = {
+    status: symbol.value for status, symbol in _STEP_STATUS.items()
+}
+_STEP_SYMBOL[None] = None
+
+_detail_json = json.JSONEncoder(default=str).encode
+"""``json.dumps(detail, default=str)`` without building an encoder per call (same text)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,15 +202,15 @@ def run_event_message(
         "run_id": command.run_id,
         "pipeline": pipeline,
         "pipeline_version": str(version),
-        "status": _RUN_STATUS[command.run_status].value,
+        "status": _RUN_SYMBOL[command.run_status],
         "previous_status": None,
         "reason": _text(detail.get("reason")),
         "step": command.step,
-        "step_status": _STEP_STATUS[command.step_status].value if command.step_status else None,
+        "step_status": _STEP_SYMBOL[command.step_status],
         "attempt": command.attempt,
         "error": _error(detail.get("error")),
         "output_json": json.dumps(detail["output"]) if "output" in detail else None,
-        "detail_json": json.dumps(detail, default=str),
+        "detail_json": _detail_json(detail),
         "changed_at": command.at_ms,  # timestamp-millis: the int is the wire value
     }
     headers = encode_headers(trace) + routing_headers(command.run_id, command.step, command.attempt)

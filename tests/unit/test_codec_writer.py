@@ -104,3 +104,12 @@ def test_types_it_does_not_cover_are_left_to_fastavro(field_type: Any) -> None:
     schema = {"type": "record", "name": "T", "fields": [{"name": "f", "type": field_type}]}
     with pytest.raises(Unsupported):
         compile_writer(parse_schema(schema))
+
+
+def test_a_recursive_record_is_written_as_fastavro_writes_it() -> None:
+    node = {"type": "record", "name": "Node", "fields": [
+        {"name": "label", "type": "string"}, {"name": "next", "type": ["null", "Node"]},
+    ]}  # fmt: skip
+    parsed = parse_schema(node)
+    chain = {"label": "a", "next": {"label": "b", "next": {"label": "c", "next": None}}}
+    assert compile_writer(parsed)(chain) == fastavro_body(parsed, chain)

@@ -79,6 +79,8 @@ class Codec:
         self._plans = {entry.fingerprint: self._plan(entry) for entry in self.registry}
         self._other_plans: dict[tuple[bytes, str], _ReadPlan | None] = {}
         self._writers = {entry.name: _writer(entry) for entry in self.registry if entry.is_current}
+        self._trusted: dict[SchemaRef, tuple[SchemaEntry, BodyWriter | None]] = {}
+        """encode_trusted's schema and writer by the reference it was given (name or model)."""
 
     def _plan(self, writer: SchemaEntry) -> _ReadPlan:
         reader = self.registry.current(writer.name)
@@ -141,8 +143,7 @@ class Codec:
 
         Written by the schema's compiled writer (``_writer``: same bytes as fastavro, a third
         of the time), or by fastavro for a schema that writer does not cover."""
-        entry = self._entry(schema)
-        write = self._writers[entry.name]
+        entry, write = self._trusted.get(schema) or self._trusted_writer(schema)
         if write is None:
             return frame(entry.fingerprint, encode_body(entry.parsed, record, checked=True))
         try:
@@ -150,6 +151,11 @@ class Codec:
         except Exception as exc:
             raise EncodeError(f"{entry.name}: invalid record: {exc!r}") from exc
         return frame(entry.fingerprint, body)
+
+    def _trusted_writer(self, schema: SchemaRef) -> tuple[SchemaEntry, BodyWriter | None]:
+        entry = self._entry(schema)
+        self._trusted[schema] = entry, self._writers[entry.name]
+        return self._trusted[schema]
 
     @overload
     def decode_event(self, data: RawValue, expected: type[M]) -> M: ...

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
-from operator import attrgetter
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
@@ -151,38 +150,45 @@ _ADAPTER: TypeAdapter[RunState] = TypeAdapter(RunState)
 
 
 Frozen = TypeVar("Frozen", "RunState", "StepState")
-_Slots = tuple[dict[str, int], Callable[[Any], tuple[Any, ...]], list[Callable[[Any, Any], None]]]
-"""A class's field positions by name, a getter of all its values, and one slot setter each."""
 
 
 def replace_fields(state: Frozen, **changes: Any) -> Frozen:
-    """``dataclasses.replace`` for ``RunState`` and ``StepState``, 2-3x faster.
+    """``dataclasses.replace`` for ``RunState`` and ``StepState``, 3x faster.
 
     A decision replaces states several times per event; ``dataclasses.replace`` walks the
     fields in Python and calls the frozen ``__init__`` (one ``object.__setattr__`` per field).
-    Here the slots are copied through their descriptors, which write past the frozen
-    ``__setattr__`` just as that ``__init__`` does; the classes stay frozen to everyone else.
-    An unknown field name is a TypeError, as with ``dataclasses.replace``.
+    Here a function generated per class copies the slots through their descriptors, which
+    write past the frozen ``__setattr__`` just as that ``__init__`` does; the classes stay
+    frozen to everyone else. An unknown field name is a TypeError, as with ``replace``.
     """
-    position, values_of, setters = _SLOTS[type(state)]
-    values = list(values_of(state))
-    for name, value in changes.items():
-        try:
-            values[position[name]] = value
-        except KeyError:
-            raise TypeError(f"{type(state).__name__} has no field {name!r}") from None
-    copy = object.__new__(type(state))
-    for set_slot, value in zip(setters, values, strict=True):
-        set_slot(copy, value)
+    copy: Frozen = _COPIERS[type(state)](state, changes)
     return copy
 
 
-def _slots(cls: type) -> _Slots:
+def _copier(cls: type) -> Callable[[Any, dict[str, Any]], Any]:
+    """``copy(state, changes)`` for ``cls``: one line per slot, no loop (generated like a
+    dataclass ``__init__``)."""
     names = [f.name for f in fields(cls)]
     if hasattr(cls, "__post_init__") or not all(f.init for f in fields(cls)):
         raise TypeError(f"{cls.__name__}: replace_fields would skip its __init__ logic")
-    setters = [cls.__dict__[name].__set__ for name in names]
-    return {name: i for i, name in enumerate(names)}, attrgetter(*names), setters
+    lines = [
+        "def copy(state, changes):",
+        "    if not changes.keys() <= names:",
+        "        raise unknown(changes.keys() - names)",
+        "    new = new_instance(cls)",
+        "    get = changes.get",
+        *(f"    set_{name}(new, get({name!r}, state.{name}))" for name in names),
+        "    return new",
+    ]
+    namespace: dict[str, Any] = {
+        "cls": cls,
+        "names": frozenset(names),
+        "new_instance": object.__new__,
+        "unknown": lambda extra: TypeError(f"{cls.__name__} has no field {sorted(extra)}"),
+        **{f"set_{name}": cls.__dict__[name].__set__ for name in names},
+    }
+    exec("\n".join(lines), namespace)
+    return namespace["copy"]  # type: ignore[no-any-return]
 
 
-_SLOTS = {cls: _slots(cls) for cls in (RunState, StepState)}
+_COPIERS = {cls: _copier(cls) for cls in (RunState, StepState)}

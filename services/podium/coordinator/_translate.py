@@ -31,6 +31,7 @@ from podium.coordinator._inputs import (
     StepSucceeded,
     TimerFired,
 )
+from podium.coordinator._json import json_text, json_text_or_str
 from podium.coordinator._state import RunStatus, StepStatus
 from podium.headers import Headers, encode_headers, routing_headers
 
@@ -58,9 +59,6 @@ _STEP_SYMBOL: dict[StepStatus | None, str | None] = {
     status: symbol.value for status, symbol in _STEP_STATUS.items()
 }
 _STEP_SYMBOL[None] = None
-
-_detail_json = json.JSONEncoder(default=str).encode
-"""``json.dumps(detail, default=str)`` without building an encoder per call (same text)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +153,8 @@ def request_message(
         "attempt": command.attempt,
         "pipeline": pipeline,
         "pipeline_version": str(version),
-        "input_json": json.dumps(command.input),
-        "params_json": json.dumps(command.params),
+        "input_json": json_text(command.input),
+        "params_json": json_text(command.params),
         "compensate": command.step.startswith("compensate:"),
         "deadline": command.deadline_ms,  # timestamp-millis: the int is the wire value
         "requested_at": now_ms,
@@ -209,8 +207,8 @@ def run_event_message(
         "step_status": _STEP_SYMBOL[command.step_status],
         "attempt": command.attempt,
         "error": _error(detail.get("error")),
-        "output_json": json.dumps(detail["output"]) if "output" in detail else None,
-        "detail_json": _detail_json(detail),
+        "output_json": json_text(detail["output"]) if "output" in detail else None,
+        "detail_json": json_text_or_str(detail),
         "changed_at": command.at_ms,  # timestamp-millis: the int is the wire value
     }
     headers = encode_headers(trace) + routing_headers(command.run_id, command.step, command.attempt)

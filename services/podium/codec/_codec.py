@@ -23,7 +23,7 @@ from podium.codec._errors import (
     UnknownFingerprintError,
     WrongEventTypeError,
 )
-from podium.codec._framing import frame, unframe
+from podium.codec._framing import Frame, frame, unframe
 from podium.codec._registry import SchemaEntry, SchemaRegistry
 from podium.codec._writer import BodyWriter, Unsupported, compile_writer
 from podium.events import RECORD_MODELS, PodiumModel
@@ -101,17 +101,21 @@ class Codec:
         not ``expected``, as an expected schema that can resolve it (a record
         alias); otherwise :class:`WrongEventTypeError`.
         """
-        framed = unframe(data)
-        plan = self._plans.get(framed.fingerprint)
-        if plan is None:
-            raise UnknownFingerprintError(framed.fingerprint_hex)
-        plan = self._toward(plan, self._names(expected))
+        framed, plan = self._framed_plan(data, expected)
         return Decoded(
             schema_name=plan.reader.name,
             record=plan.read(framed.body),
             writer_fingerprint=framed.fingerprint_hex,
             writer_version=plan.writer.version,
         )
+
+    def _framed_plan(self, data: RawValue, expected: Expected) -> tuple[Frame, _ReadPlan]:
+        """The framed message and how to read its body, or why it cannot be read."""
+        framed = unframe(data)
+        plan = self._plans.get(framed.fingerprint)
+        if plan is None:
+            raise UnknownFingerprintError(framed.fingerprint_hex)
+        return framed, self._toward(plan, self._names(expected))
 
     def _toward(self, plan: _ReadPlan, wanted: frozenset[str]) -> _ReadPlan:
         """The plan reading as an expected type: the writer's own, or one that resolves it."""
@@ -165,16 +169,16 @@ class Codec:
         self, data: RawValue, expected: type[PodiumModel] | None = None
     ) -> PodiumModel:
         """Decode into the typed model; ``expected`` pins the type (``WrongEventTypeError``)."""
-        decoded = self.decode(data, expected)
-        model = expected or RECORD_MODELS.get(decoded.schema_name)
+        framed, plan = self._framed_plan(data, expected)  # no Decoded: only its record is used
+        record = plan.read(framed.body)
+        name = plan.reader.name
+        model = expected or RECORD_MODELS.get(name)
         if model is None:
-            raise CorruptMessageError(f"{decoded.schema_name} has no typed model in podium.events")
+            raise CorruptMessageError(f"{name} has no typed model in podium.events")
         try:
-            return model.model_validate(decoded.record)
+            return model.model_validate(record)
         except ValidationError as exc:
-            raise CorruptMessageError(
-                f"{decoded.schema_name} does not fit its model: {exc}"
-            ) from exc
+            raise CorruptMessageError(f"{name} does not fit its model: {exc}") from exc
 
     def _entry(self, schema: SchemaRef) -> SchemaEntry:
         name = schema if isinstance(schema, str) else schema.avro_name

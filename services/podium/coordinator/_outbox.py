@@ -51,7 +51,10 @@ class Outbox:
     _open: dict[TopicPartition, _Open] = field(default_factory=dict)
     _last: dict[TopicPartition, asyncio.Future[RecordMetadata]] = field(default_factory=dict)
     _handed: list[Handed] = field(default_factory=list)
-    _partitions: dict[str, tuple[object, list[int]]] = field(default_factory=dict)
+    _partitions: dict[str, list[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.producer.client.cluster.add_listener(self._forget_partitions)
 
     async def put(self, outgoing: Outgoing) -> None:
         """Queue ``outgoing`` on the partition its key maps to."""
@@ -118,12 +121,15 @@ class Outbox:
 
     async def _partitions_of(self, topic: str) -> list[int]:
         """The topic's partitions, sorted as aiokafka lists them for its partitioner;
-        re-read when the producer's metadata changed."""
-        current = self.producer.client.cluster.partitions_for_topic(topic)
-        if current is None:
-            current = await self.producer.partitions_for(topic)  # waits for metadata
-            current = self.producer.client.cluster.partitions_for_topic(topic) or current
+        remembered until the producer's metadata next changes (asking the client copies
+        them into a new set each time)."""
         known = self._partitions.get(topic)
-        if known is None or known[0] is not current:
-            known = self._partitions[topic] = (current, sorted(current))
-        return known[1]
+        if known is None:
+            current = self.producer.client.cluster.partitions_for_topic(topic)
+            if current is None:
+                current = await self.producer.partitions_for(topic)  # waits for metadata
+            known = self._partitions[topic] = sorted(current)
+        return known
+
+    def _forget_partitions(self, _cluster: object) -> None:
+        self._partitions.clear()

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import TopicPartition
 
@@ -108,3 +108,29 @@ async def test_a_partition_with_a_batch_in_flight_is_not_handed_over_early(
     [late] = outbox.take_handed()
     metas = await asyncio.gather(in_flight.future, late.future)
     assert [(meta.partition, meta.offset) for meta in metas] == [(0, 0), (0, 1)]
+
+
+async def test_a_topic_grown_meanwhile_is_partitioned_by_its_new_count(
+    outbox: Outbox, topic: str, kafka_bootstrap: str
+) -> None:
+    key = next(  # a key that moves when the topic grows from 4 to 8 partitions
+        k
+        for k in (f"run-{i}".encode() for i in range(100))
+        if DefaultPartitioner()(k, list(range(4)), [])
+        != DefaultPartitioner()(k, list(range(8)), [])
+    )
+    await outbox.put(Outgoing(topic, key, b"before", []))
+    await outbox.hand_over()
+    [before] = outbox.take_handed()
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.create_partitions({topic: NewPartitions(total_count=8)})
+    finally:
+        await admin.close()
+    await outbox.producer.client.force_metadata_update()
+    await outbox.put(Outgoing(topic, key, b"after", []))
+    await outbox.hand_over()
+    [after] = outbox.take_handed()
+    assert (await before.future).partition == DefaultPartitioner()(key, list(range(4)), [])
+    assert (await after.future).partition == DefaultPartitioner()(key, list(range(8)), [])

@@ -36,6 +36,7 @@ from podium.coordinator._inputs import (
     TimerFired,
 )
 from podium.coordinator._machine import TIMEOUT_ERROR, Decision, decide, next_wake_ms
+from podium.coordinator._plan import COMPENSATION_PREFIX
 from podium.coordinator._queued import ADMISSION_RETRY_MS
 from podium.coordinator._state import (
     RunState,
@@ -44,7 +45,7 @@ from podium.coordinator._state import (
     StepState,
     StepStatus,
 )
-from podium.coordinator._tx import COMPENSATION_PREFIX, compensated_step, compensation_name
+from podium.coordinator._tx import compensated_step, compensation_name
 
 __all__ = [
     "ADMISSION_RETRY_MS",

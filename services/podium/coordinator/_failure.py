@@ -11,21 +11,15 @@ from __future__ import annotations
 
 from podium.coordinator._backoff import compute_backoff
 from podium.coordinator._compensation import start_compensation
+from podium.coordinator._plan import StepSpec, to_ms
 from podium.coordinator._state import RunStatus, StepError, StepStatus, replace_fields
-from podium.coordinator._tx import (
-    StepSpec,
-    Tx,
-    finish_run,
-    finish_step,
-    spec_for,
-    to_ms,
-)
+from podium.coordinator._tx import Tx, finish_run, finish_step
 from podium.pipelines import OnFailure
 
 
 def fail_attempt(tx: Tx, name: str, error: StepError, *, retryable: bool) -> None:
     """The current attempt of ``name`` failed (or timed out, or its condition broke)."""
-    spec = spec_for(tx.pipeline, name)
+    spec = tx.spec(name)
     attempt = tx.step(name).attempt
     if retryable and 1 <= attempt < spec.retry.max_attempts:
         _wait_for_retry(tx, name, error, spec)
@@ -51,7 +45,7 @@ def _wait_for_retry(tx: Tx, name: str, error: StepError, spec: StepSpec) -> None
 
 def _apply_policy(tx: Tx, name: str, error: StepError, spec: StepSpec) -> None:
     reason = f"step {name} failed: {error.type}: {error.message}"
-    if spec.on_failure is OnFailure.FAIL:  # always so for a compensation (see spec_for)
+    if spec.on_failure is OnFailure.FAIL:  # always so for a compensation (see _plan)
         finish_run(tx, RunStatus.FAILED, reason)
     elif spec.on_failure is OnFailure.COMPENSATE:
         start_compensation(tx, reason)

@@ -29,12 +29,16 @@ def advance(tx: Tx) -> None:
 
 
 def _ready(tx: Tx) -> list[Step]:
+    steps = tx.state.steps
     return [
         step
         for step in tx.pipeline.steps
-        if tx.step(step.name).status is StepStatus.PENDING
+        if steps[step.name].status is _PENDING
         and all(counts_as_done(tx, dep) for dep in step.after)
     ]
+
+
+_PENDING = StepStatus.PENDING  # a global: read for every step on every event (see _tx)
 
 
 def _start(tx: Tx, step: Step) -> None:

@@ -45,7 +45,6 @@ from podium.coordinator._tx import (
     finish_run,
     finish_step,
     request_step,
-    spec_for,
 )
 from podium.pipelines import Pipeline
 
@@ -212,7 +211,7 @@ def _on_failed(tx: Tx, event: StepFailedEvent) -> str | None:
 def _on_heartbeat(tx: Tx, event: StepHeartbeatEvent) -> str | None:
     if problem := _result_problem(tx.state, event.step, event.attempt):
         return problem
-    deadline = tx.now_ms + spec_for(tx.pipeline, event.step).timeout_ms
+    deadline = tx.now_ms + tx.spec(event.step).timeout_ms
     tx.put_step(event.step, replace_fields(tx.step(event.step), deadline_ms=deadline))
     return None
 
@@ -236,7 +235,7 @@ def _fire(tx: Tx, name: str) -> None:
     """One due timer; re-checked because an earlier one may have ended the run."""
     step = tx.step(name)
     if step.status is StepStatus.RUNNING:
-        timeout_s = spec_for(tx.pipeline, name).timeout_ms / 1000
+        timeout_s = tx.spec(name).timeout_ms / 1000
         message = f"no result within {timeout_s:g}s (attempt {step.attempt})"
         fail_attempt(tx, name, StepError(TIMEOUT_ERROR, message), retryable=True)
     elif step.status is StepStatus.WAITING_RETRY:

@@ -1,7 +1,7 @@
 """Fan-out and fan-in: start every step whose dependencies are done, finish a completed run.
 
 A step is ready when it is pending and each ``after`` dependency counts as done (see
-``counts_as_done``). Its ``when`` condition then decides: true -> requested (attempt 1),
+``done_steps``). Its ``when`` condition then decides: true -> requested (attempt 1),
 false -> skipped (done for its dependants, so more steps may become ready), and a condition
 that cannot be evaluated fails the step (not retryable) under its ``on_failure`` policy.
 Conditions see ``finished_steps``: each finished pipeline step's status and output.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from podium.coordinator._failure import fail_attempt
 from podium.coordinator._state import JsonValue, RunStatus, StepError, StepStatus
-from podium.coordinator._tx import Tx, counts_as_done, finish_run, finish_step, request_step
+from podium.coordinator._tx import Tx, done_steps, finish_run, finish_step, request_step
 from podium.errors import PodiumError
 from podium.pipelines import Step, evaluate_condition
 
@@ -29,12 +29,11 @@ def advance(tx: Tx) -> None:
 
 
 def _ready(tx: Tx) -> list[Step]:
-    steps = tx.state.steps
+    steps, done = tx.state.steps, done_steps(tx)
     return [
         step
         for step in tx.pipeline.steps
-        if steps[step.name].status is _PENDING
-        and all(counts_as_done(tx, dep) for dep in step.after)
+        if steps[step.name].status is _PENDING and done.issuperset(step.after)
     ]
 
 
@@ -71,8 +70,8 @@ def finished_steps(tx: Tx) -> dict[str, dict[str, JsonValue]]:
 
 def _finish_if_done(tx: Tx) -> None:
     """All steps done -> succeeded; nothing active yet steps left -> the run can never end."""
-    names = [step.name for step in tx.pipeline.steps]
-    if all(counts_as_done(tx, name) for name in names):
+    names = tx.plan.names
+    if done_steps(tx).issuperset(names):
         finish_run(tx, RunStatus.SUCCEEDED)
     elif not any(tx.step(name).status.is_active for name in names):
         stuck = [name for name in names if not tx.step(name).status.is_finished]

@@ -36,10 +36,12 @@ class StepSpec:
 
 @dataclass(frozen=True, slots=True)
 class PipelinePlan:
-    """``steps``: each step by name (the first of a name, as ``Pipeline.step`` finds it).
+    """``names``: the step names in pipeline order. ``steps``: each step by name (the first
+    of a name, as ``Pipeline.step`` finds it).
     ``continues``: the steps whose failure counts as done (``on_failure: continue``).
     ``specs``: the spec of every step and of every declared compensation."""
 
+    names: tuple[str, ...]
     steps: Mapping[str, Step]
     continues: frozenset[str]
     specs: Mapping[str, StepSpec]
@@ -66,6 +68,7 @@ def _plan(pipeline: Pipeline) -> PipelinePlan:
     for step in pipeline.steps:
         steps.setdefault(step.name, step)
     return PipelinePlan(
+        names=tuple(step.name for step in pipeline.steps),
         steps=steps,
         continues=frozenset(
             name for name, step in steps.items() if step.on_failure is OnFailure.CONTINUE

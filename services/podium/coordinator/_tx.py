@@ -79,16 +79,22 @@ class Tx:
         self.commands.append(event)
 
 
-def counts_as_done(tx: Tx, name: str) -> bool:
-    """Done for its dependants: succeeded, skipped, or failed with ``on_failure: continue``."""
-    status = tx.state.steps[name].status
-    if status is _SUCCEEDED or status is _SKIPPED:
-        return True
-    return status is _FAILED and name in tx.plan.continues
+def done_steps(tx: Tx) -> set[str]:
+    """The steps done for their dependants: succeeded, skipped, or failed with
+    ``on_failure: continue``. A fan-out asks this for every pending step on every event, so
+    it is answered once per question as a set (one pass over the steps), not per step."""
+    continues = tx.plan.continues
+    return {
+        name
+        for name, step in tx.state.steps.items()
+        if (status := step.status) is _SUCCEEDED
+        or status is _SKIPPED
+        or (status is _FAILED and name in continues)
+    }
 
 
-# module globals: a fan-out checks every pending step's dependencies on every event, and
-# ``StepStatus.X`` is a class attribute lookup through the enum's metaclass (10x slower)
+# module globals: read for every step on every event, and ``StepStatus.X`` is a class
+# attribute lookup through the enum's metaclass (10x slower)
 _SUCCEEDED, _SKIPPED, _FAILED = StepStatus.SUCCEEDED, StepStatus.SKIPPED, StepStatus.FAILED
 
 

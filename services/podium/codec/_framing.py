@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from fastavro.schema import fingerprint as _fastavro_fingerprint
 
+from podium._frozen import fast_frozen_init
 from podium.codec._errors import NotAvroFramingError, TruncatedMessageError
 
 MAGIC = b"\xc3\x01"
@@ -37,6 +38,7 @@ def fingerprint_int(wire: bytes) -> int:
     return int.from_bytes(wire, "little", signed=False)
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class Frame:
     """A framed message split into the writer's fingerprint and the Avro binary body."""

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from podium._frozen import fast_frozen_init
 from podium.coordinator._state import JsonValue, RunStatus, StepStatus
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class RequestStep:
     """Publish a StepRequested to ``topic``.
@@ -33,6 +35,7 @@ class RequestStep:
     trace: Mapping[str, str]
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class NotifyCancel:
     """Tell the service running ``step``/``attempt`` to stop: the run no longer needs it."""
@@ -43,6 +46,7 @@ class NotifyCancel:
     topic: str
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class EmitRunEvent:
     """One transition, for ``podium.run.events``.
@@ -64,6 +68,7 @@ class EmitRunEvent:
     at_ms: int
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class WakeAt:
     """The next time this run needs a TimerFired (None: no timer needed, e.g. finished)."""
@@ -72,6 +77,7 @@ class WakeAt:
     at_ms: int | None
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class RequestAdmission:
     """Ask for a slot under the pipeline's ``max_active_runs``; answered by ``Admitted``.
@@ -86,6 +92,7 @@ class RequestAdmission:
     requested_at_ms: int | None
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class ReleaseAdmission:
     """A run of a capped pipeline ended (exactly once per run): free its slot or queue place."""

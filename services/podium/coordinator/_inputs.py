@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from podium._frozen import fast_frozen_init
 from podium.coordinator._state import JsonValue
 
 
@@ -29,12 +30,14 @@ class StartRun:
     trace: Mapping[str, str] = field(default_factory=dict)
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class CancelRun:
     run_id: str
     reason: str = ""
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class StepSucceeded:
     """A step (or ``compensate:<step>``) attempt returned ``output``."""
@@ -45,6 +48,7 @@ class StepSucceeded:
     output: JsonValue = None
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class StepFailedEvent:
     """A step attempt raised; ``retryable=False`` fails the step at once."""
@@ -57,6 +61,7 @@ class StepFailedEvent:
     retryable: bool = True
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class StepHeartbeatEvent:
     """A long step is alive: its deadline moves to now + its timeout."""
@@ -66,6 +71,7 @@ class StepHeartbeatEvent:
     attempt: int
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class TimerFired:
     """The run's WakeAt time has come: deadlines and retry times at or before now are due."""
@@ -73,6 +79,7 @@ class TimerFired:
     run_id: str
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class Admitted:
     """A ``queued`` run got a slot under its pipeline's ``max_active_runs``: it may start."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from podium._frozen import fast_frozen_init
 from podium.coordinator._commands import Command, WakeAt
 from podium.coordinator._compensation import compensation_succeeded
 from podium.coordinator._failure import fail_attempt
@@ -52,6 +53,7 @@ TIMEOUT_ERROR = "StepTimeout"
 """The error type of an attempt that got no result by its deadline (retryable)."""
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class Decision:
     """The new state (None only for an event about an unknown run), the commands to execute

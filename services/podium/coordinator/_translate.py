@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from podium import events as wire
+from podium._frozen import fast_frozen_init
 from podium.codec import Codec
 from podium.coordinator._commands import (
     EmitRunEvent,
@@ -61,6 +62,7 @@ _STEP_SYMBOL: dict[StepStatus | None, str | None] = {
 _STEP_SYMBOL[None] = None
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     """One message to produce."""

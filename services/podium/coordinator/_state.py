@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
+from podium._frozen import fast_frozen_init
+
 JsonValue = Any
 """A JSON-compatible value: params, step inputs and outputs."""
 
@@ -73,6 +75,7 @@ _STEP_ACTIVE = (StepStatus.RUNNING, StepStatus.WAITING_RETRY)
 _RUNNING_STEP, _WAITING_STEP = _STEP_ACTIVE
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class StepError:
     """Why a step attempt failed: the error's type name and message."""
@@ -84,6 +87,7 @@ class StepError:
         return {"type": self.type, "message": self.message}
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class StepState:
     """One step of a run (or one compensation, named ``compensate:<step>``).

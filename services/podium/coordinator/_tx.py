@@ -45,6 +45,10 @@ class Tx:
     state: RunState
     commands: list[Command] = field(default_factory=list)
     plan: PipelinePlan = field(init=False)
+    _steps: dict[str, StepState] | None = field(default=None, init=False)
+    """The steps of ``state`` once this decision changed one: a dict of its own, shared by
+    every state it builds from then on, so that later step changes neither copy the
+    RunState nor its steps again. The state it was given is never touched."""
 
     def __post_init__(self) -> None:
         self.plan = plan_of(self.pipeline)
@@ -57,7 +61,11 @@ class Tx:
         return self.plan.specs[name]
 
     def put_step(self, name: str, step: StepState) -> None:
-        self.state = replace_fields(self.state, steps={**self.state.steps, name: step})
+        if self._steps is None or self.state.steps is not self._steps:
+            self._steps = {**self.state.steps, name: step}
+            self.state = replace_fields(self.state, steps=self._steps)
+        else:
+            self._steps[name] = step
 
     def emit_step(self, name: str, detail: Mapping[str, JsonValue]) -> None:
         step = self.step(name)
@@ -175,7 +183,7 @@ def finish_step(
 
 def cancel_active(tx: Tx, reason: str) -> None:
     """Cancel every unfinished step; running ones are told to stop."""
-    for name, step in tx.state.steps.items():
+    for name, step in list(tx.state.steps.items()):  # finish_step changes the steps
         if step.status is StepStatus.RUNNING:
             topic = tx.spec(name).topic
             tx.commands.append(NotifyCancel(tx.state.run_id, name, step.attempt, topic))

@@ -7,15 +7,15 @@ pydantic checking every field on the way in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from operator import attrgetter
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
-from podium._frozen import fast_frozen_init
+from podium._frozen import fast_frozen_init, frozen_copier
 
 JsonValue = Any
 """A JSON-compatible value: params, step inputs and outputs."""
@@ -181,38 +181,11 @@ def replace_fields(state: Frozen, **changes: Any) -> Frozen:
 
     A decision replaces states several times per event; ``dataclasses.replace`` walks the
     fields in Python and calls the frozen ``__init__`` (one ``object.__setattr__`` per field).
-    Here a function generated per class copies the slots through their descriptors, which
-    write past the frozen ``__setattr__`` just as that ``__init__`` does; the classes stay
-    frozen to everyone else. An unknown field name is a TypeError, as with ``replace``.
+    ``frozen_copier`` generates a copy per class instead; the classes stay frozen to everyone
+    else. An unknown field name is a TypeError, as with ``replace``.
     """
     copy: Frozen = _COPIERS[type(state)](state, changes)
     return copy
 
 
-def _copier(cls: type) -> Callable[[Any, dict[str, Any]], Any]:
-    """``copy(state, changes)`` for ``cls``: one line per slot, no loop (generated like a
-    dataclass ``__init__``)."""
-    names = [f.name for f in fields(cls)]
-    if hasattr(cls, "__post_init__") or not all(f.init for f in fields(cls)):
-        raise TypeError(f"{cls.__name__}: replace_fields would skip its __init__ logic")
-    lines = [
-        "def copy(state, changes):",
-        "    if not changes.keys() <= names:",
-        "        raise unknown(changes.keys() - names)",
-        "    new = new_instance(cls)",
-        "    get = changes.get",
-        *(f"    set_{name}(new, get({name!r}, state.{name}))" for name in names),
-        "    return new",
-    ]
-    namespace: dict[str, Any] = {
-        "cls": cls,
-        "names": frozenset(names),
-        "new_instance": object.__new__,
-        "unknown": lambda extra: TypeError(f"{cls.__name__} has no field {sorted(extra)}"),
-        **{f"set_{name}": cls.__dict__[name].__set__ for name in names},
-    }
-    exec("\n".join(lines), namespace)
-    return namespace["copy"]  # type: ignore[no-any-return]
-
-
-_COPIERS = {cls: _copier(cls) for cls in (RunState, StepState)}
+_COPIERS = {cls: frozen_copier(cls) for cls in (RunState, StepState)}

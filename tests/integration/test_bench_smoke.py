@@ -11,16 +11,19 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 
 PERCENTILES = {"p50", "p95", "p99", "max"}
+BENCH = [sys.executable, "-m", "podium", "bench"]
 
 
 def _bench(bootstrap: str, home: Path, output: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PODIUM_KAFKA__BOOTSTRAP_SERVERS=bootstrap, PODIUM_HOME=str(home))
     return subprocess.run(
-        [sys.executable, "-m", "podium", "bench", "--smoke", "--output", str(output)],
+        # nice 3: a lower priority needs no privilege, so CI sees the setting take effect
+        [*BENCH, "--smoke", "--coordinator-nice", "3", "--output", str(output)],
         env=env,
         capture_output=True,
         text=True,
@@ -53,9 +56,22 @@ async def test_smoke_benchmark_runs_every_run_to_success(
     assert result["machine"]["cores"] >= 1 and result["settings"]["mode"] == "smoke"
     assert result["settings"]["timestamps"] == "LogAppendTime"
     assert set(result["ratios"]) >= {"runs_per_s", "transition_p50", "transition_p99"}
-    prefix = result["repeats"][0]["detail"]["topics_prefix"]
+    detail = result["repeats"][0]["detail"]
+    assert detail["coordinator_nice"] == {"podium": 3, "floor": 3}
+    assert "coordinator and floor relay at nice 3" in done.stdout
+    _scheduling_profile(detail["scheduling_paced"])
+    prefix = detail["topics_prefix"]
     assert not await _topics_named(kafka_bootstrap, prefix), "the benchmark left topics behind"
     assert not (tmp_path / "home" / "bench" / prefix).exists()
+
+
+def _scheduling_profile(scheduling: dict[str, Any]) -> None:
+    if not Path("/proc/self/schedstat").exists():  # a kernel without schedstats: no profile
+        assert scheduling == {}
+        return
+    assert scheduling["processes"]["coordinator"]["on_cpu_cores"] > 0
+    assert {"noop-a", "driver"} <= set(scheduling["processes"])
+    assert 0 < scheduling["machine_busy_pct"] <= 100
 
 
 async def _topics_named(bootstrap: str, prefix: str) -> list[str]:

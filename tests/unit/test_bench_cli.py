@@ -33,3 +33,11 @@ def test_a_paced_rate_must_be_positive() -> None:
     result = CliRunner().invoke(podium, ["bench", "--paced-rate", "0"])
     assert result.exit_code == 2
     assert "--paced-rate" in result.output
+
+
+def test_the_coordinator_runs_at_nice_minus_ten_unless_told_otherwise() -> None:
+    assert Plan.full().coordinator_nice == -10 and Plan.smoke().coordinator_nice == -10
+    assert Plan.full(None, None, 0).coordinator_nice == 0
+    assert Plan.smoke(None, 5).coordinator_nice == 5
+    result = CliRunner().invoke(podium, ["bench", "--coordinator-nice", "-21"])
+    assert result.exit_code == 2 and "--coordinator-nice" in result.output

@@ -9,6 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from podium.bench import (
+    CpuTicks,
+    Sched,
     chain_figures,
     cpu_us_per_event,
     events_between,
@@ -18,6 +20,7 @@ from podium.bench import (
     rate,
     ratio,
     schedule,
+    scheduling_profile,
 )
 
 
@@ -81,3 +84,17 @@ def test_events_between_sums_every_partition() -> None:
 def test_ratio_without_a_floor_is_none() -> None:
     assert ratio(50, 100) == 0.5
     assert ratio(50, 0) is None
+
+
+def test_the_scheduling_profile_is_cores_used_and_waited_for_per_process() -> None:
+    before = {"coordinator": Sched(1_000_000_000, 0), "noop-a": Sched(0, 0), "gone": Sched(0, 0)}
+    after = {"coordinator": Sched(2_000_000_000, 1_000_000_000), "noop-a": Sched(500_000_000, 0)}
+    machine = (CpuTicks(busy=100, total=1000), CpuTicks(busy=460, total=1400))
+    profile = scheduling_profile(before, after, machine, seconds=2.0)
+    assert profile["processes"] == {
+        "coordinator": {"on_cpu_cores": 0.5, "waiting_cores": 0.5},
+        "noop-a": {"on_cpu_cores": 0.25, "waiting_cores": 0.0},
+    }
+    assert profile["machine_busy_pct"] == 90.0
+    idle = scheduling_profile({}, {}, (machine[0], machine[0]), seconds=1.0)
+    assert idle["machine_busy_pct"] is None

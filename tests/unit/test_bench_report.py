@@ -101,3 +101,17 @@ def test_the_table_shows_podium_the_floor_and_the_targets() -> None:
     text = render(combine([make(runs_per_s=250)]))
     assert "3-step runs/s" in text and "250" in text and "1,600" in text
     assert ">= 300 NOT met" in text and "runs: 10 requested, 10 succeeded" in text
+
+
+def _ran_at(asked: int | None, podium: int | None, floor: int | None) -> str:
+    run = report(measured(), {"cores": 2}, {"coordinator_nice": asked})
+    run["detail"] = {"coordinator_nice": {"podium": podium, "floor": floor}}
+    return render(combine([run]))
+
+
+def test_the_table_says_at_what_priority_the_coordinator_really_ran() -> None:
+    assert "coordinator and floor relay at nice -10" in _ran_at(-10, -10, -10)
+    refused = _ran_at(-10, 0, 0)
+    assert "nice -10 asked for" in refused and "ran at 0" in refused
+    assert "CAP_SYS_NICE" in refused
+    assert "the nice it was started with" in _ran_at(None, 0, 0)

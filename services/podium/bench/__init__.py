@@ -23,6 +23,7 @@ from podium.bench._figures import (
     rate,
     ratio,
     schedule,
+    scheduling_profile,
 )
 from podium.bench._join import (
     Append,
@@ -38,7 +39,18 @@ from podium.bench._join import (
 )
 from podium.bench._names import Names, child_env
 from podium.bench._plan import STEPS, Plan
-from podium.bench._procfs import Usage, cpu_ticks, peak_rss_kb, usage
+from podium.bench._procfs import (
+    CpuTicks,
+    Sched,
+    Usage,
+    cpu_ticks,
+    machine_ticks,
+    parse_cpu_line,
+    parse_schedstat,
+    peak_rss_kb,
+    sched,
+    usage,
+)
 from podium.bench._report import (
     METRICS,
     Measured,
@@ -62,6 +74,7 @@ __all__ = [
     "ChildExited",
     "Children",
     "Completions",
+    "CpuTicks",
     "Driver",
     "Kind",
     "Measured",
@@ -69,6 +82,7 @@ __all__ = [
     "Percentiles",
     "Plan",
     "Report",
+    "Sched",
     "Usage",
     "chain_figures",
     "child_env",
@@ -80,6 +94,7 @@ __all__ = [
     "floor_hops",
     "floor_stage",
     "gaps",
+    "machine_ticks",
     "measured",
     "median",
     "median_of",
@@ -87,6 +102,8 @@ __all__ = [
     "overhead_ms_per_step",
     "paced_count",
     "paced_rate",
+    "parse_cpu_line",
+    "parse_schedstat",
     "peak_rss_kb",
     "percentile",
     "rate",
@@ -97,7 +114,9 @@ __all__ = [
     "run_bench",
     "run_latencies",
     "run_once",
+    "sched",
     "schedule",
+    "scheduling_profile",
     "segments",
     "summarize",
     "targets",

@@ -38,11 +38,17 @@ class Children:
     ) -> None:
         self.stop_all()
 
-    def start(self, name: str, args: Sequence[str]) -> subprocess.Popen[bytes]:
-        """``python -m <args>`` as a new child (this interpreter, so the same install)."""
+    def start(
+        self, name: str, args: Sequence[str], env: Mapping[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """``python -m <args>`` as a new child (this interpreter, so the same install), with
+        ``env`` over the children's environment."""
         with (self.logs / f"{name}.log").open("ab") as log:  # the child keeps its own copy
             process = subprocess.Popen(
-                [sys.executable, "-m", *args], env=self.env, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, "-m", *args],
+                env={**self.env, **(env or {})},
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         self.processes[name] = process
         return process

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from podium._priority import nice_of
 from podium.bench._children import Children
 from podium.bench._context import Context, run_ids
 from podium.bench._driver import Completions, Driver
@@ -27,6 +28,8 @@ class FloorFigures:
     runs_per_s: float = 0.0
     transitions: list[int] = field(default_factory=list)
     latencies: list[int] = field(default_factory=list)
+    relay_nice: int | None = None
+    """The nice the relay for the coordinator's hops ran at (read back)."""
 
 
 def _topics(ctx: Context) -> list[str]:
@@ -52,9 +55,16 @@ def _start(ctx: Context, children: Children, sizes: Sizes) -> None:
     """One relay process for the coordinator's hops, one per service's hop."""
     coordinator, services = floor_hops(STEPS)
     relay = ["podium.bench._relay", "--group"]
+    nice = ctx.plan.coordinator_nice  # the same priority as the coordinator it stands for
+    own = [] if nice is None else ["--nice", str(nice)]
     children.start(
         "floor-coordinator",
-        [*relay, f"{ctx.names.prefix}-floor-coordinator", *_hop_args(ctx, coordinator, sizes)],
+        [
+            *relay,
+            f"{ctx.names.prefix}-floor-coordinator",
+            *own,
+            *_hop_args(ctx, coordinator, sizes),
+        ],
     )
     for step, pair in zip(STEPS, services, strict=True):
         group = f"{ctx.names.prefix}-floor-{step}"
@@ -83,6 +93,7 @@ async def measure_floor(ctx: Context, sizes: Sizes, paced_rate: float) -> FloorF
                 )
 
             await _phases(ctx, Driver(send, completions), paced_rate, figures)
+            figures.relay_nice = nice_of(children.processes["floor-coordinator"].pid)
     return figures
 
 

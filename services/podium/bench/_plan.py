@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+DEFAULT_COORDINATOR_NICE = -10
+
 STEPS = ("a", "b", "c")
 """The linear pipeline's steps; each has its own no-op service and request topic."""
 
@@ -36,10 +38,19 @@ class Plan:
     service_concurrency: int = 32
     stall_s: float = 60.0
     """A phase fails when no run finished for this long."""
+    coordinator_nice: int | None = DEFAULT_COORDINATOR_NICE
+    """Nice of the coordinator and of the floor's relay for its hops (None: as started).
+    Every run goes through that one process while the services share the hops, so on a
+    machine they all share it is served first, as a dedicated core would serve it."""
 
     @classmethod
-    def full(cls, runs: int | None = None, paced_rate: float | None = None) -> Plan:
-        plan = cls(mode="full", paced_rate=paced_rate)
+    def full(
+        cls,
+        runs: int | None = None,
+        paced_rate: float | None = None,
+        coordinator_nice: int | None = DEFAULT_COORDINATOR_NICE,
+    ) -> Plan:
+        plan = cls(mode="full", paced_rate=paced_rate, coordinator_nice=coordinator_nice)
         if runs is None:
             return plan
         return dataclasses.replace(
@@ -47,9 +58,12 @@ class Plan:
         )
 
     @classmethod
-    def smoke(cls, runs: int | None = None) -> Plan:
+    def smoke(
+        cls, runs: int | None = None, coordinator_nice: int | None = DEFAULT_COORDINATOR_NICE
+    ) -> Plan:
         """A few hundred runs in all, a short chain: checks it works, never how fast."""
         plan = cls(mode="smoke", warmup=20, runs=120, window=50, paced_runs=60)
+        plan = dataclasses.replace(plan, coordinator_nice=coordinator_nice)
         plan = dataclasses.replace(plan, chain_steps=5, chain_runs=1, partitions=2)
         return dataclasses.replace(plan, runs=runs) if runs else plan
 

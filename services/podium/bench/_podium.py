@@ -3,15 +3,23 @@ public trigger path (``podium.runs.request_run``), figures from broker append ti
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from podium._priority import nice_of
 from podium.bench._children import Children
 from podium.bench._context import Context, run_ids
 from podium.bench._driver import Completions, Driver
-from podium.bench._figures import events_between, paced_count, paced_rate, rate
+from podium.bench._figures import (
+    events_between,
+    paced_count,
+    paced_rate,
+    rate,
+    scheduling_profile,
+)
 from podium.bench._join import (
     Append,
     Kind,
@@ -31,7 +39,7 @@ from podium.bench._kafka import (
 )
 from podium.bench._pipelines import chain, chain_order, linear, linear_services
 from podium.bench._plan import STEPS
-from podium.bench._procfs import Usage, usage
+from podium.bench._procfs import CpuTicks, Sched, Usage, machine_ticks, sched, usage
 from podium.bench._records import podium_append, run_finished
 from podium.pipelines import Pipeline
 from podium.registry import apply_pipelines
@@ -57,6 +65,9 @@ class PodiumFigures:
     coordinator_cpu_s: float = 0.0
     coordinator_events: int = 0
     peak_rss_kb: int = 0
+    coordinator_nice: int | None = None
+    """The nice the coordinator ran at (read back: raising it may have been refused)."""
+    scheduling_paced: dict[str, Any] = field(default_factory=dict)
     cpu_s_during_throughput: dict[str, float] = field(default_factory=dict)
     requested: int = 0
     succeeded: int = 0
@@ -86,7 +97,9 @@ async def measure_podium(ctx: Context) -> PodiumFigures:
 
 
 def _start(ctx: Context, children: Children) -> None:
-    children.start("coordinator", ["podium", "coordinator"])
+    nice = ctx.plan.coordinator_nice
+    env = {} if nice is None else {"PODIUM_COORDINATOR__NICE": str(nice)}
+    children.start("coordinator", ["podium", "coordinator"], env)
     options = ["--concurrency", str(ctx.plan.service_concurrency), "--grace", "1"]
     options += ["--log-level", "WARNING"]
     for service, target in SERVICES.items():
@@ -109,14 +122,27 @@ async def _phases(
     driver = Driver(partial(send, line), completions)
     ctx.progress(f"podium: warm-up, {plan.warmup} runs (processes starting)")
     await driver.windowed(run_ids("warmup", plan.warmup), plan.window)
+    figures.coordinator_nice = nice_of(children.processes["coordinator"].pid)
     ctx.progress(f"podium: throughput, {plan.runs} runs, {plan.window} in flight")
     await _throughput(ctx, children, driver, figures)
     figures.paced_rate_per_s = paced_rate(figures.runs_per_s, plan.load, plan.paced_rate)
     figures.paced_runs = paced_count(plan.paced_runs, figures.paced_rate_per_s, plan.paced_max_s)
     ctx.progress(f"podium: latency, {figures.paced_runs} runs at {figures.paced_rate_per_s:.0f}/s")
-    await _latency(ctx, driver, figures)
+    await _latency(ctx, children, driver, figures)
     ctx.progress(f"podium: {plan.chain_runs} x {plan.chain_steps}-step chain")
     await _chain(ctx, Driver(partial(send, pipelines[1]), completions), figures)
+
+
+def _scheduling(children: Children) -> tuple[dict[str, Sched], CpuTicks] | None:
+    """Each process's scheduling times (the driver is this one) and the machine's CPU
+    ticks; None where the kernel keeps no schedstats."""
+    pids = {name: process.pid for name, process in children.processes.items()}
+    try:
+        return {name: sched(pid) for name, pid in {**pids, "driver": os.getpid()}.items()}, (
+            machine_ticks()
+        )
+    except OSError:
+        return None
 
 
 def _usages(children: Children) -> dict[str, Usage]:
@@ -164,10 +190,18 @@ async def _snapshot(ctx: Context) -> Offsets:
     return await end_offsets(ctx.kwargs, partitions_of(topics, ctx.plan.partitions))
 
 
-async def _latency(ctx: Context, driver: Driver, figures: PodiumFigures) -> None:
+async def _latency(
+    ctx: Context, children: Children, driver: Driver, figures: PodiumFigures
+) -> None:
     since = await _snapshot(ctx)
     ids = run_ids("paced", figures.paced_runs)
+    before, started = _scheduling(children), time.monotonic()
     figures.paced_late_s = await driver.paced(ids, figures.paced_rate_per_s)
+    after, seconds = _scheduling(children), time.monotonic() - started
+    if before is not None and after is not None:
+        figures.scheduling_paced = scheduling_profile(
+            before[0], after[0], (before[1], after[1]), seconds
+        )
     appends = await _appends(ctx, since)
     figures.segments_paced = segments(appends, STEPS)
     figures.transitions = transitions(appends, STEPS)

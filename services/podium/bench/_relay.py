@@ -18,6 +18,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from podium._priority import set_nice
 from podium.settings import load_settings
 
 
@@ -35,13 +36,15 @@ def hop(source: str, target: str, value_bytes: int, header_bytes: int) -> Hop:
     return Hop(source, target, b"v" * value_bytes, headers)
 
 
-def parse_args(argv: Sequence[str] | None = None) -> tuple[str, list[Hop]]:
+def parse_args(argv: Sequence[str] | None = None) -> tuple[str, list[Hop], int | None]:
+    """(group, hops, nice): ``--nice`` as the coordinator's, for the relay standing for it."""
     parser = argparse.ArgumentParser(prog="podium.bench._relay")
     parser.add_argument("--group", required=True)
     parser.add_argument("--hop", nargs=4, action="append", required=True, metavar="ARG")
+    parser.add_argument("--nice", type=int)
     args = parser.parse_args(argv)
     hops = [hop(s, t, int(v), int(h)) for s, t, v, h in args.hop]
-    return args.group, hops
+    return args.group, hops, args.nice
 
 
 async def relay(kwargs: dict[str, Any], group: str, hops: list[Hop], stop: asyncio.Event) -> None:
@@ -74,7 +77,9 @@ async def _main(group: str, hops: list[Hop]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    group, hops = parse_args(argv)
+    group, hops, nice = parse_args(argv)
+    if nice is not None:
+        set_nice(nice, "floor relay")
     asyncio.run(_main(group, hops))
 
 

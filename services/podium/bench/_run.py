@@ -41,13 +41,13 @@ def measured(plan: Plan, podium: PodiumFigures, floor: FloorFigures, prefix: str
             coordinator_peak_rss_kb=podium.peak_rss_kb,
             requested=podium.requested,
             succeeded=podium.succeeded,
-            detail=_detail(prefix, podium),
+            detail=_detail(prefix, podium, floor),
         )
     except ValueError as exc:
         raise BenchFailed(f"nothing to report: {exc}") from exc
 
 
-def _detail(prefix: str, podium: PodiumFigures) -> dict[str, object]:
+def _detail(prefix: str, podium: PodiumFigures, floor: FloorFigures) -> dict[str, object]:
     return {
         "topics_prefix": prefix,
         "transition_samples": len(podium.transitions),
@@ -55,6 +55,8 @@ def _detail(prefix: str, podium: PodiumFigures) -> dict[str, object]:
         "cpu_s_during_throughput": podium.cpu_s_during_throughput,
         "paced_runs": podium.paced_runs,
         "paced_late_ms": round(podium.paced_late_s * 1000, 1),
+        "scheduling_paced": podium.scheduling_paced,
+        "coordinator_nice": {"podium": podium.coordinator_nice, "floor": floor.relay_nice},
         "segments_ms_full_load": _segments(podium.segments_full_load),
         "segments_ms_paced": _segments(podium.segments_paced),
         "chain_totals_ms": podium.chain_totals,

@@ -57,6 +57,24 @@ def render(report: Report) -> str:
     return "\n".join([*lines, "", *_notes(report)])
 
 
+def _priority_note(report: Report) -> str:
+    """At what nice the coordinator (and the floor's relay for its hops) really ran."""
+    requested = report["settings"].get("coordinator_nice")
+    if requested is None:
+        return "priority: the coordinator ran at the nice it was started with"
+    details = [run.get("detail", {}) for run in report.get("repeats", [report])]
+    ran = sorted(
+        {value for d in details for value in d.get("coordinator_nice", {}).values()},
+        key=lambda v: (v is None, v or 0),
+    )
+    if ran == [requested]:
+        return f"priority: coordinator and floor relay at nice {requested}, the rest as started"
+    return (
+        f"priority: nice {requested} asked for the coordinator and floor relay, they ran at "
+        f"{', '.join(str(v) for v in ran)} (a nice below 0 needs CAP_SYS_NICE)"
+    )
+
+
 def _notes(report: Report) -> list[str]:
     outcomes, settings, machine = report["outcomes"], report["settings"], report["machine"]
     repeats = len(report.get("repeats", [])) or 1
@@ -70,6 +88,7 @@ def _notes(report: Report) -> list[str]:
         f"latency phase paced at {_num(report['paced_rate_per_s'])} runs/s "
         f"({pace}); medians of {repeats} run(s)",
         f"runs: {outcomes['requested']} requested, {outcomes['succeeded']} succeeded",
+        _priority_note(report),
         "machine: " + ", ".join(f"{k}={v}" for k, v in machine.items()),
         "settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()),
     ]

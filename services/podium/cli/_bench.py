@@ -37,6 +37,12 @@ class RunsFailed(PodiumError):
 @click.option("--paced-rate", type=click.FloatRange(min=0, min_open=True),
               help="Runs/s of the latency phase [70% of the measured maximum]: the same "
                    "load across versions.")  # fmt: skip
+@click.option("--coordinator-nice", type=click.IntRange(-20, 19), default=-10,
+              show_default=True,
+              help="Nice of the coordinator (and of the floor's relay for its hops): "
+                   "served first on a shared machine, as on its own core. 0: the same "
+                   "priority as the services. Below 0 needs CAP_SYS_NICE (else "
+                   "reported).")  # fmt: skip
 @click.pass_context
 def group(
     ctx: click.Context,
@@ -45,6 +51,7 @@ def group(
     smoke: bool,
     repeat: int,
     paced_rate: float | None,
+    coordinator_nice: int,
 ) -> None:
     """Measure Podium against the Kafka floor on the configured cluster.
 
@@ -56,7 +63,10 @@ def group(
     from podium.bench import Plan, render, run_bench
 
     settings = settings_from(ctx)
-    plan = Plan.smoke(runs) if smoke else Plan.full(runs, paced_rate)
+    if smoke:
+        plan = Plan.smoke(runs, coordinator_nice)
+    else:
+        plan = Plan.full(runs, paced_rate, coordinator_nice)
     progress = lambda line: click.echo(line, err=True)  # noqa: E731
     result = asyncio.run(run_bench(settings, plan, repeat, progress))
     click.echo(render(result))

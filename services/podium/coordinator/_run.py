@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from podium._priority import set_nice
 from podium._signals import stop_on_signals
 from podium.coordinator._store import changelog_topic
 from podium.errors import BrokerError, ConfigError
@@ -53,6 +54,9 @@ async def check_topics(settings: PodiumSettings) -> None:
 
 def run_coordinator(settings: PodiumSettings) -> None:
     """Run until SIGTERM or SIGINT; then commit what is processed and leave the group."""
+    if settings.coordinator.nice is not None:  # before any thread starts: they inherit it
+        outcome = set_nice(settings.coordinator.nice, "coordinator")
+        log.info("coordinator runs at nice %d", outcome.effective)
     asyncio.run(_serve(settings))
 
 

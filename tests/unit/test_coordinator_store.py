@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import json
+from dataclasses import replace
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from podium.coordinator import RunState, RunStatus
+from podium.coordinator._handle import decode_state, encode_state, run_is_finished
+from podium.coordinator._state import StepState, StepStatus
 from podium.coordinator._store import PartitionStore, Table, stale_partitions
 
 KEYS = st.sampled_from(["run-a", "run-b", "run-c"])
@@ -73,9 +78,6 @@ def test_keep_only_forgets_partitions_handed_over() -> None:
 
 
 def test_run_states_survive_the_changelog_encoding_and_read_older_json() -> None:
-    from podium.coordinator import RunState, RunStatus
-    from podium.coordinator._handle import decode_state, encode_state
-
     state = RunState(
         run_id="r1",
         pipeline="ingest",
@@ -89,3 +91,59 @@ def test_run_states_survive_the_changelog_encoding_and_read_older_json() -> None
     assert decode_state(encode_state(state)) == state
     # what earlier versions wrote (json.dumps of to_dict, with spaces) still reads back
     assert decode_state(json.dumps(state.to_dict()).encode()) == state
+
+
+def _run(run_id: str, status: str) -> RunState:
+    step = StepState(status=StepStatus.SUCCEEDED if status == "succeeded" else StepStatus.RUNNING)
+    return RunState(
+        run_id=run_id,
+        pipeline="ingest",
+        version=1,
+        status=RunStatus(status),
+        created_at_ms=1,
+        updated_at_ms=2,
+        params={"uri": "s3://x", "n": [1, 2]},
+        steps={"a": step, "b": StepState()},
+    )
+
+
+def _run_store() -> PartitionStore[RunState]:
+    return PartitionStore(encode_state, decode_state, settled=run_is_finished)
+
+
+def test_a_finished_run_reads_back_the_same_after_its_changelog_write() -> None:
+    store = _run_store()
+    done, busy = _run("r1", "succeeded"), _run("r2", "running")
+    store["r1"], store["r2"] = done, busy
+    written = dict(store.changes())
+    assert store["r1"] == done and store["r2"] is busy
+    assert "r1" in store and store.get("r3") is None
+    assert list(store.unsettled_values()) == [busy]  # a finished run needs no timer
+    replica = _run_store()
+    for key, raw in written.items():
+        replica.restore(key, raw)
+    assert dict(replica) == {"r1": done, "r2": busy}
+    assert list(replica.unsettled_values()) == [busy]
+
+
+def test_a_finished_run_that_changes_again_is_written_again() -> None:
+    store = _run_store()
+    store["r1"] = _run("r1", "failed")
+    store.changes()
+    later = replace(store["r1"], ignored={"run-finished": 1})
+    store["r1"] = later
+    assert [key for key, _ in store.changes()] == ["r1"]
+    assert store["r1"] == later
+
+
+def test_finished_runs_add_no_objects_for_the_garbage_collector_to_walk() -> None:
+    gc.collect()
+    before = len(gc.get_objects())
+    store = _run_store()
+    for number in range(500):
+        store[f"r{number}"] = _run(f"r{number}", "succeeded")
+    store.changes()
+    gc.collect()
+    # a decoded run is a dozen tracked objects: 500 of them would add thousands
+    assert len(gc.get_objects()) - before < 100
+    assert len(store) == 500

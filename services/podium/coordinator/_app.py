@@ -31,6 +31,7 @@ from podium.coordinator._handle import (
     decode_state,
     encode_state,
     rebuild_timers,
+    run_is_finished,
 )
 from podium.coordinator._state import RunState
 from podium.coordinator._store import Table, changelog_topic
@@ -63,7 +64,9 @@ class Coordinator:
         )
         self.admission = AdmissionHandler(self.topics.timers)
         app_id = settings.coordinator.app_id
-        self.runs = Table(changelog_topic(app_id, "runs"), encode_state, decode_state)
+        self.runs = Table(
+            changelog_topic(app_id, "runs"), encode_state, decode_state, settled=run_is_finished
+        )
         self.admissions: Table[bytes] = Table(changelog_topic(app_id, "admissions"))
         self.engine = self._build_engine()
 
@@ -100,7 +103,7 @@ class Coordinator:
             await self.registry.stop()
 
     def _rebuild_timers(self) -> None:
-        rebuild_timers(self.timers, self.runs.values())
+        rebuild_timers(self.timers, self.runs.unsettled_values())  # finished: no timer
         log.info("timers rebuilt: %d runs waiting", len(self.timers))
 
     def _handle_run_event(

@@ -259,6 +259,12 @@ def decode_state(raw: bytes) -> RunState:
     return RunState.from_json_bytes(raw)
 
 
+def run_is_finished(state: RunState) -> bool:
+    """Settled in the table (kept encoded, see ``_store``): a finished run only counts
+    the events it ignores from now on."""
+    return state.status.is_terminal
+
+
 def rebuild_timers(timers: TimerIndex, states: Iterable[RunState]) -> None:
     """Refill the timer index from the table (after recovery or a rebalance)."""
     from podium.coordinator._machine import next_wake_ms

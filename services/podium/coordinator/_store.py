@@ -7,12 +7,19 @@ wrote. A store holds decoded rows and remembers which keys changed since its cha
 were last taken: the engine writes one changelog record per changed key per batch
 (the last value wins, so ten events for one run in a batch cost one encoding and one
 changelog write, not ten; and no event pays for decoding its run's state).
+
+A *settled* row (``settled(value)``: for runs, a finished run) is read rarely and never
+changed by the normal flow, yet the table keeps it (there is no retention yet). Once its
+changelog record is encoded, the store keeps those bytes in its place and decodes them on
+the rare read: one bytes object instead of a tree of a dozen, so memory per finished run
+shrinks and the garbage collector's full collections no longer walk every run ever
+finished (they paused the coordinator for 40-55 ms at a few thousand runs).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, MutableMapping
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
 
@@ -23,20 +30,30 @@ def _same(raw: bytes) -> bytes:
 
 class PartitionStore(MutableMapping[str, V], Generic[V]):
     """One partition's rows; ``changes()`` hands over, encoded, what to write to the
-    changelog; ``restore`` applies a changelog record."""
+    changelog; ``restore`` applies a changelog record. With ``settled``, values must not
+    be bytes themselves (a bytes row is a settled one, kept encoded)."""
 
     def __init__(
         self,
         encode: Callable[[V], bytes] = _same,  # type: ignore[assignment]
         decode: Callable[[bytes], V] = _same,  # type: ignore[assignment]
+        settled: Callable[[V], bool] | None = None,
     ) -> None:
         self._encode = encode
         self._decode = decode
-        self._rows: dict[str, V] = {}
+        self._settled = settled
+        self._rows: dict[str, Any] = {}  # V, or a settled row's encoded bytes
         self._changed: dict[str, V | None] = {}
 
     def __getitem__(self, key: str) -> V:
-        return self._rows[key]
+        row = self._rows[key]
+        if row.__class__ is bytes and self._settled is not None:
+            decoded: V = self._decode(row)
+            return decoded
+        return row  # type: ignore[no-any-return]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._rows  # without decoding a settled row
 
     def __setitem__(self, key: str, value: V) -> None:
         self._rows[key] = value
@@ -56,15 +73,31 @@ class PartitionStore(MutableMapping[str, V], Generic[V]):
         """Apply one changelog record (None deletes); restoring is not a change."""
         if raw is None:
             self._rows.pop(key, None)
-        else:
-            self._rows[key] = self._decode(raw)
+            return
+        value = self._decode(raw)
+        self._rows[key] = raw if self._settled is not None and self._settled(value) else value
 
     def changes(self) -> list[tuple[str, bytes | None]]:
-        """The changed keys' latest values, encoded (None: deleted), since the last call."""
+        """The changed keys' latest values, encoded (None: deleted), since the last call;
+        a settled value is kept as those bytes from now on."""
         changed, self._changed = self._changed, {}
-        return [
-            (key, None if value is None else self._encode(value)) for key, value in changed.items()
-        ]
+        encoded: list[tuple[str, bytes | None]] = []
+        settled = self._settled
+        for key, value in changed.items():
+            if value is None:
+                encoded.append((key, None))
+                continue
+            raw = self._encode(value)
+            if settled is not None and settled(value):
+                self._rows[key] = raw
+            encoded.append((key, raw))
+        return encoded
+
+    def unsettled_values(self) -> Iterator[V]:
+        """The rows not settled, without decoding any settled one."""
+        for row in self._rows.values():
+            if row.__class__ is not bytes or self._settled is None:
+                yield row
 
 
 def changelog_topic(app_id: str, table: str) -> str:
@@ -86,10 +119,12 @@ class Table(Generic[V]):
         changelog: str,
         encode: Callable[[V], bytes] = _same,  # type: ignore[assignment]
         decode: Callable[[bytes], V] = _same,  # type: ignore[assignment]
+        settled: Callable[[V], bool] | None = None,
     ) -> None:
         self.changelog = changelog
         self.encode = encode
         self.decode = decode
+        self.settled = settled
         self.stores: dict[int, PartitionStore[V]] = {}
         self.written_to: dict[int, int] = {}
 
@@ -98,7 +133,7 @@ class Table(Generic[V]):
 
     def new_store(self, partition: int) -> None:
         """An empty store for ``partition`` (replacing any held), to restore into."""
-        self.stores[partition] = PartitionStore(self.encode, self.decode)
+        self.stores[partition] = PartitionStore(self.encode, self.decode, self.settled)
 
     def keep_only(self, partitions: set[int]) -> None:
         """Forget the partitions no longer held here."""
@@ -106,9 +141,10 @@ class Table(Generic[V]):
             del self.stores[partition]
             self.written_to.pop(partition, None)
 
-    def values(self) -> Iterator[V]:
+    def unsettled_values(self) -> Iterator[V]:
+        """Every partition's rows that are not settled (for runs: the unfinished ones)."""
         for store in self.stores.values():
-            yield from store.values()
+            yield from store.unsettled_values()
 
 
 def stale_partitions(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 from typing import Any
 
 import pytest
@@ -269,7 +270,12 @@ def test_when_the_checker_says_compatible_fastavro_reads_the_data(data: st.DataO
         out = io.BytesIO()
         schemaless_writer(out, writer, value)
         out.seek(0)
-        schemaless_reader(out, writer, reader)
+        try:
+            schemaless_reader(out, writer, reader)
+        except UnicodeDecodeError:
+            # the specification promotes bytes to string, and bytes that are not UTF-8
+            # cannot be read as one: the checker's documented caveat, nothing else
+            assert '"bytes"' in json.dumps(writer) and '"string"' in json.dumps(reader)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))

@@ -7,7 +7,8 @@ A pure function over fastavro-parsed schemas, implementing the specification's
   or by a reader field's alias; a reader field the writer lacks needs a default;
   writer fields the reader lacks are skipped;
 - primitives match exactly or by promotion: int -> long -> float -> double,
-  string <-> bytes;
+  string <-> bytes (as the specification allows; bytes that are not UTF-8 still fail
+  to read as a string, so data can be refused that the schemas let through);
 - enums: every writer symbol must be a reader symbol, unless the reader has a default;
 - fixed: same name and size; arrays and maps: items and values recursively;
 - unions: each writer branch resolves to the first reader branch it matches.

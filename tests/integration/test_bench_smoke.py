@@ -54,6 +54,7 @@ async def test_smoke_benchmark_runs_every_run_to_success(
     assert isinstance(result["chain40_overhead_ms_per_step"], int | float)
     assert 10 < result["coordinator_peak_rss_mb"] < 4096
     assert result["machine"]["cores"] >= 1 and result["settings"]["mode"] == "smoke"
+    assert result["machine"]["cluster_topics_at_start"] >= 0
     assert result["settings"]["timestamps"] == "LogAppendTime"
     assert set(result["ratios"]) >= {"runs_per_s", "transition_p50", "transition_p99"}
     detail = result["repeats"][0]["detail"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from podium.bench import Plan
+from podium.bench._run import CROWDED_TOPICS, crowded_warning
 from podium.cli._main import podium
 
 
@@ -41,3 +42,9 @@ def test_the_coordinator_runs_at_nice_minus_ten_unless_told_otherwise() -> None:
     assert Plan.smoke(None, 5).coordinator_nice == 5
     result = CliRunner().invoke(podium, ["bench", "--coordinator-nice", "-21"])
     assert result.exit_code == 2 and "--coordinator-nice" in result.output
+
+
+def test_a_crowded_cluster_is_pointed_out_before_measuring() -> None:
+    assert crowded_warning(CROWDED_TOPICS) is None
+    warning = crowded_warning(3058)
+    assert warning is not None and "3058 topics" in warning and "clean broker" in warning

@@ -72,6 +72,16 @@ def _led(topic: Mapping[str, Any]) -> bool:
     )
 
 
+async def topic_count(kwargs: Mapping[str, Any]) -> int:
+    """How many topics the cluster holds (internal ones included)."""
+    admin = AIOKafkaAdminClient(**kwargs)
+    try:
+        await admin.start()
+        return len(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
 async def delete_topics(kwargs: Mapping[str, Any], prefix: str) -> None:
     """Delete every topic named ``prefix...`` (ours and the coordinator's own, e.g. its
     changelog): a benchmark leaves the broker as it found it."""

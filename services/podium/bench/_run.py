@@ -7,7 +7,7 @@ import shutil
 from podium.bench._context import Context, Progress
 from podium.bench._figures import chain_figures, cpu_us_per_event
 from podium.bench._floor import FloorFigures, create_floor_topics, measure_floor
-from podium.bench._kafka import delete_topics
+from podium.bench._kafka import delete_topics, topic_count
 from podium.bench._machine import bench_settings, machine
 from podium.bench._plan import Plan
 from podium.bench._podium import PodiumFigures, measure_podium
@@ -19,6 +19,22 @@ from podium.settings import PodiumSettings
 
 class BenchFailed(PodiumError):
     """The benchmark could not measure something (the message says what)."""
+
+
+CROWDED_TOPICS = 1000
+"""More topics than this on the cluster: the broker does measurably more work per
+request (3,058 left over by test runs more than doubled the p99 transition latency we
+measured on our development broker), so the figures will not compare with a clean one's."""
+
+
+def crowded_warning(topics: int) -> str | None:
+    """What to tell the user before measuring on a crowded cluster (pure)."""
+    if topics <= CROWDED_TOPICS:
+        return None
+    return (
+        f"note: the cluster holds {topics} topics; a broker with thousands of others "
+        "measures slower, so these figures will not compare with a clean broker's"
+    )
 
 
 def measured(plan: Plan, podium: PodiumFigures, floor: FloorFigures, prefix: str = "") -> Measured:
@@ -80,6 +96,10 @@ async def run_once(settings: PodiumSettings, plan: Plan, progress: Progress) -> 
     """Measure Podium, then the floor; the topics go away after, the logs on success."""
     ctx = Context(settings, plan, progress)
     progress(f"run {ctx.names.prefix}: logs in {ctx.work / 'logs'}")
+    topics = await topic_count(ctx.kwargs)
+    warning = crowded_warning(topics)
+    if warning:
+        progress(warning)
     try:
         await create_floor_topics(ctx)
         podium = await measure_podium(ctx)
@@ -87,7 +107,8 @@ async def run_once(settings: PodiumSettings, plan: Plan, progress: Progress) -> 
     finally:
         await _clean_up(ctx)
     figures = measured(plan, podium, floor, ctx.names.prefix)
-    result = report(figures, machine(settings), bench_settings(plan, settings))
+    on = {**machine(settings), "cluster_topics_at_start": topics}
+    result = report(figures, on, bench_settings(plan, settings))
     if result["outcomes"]["all_succeeded"]:
         shutil.rmtree(ctx.work, ignore_errors=True)
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from podium.bench import Plan
@@ -48,3 +49,13 @@ def test_a_crowded_cluster_is_pointed_out_before_measuring() -> None:
     assert crowded_warning(CROWDED_TOPICS) is None
     warning = crowded_warning(3058)
     assert warning is not None and "3058 topics" in warning and "clean broker" in warning
+
+
+def test_an_unreachable_cluster_is_a_clear_error_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PODIUM_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:1")  # nothing listens
+    result = CliRunner().invoke(podium, ["bench", "--smoke"])
+    assert result.exit_code == 1
+    assert "error: benchmark: Kafka at 127.0.0.1:1" in result.output
+    assert "Traceback" not in result.output

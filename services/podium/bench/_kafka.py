@@ -73,11 +73,14 @@ def _led(topic: Mapping[str, Any]) -> bool:
 
 
 async def topic_count(kwargs: Mapping[str, Any]) -> int:
-    """How many topics the cluster holds (internal ones included)."""
+    """How many topics the cluster holds (internal ones included); the benchmark's first
+    call to the cluster, so an unreachable one is a BrokerError naming it."""
     admin = AIOKafkaAdminClient(**kwargs)
     try:
         await admin.start()
         return len(await admin.list_topics())
+    except KafkaError as exc:
+        raise BrokerError(f"benchmark: Kafka at {kwargs.get('bootstrap_servers')}: {exc}") from exc
     finally:
         await admin.close()
 

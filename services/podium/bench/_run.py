@@ -107,8 +107,8 @@ async def run_once(settings: PodiumSettings, plan: Plan, progress: Progress) -> 
     finally:
         await _clean_up(ctx)
     figures = measured(plan, podium, floor, ctx.names.prefix)
-    on = {**machine(settings), "cluster_topics_at_start": topics}
-    result = report(figures, on, bench_settings(plan, settings))
+    measured_on = {**machine(settings), "cluster_topics_at_start": topics}
+    result = report(figures, measured_on, bench_settings(plan, settings))
     if result["outcomes"]["all_succeeded"]:
         shutil.rmtree(ctx.work, ignore_errors=True)
     return result

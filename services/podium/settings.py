@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from podium._priority import NICE_MAX, NICE_MIN
 from podium.errors import ConfigError
 
 DEFAULT_KAFKA_VERSION = "4.4.0"
@@ -108,7 +109,7 @@ class CoordinatorSettings(BaseModel):
     """How long a silent instance keeps its partitions: a crashed one hands over after this."""
     fetch_max_wait_ms: int = Field(default=100, ge=1, le=1500)
     """Longest a fetch waits on the broker for new records."""
-    nice: int | None = Field(default=None, ge=-20, le=19)
+    nice: int | None = Field(default=None, ge=NICE_MIN, le=NICE_MAX)
     """Scheduling priority (nice) the coordinator sets for itself at start; None keeps the
     one it was started with. On a machine shared with step services, a negative value lets
     the one process every run goes through take a core first (it needs CAP_SYS_NICE; if

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from podium.bench import (
     CpuTicks,
     Sched,
+    SchedSnapshot,
     chain_figures,
     cpu_us_per_event,
     events_between,
@@ -89,12 +90,14 @@ def test_ratio_without_a_floor_is_none() -> None:
 def test_the_scheduling_profile_is_cores_used_and_waited_for_per_process() -> None:
     before = {"coordinator": Sched(1_000_000_000, 0), "noop-a": Sched(0, 0), "gone": Sched(0, 0)}
     after = {"coordinator": Sched(2_000_000_000, 1_000_000_000), "noop-a": Sched(500_000_000, 0)}
-    machine = (CpuTicks(busy=100, total=1000), CpuTicks(busy=460, total=1400))
-    profile = scheduling_profile(before, after, machine, seconds=2.0)
+    start, end = CpuTicks(busy=100, total=1000), CpuTicks(busy=460, total=1400)
+    profile = scheduling_profile(
+        SchedSnapshot(before, start), SchedSnapshot(after, end), seconds=2.0
+    )
     assert profile["processes"] == {
         "coordinator": {"on_cpu_cores": 0.5, "waiting_cores": 0.5},
         "noop-a": {"on_cpu_cores": 0.25, "waiting_cores": 0.0},
     }
     assert profile["machine_busy_pct"] == 90.0
-    idle = scheduling_profile({}, {}, (machine[0], machine[0]), seconds=1.0)
+    idle = scheduling_profile(SchedSnapshot({}, start), SchedSnapshot({}, start), seconds=1.0)
     assert idle["machine_busy_pct"] is None

@@ -57,3 +57,14 @@ def test_this_process_and_machine_advance_while_it_works() -> None:
     sum(i * i for i in range(2_000_000))
     after, later = bench.sched(os.getpid()), bench.machine_ticks()
     assert after.on_cpu_ns > before.on_cpu_ns and later.busy > ticks.busy
+
+
+def test_a_snapshot_names_each_process_and_reads_the_machine(tmp_path: Path) -> None:
+    (tmp_path / "42" / "task" / "42").mkdir(parents=True)
+    (tmp_path / "42" / "task" / "42" / "schedstat").write_text("100 10 1")
+    (tmp_path / "stat").write_text("cpu  100 5 50 800 40 3 2 0 30 0\ncpu0 1 2 3 4\n")
+    snapshot = bench.sched_snapshot({"coordinator": 42}, tmp_path)
+    assert snapshot.processes == {"coordinator": bench.Sched(100, 10)}
+    assert snapshot.machine == bench.CpuTicks(busy=160, total=1000)
+    with pytest.raises(OSError):
+        bench.sched_snapshot({"gone": 43}, tmp_path)

@@ -42,6 +42,7 @@ from podium.bench._plan import STEPS, Plan
 from podium.bench._procfs import (
     CpuTicks,
     Sched,
+    SchedSnapshot,
     Usage,
     cpu_ticks,
     machine_ticks,
@@ -49,6 +50,7 @@ from podium.bench._procfs import (
     parse_schedstat,
     peak_rss_kb,
     sched,
+    sched_snapshot,
     usage,
 )
 from podium.bench._report import (
@@ -83,6 +85,7 @@ __all__ = [
     "Plan",
     "Report",
     "Sched",
+    "SchedSnapshot",
     "Usage",
     "chain_figures",
     "child_env",
@@ -115,6 +118,7 @@ __all__ = [
     "run_latencies",
     "run_once",
     "sched",
+    "sched_snapshot",
     "schedule",
     "scheduling_profile",
     "segments",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from podium.bench._procfs import CpuTicks, Sched
+from podium.bench._procfs import SchedSnapshot
 from podium.bench._stats import median
 
 
@@ -74,23 +74,21 @@ def ratio(podium: float, floor: float) -> float | None:
 
 
 def scheduling_profile(
-    before: Mapping[str, Sched],
-    after: Mapping[str, Sched],
-    machine: tuple[CpuTicks, CpuTicks],
-    seconds: float,
+    before: SchedSnapshot, after: SchedSnapshot, seconds: float
 ) -> dict[str, Any]:
     """Over ``seconds``, the cores each process ran on and the cores' worth of time it spent
     runnable but waiting for one (a process waiting as long as it runs takes twice as long
     to answer as on a core of its own), and how busy the whole machine was."""
+    ended = after.processes
     processes = {
         name: {
-            "on_cpu_cores": round((after[name].on_cpu_ns - was.on_cpu_ns) / 1e9 / seconds, 2),
-            "waiting_cores": round((after[name].waiting_ns - was.waiting_ns) / 1e9 / seconds, 2),
+            "on_cpu_cores": round((ended[name].on_cpu_ns - was.on_cpu_ns) / 1e9 / seconds, 2),
+            "waiting_cores": round((ended[name].waiting_ns - was.waiting_ns) / 1e9 / seconds, 2),
         }
-        for name, was in before.items()
-        if name in after
+        for name, was in before.processes.items()
+        if name in ended
     }
-    start, end = machine
+    start, end = before.machine, after.machine
     total = end.total - start.total
     busy_pct = round(100 * (end.busy - start.busy) / total, 1) if total else None
     return {"processes": processes, "machine_busy_pct": busy_pct}

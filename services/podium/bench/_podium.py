@@ -39,7 +39,7 @@ from podium.bench._kafka import (
 )
 from podium.bench._pipelines import chain, chain_order, linear, linear_services
 from podium.bench._plan import STEPS
-from podium.bench._procfs import CpuTicks, Sched, Usage, machine_ticks, sched, usage
+from podium.bench._procfs import SchedSnapshot, Usage, sched_snapshot, usage
 from podium.bench._records import podium_append, run_finished
 from podium.pipelines import Pipeline
 from podium.registry import apply_pipelines
@@ -133,14 +133,12 @@ async def _phases(
     await _chain(ctx, Driver(partial(send, pipelines[1]), completions), figures)
 
 
-def _scheduling(children: Children) -> tuple[dict[str, Sched], CpuTicks] | None:
+def _scheduling(children: Children) -> SchedSnapshot | None:
     """Each process's scheduling times (the driver is this one) and the machine's CPU
     ticks; None where the kernel keeps no schedstats."""
     pids = {name: process.pid for name, process in children.processes.items()}
     try:
-        return {name: sched(pid) for name, pid in {**pids, "driver": os.getpid()}.items()}, (
-            machine_ticks()
-        )
+        return sched_snapshot({**pids, "driver": os.getpid()})
     except OSError:
         return None
 
@@ -199,9 +197,7 @@ async def _latency(
     figures.paced_late_s = await driver.paced(ids, figures.paced_rate_per_s)
     after, seconds = _scheduling(children), time.monotonic() - started
     if before is not None and after is not None:
-        figures.scheduling_paced = scheduling_profile(
-            before[0], after[0], (before[1], after[1]), seconds
-        )
+        figures.scheduling_paced = scheduling_profile(before, after, seconds)
     appends = await _appends(ctx, since)
     figures.segments_paced = segments(appends, STEPS)
     figures.transitions = transitions(appends, STEPS)

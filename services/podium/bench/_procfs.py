@@ -83,3 +83,17 @@ def parse_cpu_line(line: str) -> CpuTicks:
 
 def machine_ticks(proc: Path = Path("/proc")) -> CpuTicks:
     return parse_cpu_line((proc / "stat").read_text().splitlines()[0])
+
+
+@dataclass(frozen=True, slots=True)
+class SchedSnapshot:
+    """Named processes' scheduling times and the machine's CPU ticks, at one moment."""
+
+    processes: dict[str, Sched]
+    machine: CpuTicks
+
+
+def sched_snapshot(pids: dict[str, int], proc: Path = Path("/proc")) -> SchedSnapshot:
+    """OSError when a process is gone or the kernel keeps no schedstats."""
+    processes = {name: sched(pid, proc) for name, pid in pids.items()}
+    return SchedSnapshot(processes, machine_ticks(proc))

@@ -63,15 +63,12 @@ def _priority_note(report: Report) -> str:
     if requested is None:
         return "priority: the coordinator ran at the nice it was started with"
     details = [run.get("detail", {}) for run in report.get("repeats", [report])]
-    ran = sorted(
-        {value for d in details for value in d.get("coordinator_nice", {}).values()},
-        key=lambda v: (v is None, v or 0),
-    )
-    if ran == [requested]:
+    ran = {str(value) for d in details for value in d.get("coordinator_nice", {}).values()}
+    if ran == {str(requested)}:
         return f"priority: coordinator and floor relay at nice {requested}, the rest as started"
     return (
         f"priority: nice {requested} asked for the coordinator and floor relay, they ran at "
-        f"{', '.join(str(v) for v in ran)} (a nice below 0 needs CAP_SYS_NICE)"
+        f"{', '.join(sorted(ran))} (a nice below 0 needs CAP_SYS_NICE)"
     )
 
 

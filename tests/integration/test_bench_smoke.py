@@ -51,6 +51,9 @@ async def test_smoke_benchmark_runs_every_run_to_success(
     assert result["outcomes"]["requested"] == result["outcomes"]["succeeded"] >= 100
     for key in ("runs_per_s", "floor_runs_per_s", "coordinator_cpu_us_per_event"):
         assert isinstance(result[key], int | float) and result[key] > 0, key
+    # the relay's few hundred records may take under one clock tick (10 ms) of CPU
+    assert isinstance(result["floor_cpu_us_per_event"], int | float)
+    assert result["floor_cpu_us_per_event"] >= 0
     for key in ("transition_ms", "run_latency_ms", "floor_transition_ms"):
         _latency(result[key])
     assert isinstance(result["chain40_overhead_ms_per_step"], int | float)
@@ -58,7 +61,7 @@ async def test_smoke_benchmark_runs_every_run_to_success(
     assert result["machine"]["cores"] >= 1 and result["settings"]["mode"] == "smoke"
     assert result["machine"]["cluster_topics_at_start"] >= 0
     assert result["settings"]["timestamps"] == "LogAppendTime"
-    assert set(result["ratios"]) >= {"runs_per_s", "transition_p50", "transition_p99"}
+    assert set(result["ratios"]) >= {"runs_per_s", "transition_p50", "cpu_per_event"}
     detail = result["repeats"][0]["detail"]
     assert detail["coordinator_nice"] == {"podium": NICE, "floor": NICE}
     assert f"coordinator and floor relay at nice {NICE}" in done.stdout

@@ -36,6 +36,7 @@ def measured(runs_per_s: float = 320.0, p50: float = 4, cpu: float = 150.0) -> M
         floor_transition=Percentiles(1, 2, 2, 5, 100),
         floor_run_latency=summarize([8, 9, 12]),
         coordinator_cpu_us_per_event=cpu,
+        floor_cpu_us_per_event=30.0,
         coordinator_peak_rss_kb=80 * 1024,
         requested=10,
         succeeded=10,
@@ -58,6 +59,7 @@ def test_ratios_are_podium_over_the_floor() -> None:
     ratios = make()["ratios"]
     assert ratios["runs_per_s"] == 0.2
     assert ratios["transition_p50"] == 4.0 and ratios["transition_p99"] == 10.0
+    assert ratios["cpu_per_event"] == 5.0
 
 
 def test_targets_say_which_are_met() -> None:
@@ -101,6 +103,8 @@ def test_the_table_shows_podium_the_floor_and_the_targets() -> None:
     text = render(combine([make(runs_per_s=250)]))
     assert "3-step runs/s" in text and "250" in text and "1,600" in text
     assert ">= 300 NOT met" in text and "runs: 10 requested, 10 succeeded" in text
+    cpu_row = next(line for line in text.splitlines() if line.startswith("coordinator CPU"))
+    assert cpu_row.split()[3:6] == ["150", "30", "5"], cpu_row
 
 
 def _ran_at(asked: int | None, podium: int | None, floor: int | None) -> str:

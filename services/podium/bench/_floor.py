@@ -10,10 +10,11 @@ from podium._priority import nice_of
 from podium.bench._children import Children
 from podium.bench._context import Context, run_ids
 from podium.bench._driver import Completions, Driver
-from podium.bench._figures import paced_count, rate
+from podium.bench._figures import events_between, paced_count, rate
 from podium.bench._join import Kind, floor_hops, floor_stage, run_latencies, transitions
 from podium.bench._kafka import Follower, create_topics, end_offsets, partitions_of, read_range
 from podium.bench._plan import STEPS
+from podium.bench._procfs import usage
 from podium.bench._records import floor_append, hop_arrived
 from podium.bench._relay import hop
 from podium.runs import open_producer
@@ -30,6 +31,10 @@ class FloorFigures:
     latencies: list[int] = field(default_factory=list)
     relay_nice: int | None = None
     """The nice the relay for the coordinator's hops ran at (read back)."""
+    relay_cpu_s: float = 0.0
+    """CPU time of the relay for the coordinator's hops over the throughput phase."""
+    relay_events: int = 0
+    """Records that relay consumed meanwhile (the appends to its source topics)."""
 
 
 def _topics(ctx: Context) -> list[str]:
@@ -40,6 +45,12 @@ async def create_floor_topics(ctx: Context) -> None:
     """Created with Podium's, long before use: a just-created partition can still answer
     "not leader" for a moment after the cluster names its leader."""
     await create_topics(ctx.kwargs, ctx.names.floor_specs(len(_topics(ctx)), ctx.plan.partitions))
+
+
+def _relay_sources(ctx: Context) -> list[str]:
+    """The topics the relay standing for the coordinator consumes."""
+    coordinator, _ = floor_hops(STEPS)
+    return [ctx.names.floor(source) for source, _ in coordinator]
 
 
 def _hop_args(ctx: Context, pairs: list[tuple[int, int]], sizes: Sizes) -> list[str]:
@@ -92,17 +103,19 @@ async def measure_floor(ctx: Context, sizes: Sizes, paced_rate: float) -> FloorF
                     topics[0], value, key=run_id.encode(), headers=headers
                 )
 
-            await _phases(ctx, Driver(send, completions), paced_rate, figures)
-            figures.relay_nice = nice_of(children.processes["floor-coordinator"].pid)
+            relay = children.processes["floor-coordinator"].pid
+            await _phases(ctx, Driver(send, completions), paced_rate, figures, relay)
+            figures.relay_nice = nice_of(relay)
     return figures
 
 
-async def _phases(ctx: Context, driver: Driver, paced_rate: float, figures: FloorFigures) -> None:
+async def _phases(
+    ctx: Context, driver: Driver, paced_rate: float, figures: FloorFigures, relay: int
+) -> None:
     plan = ctx.plan
     ctx.progress(f"floor: warm-up {plan.warmup}, throughput {plan.runs} runs")
     await driver.windowed(run_ids("floor-warmup", plan.warmup), plan.window)
-    seconds = await driver.windowed(run_ids("floor-run", plan.runs), plan.window)
-    figures.runs_per_s = rate(plan.runs, seconds)
+    await _throughput(ctx, driver, figures, relay)
     count = paced_count(plan.paced_runs, paced_rate, plan.paced_max_s)
     ctx.progress(f"floor: latency, {count} runs at {paced_rate:.0f}/s")
     partitions = partitions_of(_topics(ctx), plan.partitions)
@@ -112,3 +125,15 @@ async def _phases(ctx: Context, driver: Driver, paced_rate: float, figures: Floo
     appends = [floor_append(record, _topics(ctx), STEPS) for record in records]
     figures.transitions = transitions(appends, STEPS)
     figures.latencies = run_latencies(appends)
+
+
+async def _throughput(ctx: Context, driver: Driver, figures: FloorFigures, relay: int) -> None:
+    """Runs per second at full load, and the CPU the relay standing for the coordinator
+    spent per record it consumed (measured as Podium's coordinator is: the same baseline
+    in the same run, as the issue's bare consume -> produce relay)."""
+    sources = partitions_of(_relay_sources(ctx), ctx.plan.partitions)
+    offsets, cpu_s = await end_offsets(ctx.kwargs, sources), usage(relay).cpu_s
+    seconds = await driver.windowed(run_ids("floor-run", ctx.plan.runs), ctx.plan.window)
+    figures.relay_cpu_s = usage(relay).cpu_s - cpu_s
+    figures.relay_events = events_between(offsets, await end_offsets(ctx.kwargs, sources))
+    figures.runs_per_s = rate(ctx.plan.runs, seconds)

@@ -5,7 +5,7 @@ across versions: ``runs_per_s``, ``transition_ms`` / ``run_latency_ms``
 (``p50``, ``p95``, ``p99``, ``max``), ``chain40_overhead_ms_per_step``,
 ``floor_runs_per_s``, ``floor_transition_ms``, ``coordinator_cpu_us_per_event``,
 ``coordinator_peak_rss_mb``, ``machine`` and ``settings``. The rest is added
-beside them (ratios to the floor, targets, counts).
+beside them (the floor relay's CPU per event, ratios to the floor, targets, counts).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ METRICS = (
     "floor_transition_ms",
     "floor_run_latency_ms",
     "coordinator_cpu_us_per_event",
+    "floor_cpu_us_per_event",
     "coordinator_peak_rss_mb",
     "paced_rate_per_s",
 )
@@ -49,6 +50,9 @@ class Measured:
     floor_transition: Percentiles
     floor_run_latency: Percentiles
     coordinator_cpu_us_per_event: float
+    floor_cpu_us_per_event: float
+    """CPU per record of the floor's relay for the coordinator's hops: the same measure of
+    a bare consume -> produce, in the same run."""
     coordinator_peak_rss_kb: int
     requested: int
     succeeded: int
@@ -68,6 +72,7 @@ def report(measured: Measured, machine: Mapping[str, Any], settings: Mapping[str
         "floor_transition_ms": m.floor_transition.as_dict(),
         "floor_run_latency_ms": m.floor_run_latency.as_dict(),
         "coordinator_cpu_us_per_event": round(m.coordinator_cpu_us_per_event, 1),
+        "floor_cpu_us_per_event": round(m.floor_cpu_us_per_event, 1),
         "coordinator_peak_rss_mb": round(m.coordinator_peak_rss_kb / 1024, 1),
         "paced_rate_per_s": round(m.paced_rate_per_s, 1),
     }
@@ -97,7 +102,7 @@ def _complete(
 
 def ratios(figures: Mapping[str, Any]) -> dict[str, float | None]:
     """Podium over the Kafka floor, to 3 significant digits (throughput: below 1 is slower;
-    latency: above 1 is slower)."""
+    latency and CPU per event: above 1 is slower or costlier)."""
     t, ft = figures["transition_ms"], figures["floor_transition_ms"]
     r, fr = figures["run_latency_ms"], figures["floor_run_latency_ms"]
     values = {
@@ -106,6 +111,9 @@ def ratios(figures: Mapping[str, Any]) -> dict[str, float | None]:
         "transition_p99": ratio(t["p99"], ft["p99"]),
         "run_latency_p50": ratio(r["p50"], fr["p50"]),
         "run_latency_p99": ratio(r["p99"], fr["p99"]),
+        "cpu_per_event": ratio(
+            figures["coordinator_cpu_us_per_event"], figures["floor_cpu_us_per_event"]
+        ),
     }
     return {name: None if v is None else float(f"{v:.3g}") for name, v in values.items()}
 

@@ -54,6 +54,7 @@ def measured(plan: Plan, podium: PodiumFigures, floor: FloorFigures, prefix: str
             coordinator_cpu_us_per_event=cpu_us_per_event(
                 podium.coordinator_cpu_s, podium.coordinator_events
             ),
+            floor_cpu_us_per_event=cpu_us_per_event(floor.relay_cpu_s, floor.relay_events),
             coordinator_peak_rss_kb=podium.peak_rss_kb,
             requested=podium.requested,
             succeeded=podium.succeeded,

@@ -41,7 +41,8 @@ def rows(report: Report) -> list[tuple[str, str, str, str, str]]:
         ("chain total ms", _num(r["chain40_total_ms"]), "", "", ""),
         ("chain overhead ms/step", _num(r["chain40_overhead_ms_per_step"]), "", "",
          _target(r, "chain40_overhead_ms_per_step")),
-        ("coordinator CPU us/event", _num(r["coordinator_cpu_us_per_event"]), "", "",
+        ("coordinator CPU us/event", _num(r["coordinator_cpu_us_per_event"]),
+         _num(r["floor_cpu_us_per_event"]), _num(q["cpu_per_event"]),
          _target(r, "coordinator_cpu_us_per_event")),
         ("coordinator peak RSS MB", _num(r["coordinator_peak_rss_mb"]), "", "", ""),
     ]  # fmt: skip

@@ -57,6 +57,9 @@ async def test_smoke_benchmark_runs_every_run_to_success(
     for key in ("transition_ms", "run_latency_ms", "floor_transition_ms"):
         _latency(result[key])
     assert isinstance(result["chain40_overhead_ms_per_step"], int | float)
+    # the floor's chain ran all its steps: each sleeps the chain's 10 ms
+    floor_chain = result["repeats"][0]["detail"]["floor_chain_totals_ms"]
+    assert len(floor_chain) == 1 and floor_chain[0] >= 5 * 10, floor_chain
     assert 10 < result["coordinator_peak_rss_mb"] < 4096
     assert result["machine"]["cores"] >= 1 and result["settings"]["mode"] == "smoke"
     assert result["machine"]["cluster_topics_at_start"] >= 0

@@ -32,6 +32,7 @@ def measured(runs_per_s: float = 320.0, p50: float = 4, cpu: float = 150.0) -> M
         run_latency=summarize([20, 25, 30, 90]),
         chain_total_ms=580.0,
         chain_overhead_ms_per_step=4.5,
+        floor_chain_overhead_ms_per_step=1.5,
         floor_runs_per_s=1600.0,
         floor_transition=Percentiles(1, 2, 2, 5, 100),
         floor_run_latency=summarize([8, 9, 12]),
@@ -59,7 +60,7 @@ def test_ratios_are_podium_over_the_floor() -> None:
     ratios = make()["ratios"]
     assert ratios["runs_per_s"] == 0.2
     assert ratios["transition_p50"] == 4.0 and ratios["transition_p99"] == 10.0
-    assert ratios["cpu_per_event"] == 5.0
+    assert ratios["cpu_per_event"] == 5.0 and ratios["chain40_overhead"] == 3.0
 
 
 def test_targets_say_which_are_met() -> None:
@@ -105,6 +106,8 @@ def test_the_table_shows_podium_the_floor_and_the_targets() -> None:
     assert ">= 300 NOT met" in text and "runs: 10 requested, 10 succeeded" in text
     cpu_row = next(line for line in text.splitlines() if line.startswith("coordinator CPU"))
     assert cpu_row.split()[3:6] == ["150", "30", "5"], cpu_row
+    chain_row = next(line for line in text.splitlines() if line.startswith("chain overhead"))
+    assert chain_row.split()[3:6] == ["4.5", "1.5", "3"], chain_row
 
 
 def _ran_at(asked: int | None, podium: int | None, floor: int | None) -> str:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from podium._priority import nice_of
@@ -15,7 +16,7 @@ from podium.bench._join import Kind, floor_hops, floor_stage, run_latencies, tra
 from podium.bench._kafka import Follower, create_topics, end_offsets, partitions_of, read_range
 from podium.bench._plan import STEPS
 from podium.bench._procfs import usage
-from podium.bench._records import floor_append, hop_arrived
+from podium.bench._records import floor_append, floor_chain_append, hop_arrived
 from podium.bench._relay import hop
 from podium.runs import open_producer
 
@@ -35,6 +36,8 @@ class FloorFigures:
     """CPU time of the relay for the coordinator's hops over the throughput phase."""
     relay_events: int = 0
     """Records that relay consumed meanwhile (the appends to its source topics)."""
+    chain_totals: list[int] = field(default_factory=list)
+    """The floor chain's runs, request to done (ms): the chain's steps as bare hops."""
 
 
 def _topics(ctx: Context) -> list[str]:
@@ -62,24 +65,34 @@ def _hop_args(ctx: Context, pairs: list[tuple[int, int]], sizes: Sizes) -> list[
     return args
 
 
+def _chain_args(ctx: Context, sizes: Sizes) -> tuple[list[str], list[str]]:
+    """The chain's ``--loop`` (the coordinator's relay) and ``--sleep-hop`` (the sleeping
+    service's relay), with the sizes of Podium's step requests and results."""
+    chain, plan = ctx.names.floor_chain, ctx.plan
+    request = sizes.get(Kind.STEP_REQUESTED, DEFAULT_SIZE)
+    result = sizes.get(Kind.STEP_COMPLETED, DEFAULT_SIZE)
+    looped = [chain("start"), chain("results"), chain("requests"), chain("done")]
+    looped += [str(plan.chain_steps), *map(str, request)]
+    sleeping = [chain("requests"), chain("results"), str(plan.chain_sleep_ms), *map(str, result)]
+    return ["--loop", *looped], ["--sleep-hop", *sleeping]
+
+
 def _start(ctx: Context, children: Children, sizes: Sizes) -> None:
-    """One relay process for the coordinator's hops, one per service's hop."""
+    """One relay process for the coordinator's hops, one per service's hop; for the chain,
+    one for the coordinator's side and one for the sleeping service (own processes, so
+    the other hops' relays consume exactly what they did before the chain was added)."""
     coordinator, services = floor_hops(STEPS)
-    relay = ["podium.bench._relay", "--group"]
+    relay, prefix = ["podium.bench._relay", "--group"], ctx.names.prefix
     nice = ctx.plan.coordinator_nice  # the same priority as the coordinator it stands for
     own = [] if nice is None else ["--nice", str(nice)]
-    children.start(
-        "floor-coordinator",
-        [
-            *relay,
-            f"{ctx.names.prefix}-floor-coordinator",
-            *own,
-            *_hop_args(ctx, coordinator, sizes),
-        ],
-    )
+    hops = _hop_args(ctx, coordinator, sizes)
+    children.start("floor-coordinator", [*relay, f"{prefix}-floor-coordinator", *own, *hops])
     for step, pair in zip(STEPS, services, strict=True):
-        group = f"{ctx.names.prefix}-floor-{step}"
+        group = f"{prefix}-floor-{step}"
         children.start(f"floor-{step}", [*relay, group, *_hop_args(ctx, [pair], sizes)])
+    looped, sleeping = _chain_args(ctx, sizes)
+    children.start("floor-chain", [*relay, f"{prefix}-floor-chain", *own, *looped])
+    children.start("floor-sleep", [*relay, f"{prefix}-floor-sleep", *sleeping])
 
 
 async def measure_floor(ctx: Context, sizes: Sizes, paced_rate: float) -> FloorFigures:
@@ -97,15 +110,19 @@ async def measure_floor(ctx: Context, sizes: Sizes, paced_rate: float) -> FloorF
             Follower(ctx.kwargs, last, hop_arrived(completions)),
         ):
 
-            async def send(run_id: str) -> Any:
+            async def send(run_id: str, topic: str = topics[0]) -> Any:
                 value, headers = first.value, first.headers
                 return await producer.send_and_wait(
-                    topics[0], value, key=run_id.encode(), headers=headers
+                    topic, value, key=run_id.encode(), headers=headers
                 )
 
             relay = children.processes["floor-coordinator"].pid
             await _phases(ctx, Driver(send, completions), paced_rate, figures, relay)
             figures.relay_nice = nice_of(relay)
+            chain_done = partitions_of([ctx.names.floor_chain("done")], count)
+            async with Follower(ctx.kwargs, chain_done, hop_arrived(completions)):
+                start = ctx.names.floor_chain("start")
+                await _chain(ctx, Driver(partial(send, topic=start), completions), figures)
     return figures
 
 
@@ -125,6 +142,18 @@ async def _phases(
     appends = [floor_append(record, _topics(ctx), STEPS) for record in records]
     figures.transitions = transitions(appends, STEPS)
     figures.latencies = run_latencies(appends)
+
+
+async def _chain(ctx: Context, driver: Driver, figures: FloorFigures) -> None:
+    """One chain run at a time, as Podium's: the time from its start to its done append."""
+    roles = [ctx.names.floor_chain(role) for role in ("start", "done")]
+    ctx.progress(f"floor: {ctx.plan.chain_runs} x {ctx.plan.chain_steps}-step chain")
+    partitions = partitions_of(roles, ctx.plan.partitions)
+    since = await end_offsets(ctx.kwargs, partitions)
+    for run_id in run_ids("floor-chain", ctx.plan.chain_runs):
+        await driver.windowed([run_id], 1)
+    records = await read_range(ctx.kwargs, since, await end_offsets(ctx.kwargs, partitions))
+    figures.chain_totals = run_latencies([floor_chain_append(r, roles[0]) for r in records])
 
 
 async def _throughput(ctx: Context, driver: Driver, figures: FloorFigures, relay: int) -> None:

@@ -12,6 +12,8 @@ from podium.bench._kafka import LOG_APPEND_TIME, TopicSpec
 from podium.bench.services import step_topic
 from podium.settings import TopicNames
 
+FLOOR_CHAIN_ROLES = ("start", "requests", "results", "done")
+
 
 @dataclass(frozen=True)
 class Names:
@@ -47,8 +49,14 @@ class Names:
         compacted = {**LOG_APPEND_TIME, "cleanup.policy": "compact"}
         return [*specs, TopicSpec(t.pipelines, 1, compacted)]
 
+    def floor_chain(self, role: str) -> str:
+        """The floor chain's topics: ``start``, ``requests``, ``results``, ``done``."""
+        return f"{self.prefix}.floor.chain.{role}"
+
     def floor_specs(self, count: int, partitions: int) -> list[TopicSpec]:
-        return [TopicSpec(self.floor(index), partitions) for index in range(count)]
+        hops = [self.floor(index) for index in range(count)]
+        chain = [self.floor_chain(role) for role in FLOOR_CHAIN_ROLES]
+        return [TopicSpec(name, partitions) for name in [*hops, *chain]]
 
 
 def child_env(

@@ -75,6 +75,12 @@ def floor_append(record: Record, topics: Sequence[str], order: Sequence[str]) ->
     return _append(kind, (record.key or b"").decode(), stage, record)
 
 
+def floor_chain_append(record: Record, start: str) -> Append:
+    """A floor chain run's first append (on ``start``) or its last (on the done topic)."""
+    kind = Kind.RUN_REQUESTED if record.topic == start else Kind.RUN_SUCCEEDED
+    return _append(kind, (record.key or b"").decode(), "", record)
+
+
 def run_finished(completions: Completions, codec: Codec) -> Callable[[Record], None]:
     """Follower callback on the run events topic: ends the runs that reached a final status.
     Step-level events (a ``podium-step`` header) are skipped without decoding."""

@@ -5,7 +5,8 @@ across versions: ``runs_per_s``, ``transition_ms`` / ``run_latency_ms``
 (``p50``, ``p95``, ``p99``, ``max``), ``chain40_overhead_ms_per_step``,
 ``floor_runs_per_s``, ``floor_transition_ms``, ``coordinator_cpu_us_per_event``,
 ``coordinator_peak_rss_mb``, ``machine`` and ``settings``. The rest is added
-beside them (the floor relay's CPU per event, ratios to the floor, targets, counts).
+beside them (the floor relay's CPU per event and chain overhead, ratios to the floor,
+targets, counts).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ METRICS = (
     "run_latency_ms",
     "chain40_total_ms",
     "chain40_overhead_ms_per_step",
+    "floor_chain40_overhead_ms_per_step",
     "floor_runs_per_s",
     "floor_transition_ms",
     "floor_run_latency_ms",
@@ -46,6 +48,8 @@ class Measured:
     run_latency: Percentiles
     chain_total_ms: float
     chain_overhead_ms_per_step: float
+    floor_chain_overhead_ms_per_step: float
+    """The same chain through bare relays (one sleeping 10 ms per step), in the same run."""
     floor_runs_per_s: float
     floor_transition: Percentiles
     floor_run_latency: Percentiles
@@ -68,6 +72,7 @@ def report(measured: Measured, machine: Mapping[str, Any], settings: Mapping[str
         "run_latency_ms": m.run_latency.as_dict(),
         "chain40_total_ms": round(m.chain_total_ms, 1),
         "chain40_overhead_ms_per_step": round(m.chain_overhead_ms_per_step, 2),
+        "floor_chain40_overhead_ms_per_step": round(m.floor_chain_overhead_ms_per_step, 2),
         "floor_runs_per_s": round(m.floor_runs_per_s, 1),
         "floor_transition_ms": m.floor_transition.as_dict(),
         "floor_run_latency_ms": m.floor_run_latency.as_dict(),
@@ -111,6 +116,9 @@ def ratios(figures: Mapping[str, Any]) -> dict[str, float | None]:
         "transition_p99": ratio(t["p99"], ft["p99"]),
         "run_latency_p50": ratio(r["p50"], fr["p50"]),
         "run_latency_p99": ratio(r["p99"], fr["p99"]),
+        "chain40_overhead": ratio(
+            figures["chain40_overhead_ms_per_step"], figures["floor_chain40_overhead_ms_per_step"]
+        ),
         "cpu_per_event": ratio(
             figures["coordinator_cpu_us_per_event"], figures["floor_cpu_us_per_event"]
         ),

@@ -41,6 +41,7 @@ def measured(plan: Plan, podium: PodiumFigures, floor: FloorFigures, prefix: str
     """Figures from both phases' samples; BenchFailed when a phase has no samples."""
     try:
         chain = chain_figures(podium.chain_totals, plan.chain_steps, plan.chain_sleep_ms)
+        floor_chain = chain_figures(floor.chain_totals, plan.chain_steps, plan.chain_sleep_ms)
         return Measured(
             runs_per_s=podium.runs_per_s,
             paced_rate_per_s=podium.paced_rate_per_s,
@@ -48,6 +49,7 @@ def measured(plan: Plan, podium: PodiumFigures, floor: FloorFigures, prefix: str
             run_latency=summarize(podium.latencies),
             chain_total_ms=chain["total_ms"],
             chain_overhead_ms_per_step=chain["overhead_ms_per_step"],
+            floor_chain_overhead_ms_per_step=floor_chain["overhead_ms_per_step"],
             floor_runs_per_s=floor.runs_per_s,
             floor_transition=summarize(floor.transitions),
             floor_run_latency=summarize(floor.latencies),
@@ -77,6 +79,7 @@ def _detail(prefix: str, podium: PodiumFigures, floor: FloorFigures) -> dict[str
         "segments_ms_full_load": _segments(podium.segments_full_load),
         "segments_ms_paced": _segments(podium.segments_paced),
         "chain_totals_ms": podium.chain_totals,
+        "floor_chain_totals_ms": floor.chain_totals,
         "chain_hops_ms": _segments(podium.chain_hops),
         "message_bytes": {str(k): list(v) for k, v in podium.sizes.items()},
         "failed_runs": dict(list(podium.failed.items())[:20]),

@@ -49,7 +49,12 @@ async def test_smoke_benchmark_runs_every_run_to_success(
     result = json.loads(output.read_text())
     assert result["outcomes"]["all_succeeded"] is True
     assert result["outcomes"]["requested"] == result["outcomes"]["succeeded"] >= 100
-    for key in ("runs_per_s", "floor_runs_per_s", "coordinator_cpu_us_per_event"):
+    for key in (
+        "runs_per_s",
+        "floor_runs_per_s",
+        "coordinator_cpu_us_per_event",
+        "handler_cpu_us_per_event",
+    ):
         assert isinstance(result[key], int | float) and result[key] > 0, key
     # the relay's few hundred records may take under one clock tick (10 ms) of CPU
     assert isinstance(result["floor_cpu_us_per_event"], int | float)

@@ -38,6 +38,7 @@ def measured(runs_per_s: float = 320.0, p50: float = 4, cpu: float = 150.0) -> M
         floor_run_latency=summarize([8, 9, 12]),
         coordinator_cpu_us_per_event=cpu,
         floor_cpu_us_per_event=30.0,
+        handler_cpu_us_per_event=90.0,
         coordinator_peak_rss_kb=80 * 1024,
         requested=10,
         succeeded=10,
@@ -108,6 +109,8 @@ def test_the_table_shows_podium_the_floor_and_the_targets() -> None:
     assert cpu_row.split()[3:6] == ["150", "30", "5"], cpu_row
     chain_row = next(line for line in text.splitlines() if line.startswith("chain overhead"))
     assert chain_row.split()[3:6] == ["4.5", "1.5", "3"], chain_row
+    handler_row = next(line for line in text.splitlines() if "handler alone" in line)
+    assert handler_row.split()[4] == "90", handler_row
 
 
 def _ran_at(asked: int | None, podium: int | None, floor: int | None) -> str:

@@ -5,8 +5,8 @@ across versions: ``runs_per_s``, ``transition_ms`` / ``run_latency_ms``
 (``p50``, ``p95``, ``p99``, ``max``), ``chain40_overhead_ms_per_step``,
 ``floor_runs_per_s``, ``floor_transition_ms``, ``coordinator_cpu_us_per_event``,
 ``coordinator_peak_rss_mb``, ``machine`` and ``settings``. The rest is added
-beside them (the floor relay's CPU per event and chain overhead, ratios to the floor,
-targets, counts).
+beside them (the floor relay's CPU per event and chain overhead, the handler's CPU per
+event without Kafka, ratios to the floor, targets, counts).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ METRICS = (
     "floor_run_latency_ms",
     "coordinator_cpu_us_per_event",
     "floor_cpu_us_per_event",
+    "handler_cpu_us_per_event",
     "coordinator_peak_rss_mb",
     "paced_rate_per_s",
 )
@@ -57,6 +58,9 @@ class Measured:
     floor_cpu_us_per_event: float
     """CPU per record of the floor's relay for the coordinator's hops: the same measure of
     a bare consume -> produce, in the same run."""
+    handler_cpu_us_per_event: float
+    """The coordinator's handler alone (decode, decide, encode), in the benchmark's own
+    process without Kafka, in the same run (``_handler``)."""
     coordinator_peak_rss_kb: int
     requested: int
     succeeded: int
@@ -78,6 +82,7 @@ def report(measured: Measured, machine: Mapping[str, Any], settings: Mapping[str
         "floor_run_latency_ms": m.floor_run_latency.as_dict(),
         "coordinator_cpu_us_per_event": round(m.coordinator_cpu_us_per_event, 1),
         "floor_cpu_us_per_event": round(m.floor_cpu_us_per_event, 1),
+        "handler_cpu_us_per_event": round(m.handler_cpu_us_per_event, 1),
         "coordinator_peak_rss_mb": round(m.coordinator_peak_rss_kb / 1024, 1),
         "paced_rate_per_s": round(m.paced_rate_per_s, 1),
     }

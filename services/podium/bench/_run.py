@@ -7,6 +7,7 @@ import shutil
 from podium.bench._context import Context, Progress
 from podium.bench._figures import chain_figures, cpu_us_per_event
 from podium.bench._floor import FloorFigures, create_floor_topics, measure_floor
+from podium.bench._handler import handler_cpu_us_per_event
 from podium.bench._kafka import delete_topics, topic_count
 from podium.bench._machine import bench_settings, machine
 from podium.bench._plan import Plan
@@ -37,7 +38,13 @@ def crowded_warning(topics: int) -> str | None:
     )
 
 
-def measured(plan: Plan, podium: PodiumFigures, floor: FloorFigures, prefix: str = "") -> Measured:
+def measured(
+    plan: Plan,
+    podium: PodiumFigures,
+    floor: FloorFigures,
+    prefix: str = "",
+    handler_us: float = 0.0,
+) -> Measured:
     """Figures from both phases' samples; BenchFailed when a phase has no samples."""
     try:
         chain = chain_figures(podium.chain_totals, plan.chain_steps, plan.chain_sleep_ms)
@@ -57,6 +64,7 @@ def measured(plan: Plan, podium: PodiumFigures, floor: FloorFigures, prefix: str
                 podium.coordinator_cpu_s, podium.coordinator_events
             ),
             floor_cpu_us_per_event=cpu_us_per_event(floor.relay_cpu_s, floor.relay_events),
+            handler_cpu_us_per_event=handler_us,
             coordinator_peak_rss_kb=podium.peak_rss_kb,
             requested=podium.requested,
             succeeded=podium.succeeded,
@@ -104,13 +112,14 @@ async def run_once(settings: PodiumSettings, plan: Plan, progress: Progress) -> 
     warning = crowded_warning(topics)
     if warning:
         progress(warning)
+    handler_us = handler_cpu_us_per_event()  # before any child process starts
     try:
         await create_floor_topics(ctx)
         podium = await measure_podium(ctx)
         floor = await measure_floor(ctx, podium.sizes, podium.paced_rate_per_s)
     finally:
         await _clean_up(ctx)
-    figures = measured(plan, podium, floor, ctx.names.prefix)
+    figures = measured(plan, podium, floor, ctx.names.prefix, handler_us)
     measured_on = {**machine(settings), "cluster_topics_at_start": topics}
     result = report(figures, measured_on, bench_settings(plan, settings))
     if result["outcomes"]["all_succeeded"]:

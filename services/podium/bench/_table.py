@@ -45,6 +45,7 @@ def rows(report: Report) -> list[tuple[str, str, str, str, str]]:
         ("coordinator CPU us/event", _num(r["coordinator_cpu_us_per_event"]),
          _num(r["floor_cpu_us_per_event"]), _num(q["cpu_per_event"]),
          _target(r, "coordinator_cpu_us_per_event")),
+        ("  handler alone, no Kafka", _num(r["handler_cpu_us_per_event"]), "", "", ""),
         ("coordinator peak RSS MB", _num(r["coordinator_peak_rss_mb"]), "", "", ""),
     ]  # fmt: skip
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from opentelemetry.propagators.textmap import Getter, Setter
+
 TRACE_HEADERS = ("traceparent", "tracestate", "baggage")
 RUN_ID = "podium-run-id"
 STEP = "podium-step"
@@ -59,7 +61,7 @@ def header_value(headers: Sequence[tuple[str, bytes]] | None, key: str) -> str |
     return None
 
 
-class HeaderGetter:
+class HeaderGetter(Getter[Headers]):
     """OpenTelemetry ``Getter`` over a header list."""
 
     def get(self, carrier: Sequence[tuple[str, bytes]], key: str) -> list[str] | None:
@@ -70,7 +72,7 @@ class HeaderGetter:
         return [name for name, _ in carrier]
 
 
-class HeaderSetter:
+class HeaderSetter(Setter[Headers]):
     """OpenTelemetry ``Setter`` over a header list (replaces an existing key)."""
 
     def set(self, carrier: Headers, key: str, value: str) -> None:

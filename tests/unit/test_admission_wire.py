@@ -91,11 +91,15 @@ def test_a_bad_admissions_message_is_a_dead_letter_naming_the_problem(
 
 
 def enqueue(run_id: str, limit: int = 1) -> bytes:
-    return admission_message("adm", RequestAdmission(run_id, "ingest", 1, None), limit).value
+    value = admission_message("adm", RequestAdmission(run_id, "ingest", 1, None), limit).value
+    assert value is not None
+    return value
 
 
 def release(run_id: str, limit: int = 1) -> bytes:
-    return admission_message("adm", ReleaseAdmission(run_id, "ingest"), limit).value
+    value = admission_message("adm", ReleaseAdmission(run_id, "ingest"), limit).value
+    assert value is not None
+    return value
 
 
 def test_the_admission_handler_keeps_one_queue_per_pipeline_in_its_table() -> None:

@@ -38,7 +38,7 @@ def engine_whose_restore_fails() -> tuple[Engine, PausingConsumer]:
     config = EngineConfig("app", session_timeout_ms=6000, fetch_max_wait_ms=100, linger_ms=0)
     engine = Engine({}, config, {"podium.runs": Route(table, lambda record, store: [])})
     consumer = PausingConsumer()
-    engine._consumer = consumer  # type: ignore[assignment]
+    engine._consumer = consumer
 
     async def broken_restore(table: Table[Any], partitions: set[int]) -> int:
         raise KafkaTimeoutError("changelog unreachable")

@@ -18,7 +18,7 @@ KEYS = st.sampled_from(["run-a", "run-b", "run-c"])
 WRITES = st.lists(st.tuples(KEYS, st.one_of(st.none(), st.binary(min_size=1, max_size=4))))
 
 
-def apply(store: PartitionStore, writes: list[tuple[str, bytes | None]]) -> None:
+def apply(store: PartitionStore[bytes], writes: list[tuple[str, bytes | None]]) -> None:
     for key, value in writes:
         if value is None:
             store.pop(key, None)
@@ -31,7 +31,8 @@ def test_replaying_the_changes_rebuilds_the_same_rows(
     first: list[tuple[str, bytes | None]], second: list[tuple[str, bytes | None]]
 ) -> None:
     """What a restore reads back (the changes of each batch, in order) equals the rows."""
-    store, replica = PartitionStore(), PartitionStore()
+    store: PartitionStore[bytes] = PartitionStore()
+    replica: PartitionStore[bytes] = PartitionStore()
     for batch in (first, second):
         apply(store, batch)
         for key, value in store.changes():
@@ -40,7 +41,7 @@ def test_replaying_the_changes_rebuilds_the_same_rows(
 
 
 def test_a_batch_writes_one_record_per_changed_key_the_last_value() -> None:
-    store = PartitionStore()
+    store: PartitionStore[bytes] = PartitionStore()
     store["run-a"] = b"1"
     store["run-a"] = b"2"
     store["run-b"] = b"x"
@@ -53,7 +54,7 @@ def test_a_batch_writes_one_record_per_changed_key_the_last_value() -> None:
 
 
 def test_restoring_is_not_a_change() -> None:
-    store = PartitionStore()
+    store: PartitionStore[bytes] = PartitionStore()
     store.restore("run-a", b"1")
     store.restore("run-b", b"2")
     store.restore("run-b", None)
@@ -62,7 +63,7 @@ def test_restoring_is_not_a_change() -> None:
 
 
 def test_stores_are_reread_when_new_or_written_by_someone_else() -> None:
-    table = Table("app-runs-changelog")
+    table: Table[bytes] = Table("app-runs-changelog")
     table.stores = {0: PartitionStore(), 1: PartitionStore()}
     table.written_to = {0: 10, 1: 5}
     # partition 0: the changelog ends where we left it; 1: someone wrote after us; 2: new
@@ -70,7 +71,7 @@ def test_stores_are_reread_when_new_or_written_by_someone_else() -> None:
 
 
 def test_keep_only_forgets_partitions_handed_over() -> None:
-    table = Table("app-runs-changelog")
+    table: Table[bytes] = Table("app-runs-changelog")
     table.stores = {0: PartitionStore(), 1: PartitionStore()}
     table.written_to = {0: 3, 1: 4}
     table.keep_only({1})

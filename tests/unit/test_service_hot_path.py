@@ -59,8 +59,9 @@ async def test_run_step_gives_the_validated_event_of_the_runners_record() -> Non
     result = await run_result(service, request, worker="w")
     outcome = await run_step(service, request, worker="w")
     assert result.schema is StepCompleted and result.record["output_json"] == '{"n": 1}'
-    assert isinstance(outcome.event, StepCompleted)
-    assert outcome.event.output_json == result.event().output_json == '{"n": 1}'
+    event = result.event()
+    assert isinstance(outcome.event, StepCompleted) and isinstance(event, StepCompleted)
+    assert outcome.event.output_json == event.output_json == '{"n": 1}'
 
 
 async def test_without_an_sdk_the_handler_propagates_the_requests_trace() -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -33,7 +32,7 @@ def process_span(
     service: str, topic: str, request: StepRequested, headers: Sequence[tuple[str, bytes]]
 ) -> Iterator[Span]:
     """A CONSUMER span ``<topic> process`` that is current while the handler runs."""
-    parent = propagate.extract(list(headers), getter=cast(Any, HeaderGetter()))
+    parent = propagate.extract(list(headers), getter=HeaderGetter())
     if _no_sdk():
         span = trace.get_current_span(parent)
         token = otel_context.attach(trace.set_span_in_context(span))

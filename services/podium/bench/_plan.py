@@ -62,10 +62,17 @@ class Plan:
         cls, runs: int | None = None, coordinator_nice: int | None = DEFAULT_COORDINATOR_NICE
     ) -> Plan:
         """A few hundred runs in all, a short chain: checks it works, never how fast."""
-        plan = cls(mode="smoke", warmup=20, runs=120, window=50, paced_runs=60)
-        plan = dataclasses.replace(plan, coordinator_nice=coordinator_nice)
-        plan = dataclasses.replace(plan, chain_steps=5, chain_runs=1, partitions=2)
-        return dataclasses.replace(plan, runs=runs) if runs else plan
+        return cls(
+            mode="smoke",
+            warmup=20,
+            runs=runs or 120,
+            window=50,
+            paced_runs=60,
+            chain_steps=5,
+            chain_runs=1,
+            partitions=2,
+            coordinator_nice=coordinator_nice,
+        )
 
     def as_settings(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -131,24 +131,37 @@ async def relay(kwargs: dict[str, Any], relays: Relays, stop: asyncio.Event) -> 
     try:
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=200)
-            for tp, records in batches.items():
+            for tp, records in batches.items():  # what to do is decided per topic, not record
+                looped = loops.get(tp.topic)
+                if looped is not None:
+                    await _loop_on(producer, looped, tp.topic, records)
+                    continue
+                out = hops[tp.topic]
+                if out.sleep_s:
+                    _sleep_then_relay(producer, out, records, sleeping)
+                    continue
                 for record in records:
-                    if tp.topic in loops:
-                        looped = loops[tp.topic]
-                        target, headers = looped.next(tp.topic, record.headers)
-                        await producer.send(target, looped.value, key=record.key, headers=headers)
-                        continue
-                    out = hops[tp.topic]
-                    if not out.sleep_s:
-                        await producer.send(
-                            out.target, out.value, key=record.key, headers=out.headers
-                        )
-                        continue
-                    headers = [*out.headers, *_round_of(record.headers)]
-                    _in_background(sleeping, _sleep_then_send(producer, out, record.key, headers))
+                    await producer.send(out.target, out.value, key=record.key, headers=out.headers)
     finally:
         await consumer.stop()
         await producer.stop()
+
+
+async def _loop_on(
+    producer: AIOKafkaProducer, looped: Loop, source: str, records: Sequence[Any]
+) -> None:
+    for record in records:
+        target, headers = looped.next(source, record.headers)
+        await producer.send(target, looped.value, key=record.key, headers=headers)
+
+
+def _sleep_then_relay(
+    producer: AIOKafkaProducer, out: Hop, records: Sequence[Any], tasks: set[asyncio.Task[None]]
+) -> None:
+    """Each record relayed after ``out.sleep_s``, concurrently (a step that sleeps)."""
+    for record in records:
+        headers = [*out.headers, *_round_of(record.headers)]
+        _in_background(tasks, _sleep_then_send(producer, out, record.key, headers))
 
 
 def _round_of(headers: Sequence[tuple[str, bytes]] | None) -> Headers:

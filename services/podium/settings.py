@@ -99,6 +99,11 @@ class TopicNames(BaseModel):
         return f"{topic}.dlq"
 
 
+FINISHED_RUN_RETENTION_S = 7 * 24 * 3600.0
+"""A week: the retention of ``podium.runs`` and ``podium.step.results`` (topics/podium.yaml),
+so a start or result still on those topics finds its run."""
+
+
 class CoordinatorSettings(BaseModel):
     """The coordinator: its group id is also its tables' changelog prefix."""
 
@@ -114,6 +119,14 @@ class CoordinatorSettings(BaseModel):
     one it was started with. On a machine shared with step services, a negative value lets
     the one process every run goes through take a core first (it needs CAP_SYS_NICE; if
     refused, the coordinator logs it and runs on). See ``podium._priority``."""
+    finished_run_retention_s: float = Field(default=FINISHED_RUN_RETENTION_S, ge=0)
+    """How long the coordinator keeps a finished run; then it forgets it (a tombstone on
+    its changelog, so compaction drops it too). Within it, a repeated start of the run id
+    is ignored and a late result counted; after it, the run id starts a new run and a late
+    result is dead-lettered (``unknown-run``). 0 keeps finished runs for ever: the
+    coordinator's memory and its restore time then grow with every run."""
+    eviction_interval_s: float = Field(default=60.0, gt=0)
+    """How often the coordinator looks for finished runs past their retention."""
     producer_linger_ms: int = Field(default=0, ge=0, le=100)
     """How long the producer holds a batch for more messages before sending it. 0 (send at
     once) measured best here: 1 ms cost ~5 ms per step of a 40-step chain and did not raise

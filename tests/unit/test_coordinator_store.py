@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import gc
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from podium.coordinator import RunState, RunStatus
-from podium.coordinator._handle import decode_state, encode_state, run_is_finished
+from podium.coordinator._handle import (
+    decode_state,
+    encode_state,
+    run_finished_at,
+    run_is_finished,
+)
 from podium.coordinator._state import StepState, StepStatus
-from podium.coordinator._store import PartitionStore, Table, stale_partitions
+from podium.coordinator._store import PartitionStore, Retention, Table, stale_partitions
 
 KEYS = st.sampled_from(["run-a", "run-b", "run-c"])
 WRITES = st.lists(st.tuples(KEYS, st.one_of(st.none(), st.binary(min_size=1, max_size=4))))
@@ -148,3 +153,94 @@ def test_finished_runs_add_no_objects_for_the_garbage_collector_to_walk() -> Non
     # a decoded run is a dozen tracked objects: 500 of them would add thousands
     assert len(gc.get_objects()) - before < 100
     assert len(store) == 500
+
+
+# -- retention of settled rows ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """A table value for the retention tests: ``done`` rows settle at ``at`` (epoch ms)."""
+
+    done: bool
+    at: int
+
+
+def _encode_row(row: Row) -> bytes:
+    return json.dumps([row.done, row.at]).encode()
+
+
+def _decode_row(raw: bytes) -> Row:
+    done, at = json.loads(raw)
+    return Row(done, at)
+
+
+def _row_store() -> PartitionStore[Row]:
+    return PartitionStore(_encode_row, _decode_row, lambda row: row.done, lambda row: row.at)
+
+
+ROWS = st.builds(Row, st.booleans(), st.integers(0, 100))
+OPS = st.lists(st.tuples(KEYS, st.one_of(st.none(), ROWS)), max_size=30)
+
+
+@given(OPS, st.integers(0, 101), st.booleans())
+def test_exactly_the_rows_settled_before_the_cutoff_are_evicted(
+    ops: list[tuple[str, Row | None]], cutoff: int, restarted: bool
+) -> None:
+    """Whatever was written, changed or deleted (and whether the store was rebuilt from
+    its changelog since): eviction removes the settled rows older than the cutoff, each
+    with a tombstone, and nothing else."""
+    store = _row_store()
+    for key, row in ops:
+        if row is None:
+            store.pop(key, None)
+        else:
+            store[key] = row
+        store.changes()
+    if restarted:
+        replica = _row_store()
+        for key in store:
+            replica.restore(key, _encode_row(store[key]))
+        store = replica
+    before = dict(store)
+    due = {key for key, row in before.items() if row.done and row.at < cutoff}
+
+    assert set(store.evict_settled(cutoff)) == due
+    assert dict(store) == {key: row for key, row in before.items() if key not in due}
+    assert sorted(store.changes()) == sorted((key, None) for key in due)
+    assert store.evict_settled(cutoff) == []  # each row once
+
+
+def test_a_finished_run_is_evicted_a_retention_after_it_finished() -> None:
+    """Counted from its finish (not from when this instance saw it), and only once the
+    retention has passed."""
+    retention = Retention(keep_ms=1_000, settled_at=run_finished_at)
+    table = Table("runs-changelog", encode_state, decode_state, run_is_finished, retention)
+    table.new_store(0)
+    table.store(0)["run-a"] = replace(_run("run-a", "succeeded"), finished_at_ms=8_000)
+    table.store(0).changes()
+
+    assert table.evict_settled(now_ms=8_999, partitions=[0]) == 0
+    assert table.evict_settled(now_ms=9_001, partitions=[1]) == 0  # not a partition held
+    assert table.evict_settled(now_ms=9_001, partitions=[0]) == 1
+    assert "run-a" not in table.store(0)
+    assert table.store(0).changes() == [("run-a", None)]
+
+
+def test_a_run_still_going_is_never_evicted() -> None:
+    retention = Retention(keep_ms=0, settled_at=run_finished_at)
+    table = Table("runs-changelog", encode_state, decode_state, run_is_finished, retention)
+    table.new_store(0)
+    table.store(0)["run-a"] = _run("run-a", "running")
+    table.store(0).changes()
+    assert table.evict_settled(now_ms=10**12, partitions=[0]) == 0
+    assert "run-a" in table.store(0)
+
+
+def test_a_table_without_retention_keeps_finished_runs() -> None:
+    table = Table("runs-changelog", encode_state, decode_state, run_is_finished)
+    table.new_store(0)
+    table.store(0)["run-a"] = replace(_run("run-a", "failed"), finished_at_ms=0)
+    table.store(0).changes()
+    assert table.evict_settled(now_ms=10**12, partitions=[0]) == 0
+    assert "run-a" in table.store(0)

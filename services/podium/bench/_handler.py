@@ -19,7 +19,13 @@ from podium import events as wire
 from podium.bench._pipelines import linear
 from podium.bench._plan import STEPS
 from podium.codec import Codec
-from podium.coordinator._handle import Handler, decode_state, encode_state, run_is_finished
+from podium.coordinator._handle import (
+    Handler,
+    decode_state,
+    encode_state,
+    run_finished_at,
+    run_is_finished,
+)
 from podium.coordinator._state import RunState
 from podium.coordinator._store import PartitionStore
 from podium.coordinator._timers import TimerIndex
@@ -67,7 +73,9 @@ def handle_all(
 ) -> PartitionStore[RunState]:
     """Every message through the handler against a fresh run table; the changelog values
     are taken every ``per_poll`` events, as the engine takes them once per poll."""
-    store: PartitionStore[RunState] = PartitionStore(encode_state, decode_state, run_is_finished)
+    store: PartitionStore[RunState] = PartitionStore(
+        encode_state, decode_state, run_is_finished, run_finished_at
+    )  # as the coordinator's runs table keeps it (with the default retention)
     for poll in _rounds(messages, per_poll):
         for topic, value in poll:
             handler.handle(topic, value, TRACE, store)

@@ -31,10 +31,11 @@ from podium.coordinator._handle import (
     decode_state,
     encode_state,
     rebuild_timers,
+    run_finished_at,
     run_is_finished,
 )
 from podium.coordinator._state import RunState
-from podium.coordinator._store import Table, changelog_topic
+from podium.coordinator._store import Retention, Table, changelog_topic
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import Outgoing, timer_value
 from podium.dlq import dead_letter, reason_of
@@ -65,7 +66,11 @@ class Coordinator:
         self.admission = AdmissionHandler(self.topics.timers)
         app_id = settings.coordinator.app_id
         self.runs = Table(
-            changelog_topic(app_id, "runs"), encode_state, decode_state, settled=run_is_finished
+            changelog_topic(app_id, "runs"),
+            encode_state,
+            decode_state,
+            settled=run_is_finished,
+            retention=_finished_run_retention(settings.coordinator.finished_run_retention_s),
         )
         self.admissions: Table[bytes] = Table(changelog_topic(app_id, "admissions"))
         self.engine = self._build_engine()
@@ -77,6 +82,7 @@ class Coordinator:
             session_timeout_ms=int(conf.session_timeout_s * 1000),
             fetch_max_wait_ms=conf.fetch_max_wait_ms,
             linger_ms=conf.producer_linger_ms,
+            eviction_interval_s=conf.eviction_interval_s,
         )
         run_route = Route(self.runs, self._handle_run_event)
         routes = {
@@ -146,3 +152,10 @@ class Coordinator:
                 value = timer_value(run_id, due_ms)
                 await self.engine.send(Outgoing(self.topics.timers, run_id.encode(), value, []))
             await asyncio.sleep(interval)
+
+
+def _finished_run_retention(seconds: float) -> Retention[RunState] | None:
+    """The runs table's retention of finished runs (0: none, they are kept for ever)."""
+    if seconds == 0:
+        return None
+    return Retention(keep_ms=int(seconds * 1000), settled_at=run_finished_at)

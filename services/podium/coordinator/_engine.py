@@ -77,6 +77,8 @@ class EngineConfig:
     send_every: int = 16
     """Records handled before the loop hands idle partitions' batches to the producer and
     lets it send: without it a poll's first message waits for the whole poll."""
+    eviction_interval_s: float = 60.0
+    """How often the tables' settled rows past their retention are evicted."""
     produce_timeout_ms: int = 20 * 60 * 1000
     """How long a message may wait for the broker (retried meanwhile) before the engine
     stops: a broker outage shorter than this is ridden out, not a crash."""
@@ -122,6 +124,7 @@ class Engine:
         self._processed: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}
         self._committed_at = 0.0
+        self._evict_at = time.monotonic() + config.eviction_interval_s
         self._unacked = Unacknowledged({table.changelog: table for table in self.tables})
         self._committing: asyncio.Task[None] | None = None
         self._batch = asyncio.Lock()  # a revoke waits for the batch in hand to be queued
@@ -208,6 +211,8 @@ class Engine:
                 await self._unacked.oldest()  # the broker is slow: stop fetching ahead of it
             if time.monotonic() - self._committed_at >= self.config.commit_interval_s:
                 self._commit_in_background()
+            if time.monotonic() >= self._evict_at:
+                await self._evict_settled()
 
     def fail(self, error: Exception, during: str) -> None:
         """Stop serving (fail-stop): the next loop turn raises ``error``."""
@@ -248,6 +253,26 @@ class Engine:
         await self._put_changes()
         await outbox.hand_over()
         self._unacked.add(outbox.take_handed(), reached)
+
+    async def _evict_settled(self) -> None:
+        """Evict the settled rows past their table's retention, in owned partitions only
+        (a revoked partition's rows are its next owner's); their tombstones go out like a
+        poll's changes, with no input offset waiting on them."""
+        self._evict_at = time.monotonic() + self.config.eviction_interval_s
+        now_ms = int(time.time() * 1000)
+        partitions = {tp.partition for tp in self._owned}
+        async with self._batch:
+            evicted = {
+                table.changelog: table.evict_settled(now_ms, partitions) for table in self.tables
+            }
+            if not any(evicted.values()):
+                return
+            await self._put_changes()
+            await self.outbox.hand_over()
+            self._unacked.add(self.outbox.take_handed(), {})
+        for changelog, count in evicted.items():
+            if count:
+                log.info("retention: evicted %d settled row(s) of %s", count, changelog)
 
     def _push_back(self, partition: TopicPartition, offset: int) -> None:
         """Records of a partition whose table is not ready (being restored, or revoked since

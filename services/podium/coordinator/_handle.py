@@ -265,6 +265,11 @@ def run_is_finished(state: RunState) -> bool:
     return state.status.is_terminal
 
 
+def run_finished_at(state: RunState) -> int:
+    """When a finished run finished (epoch ms), which its retention counts from."""
+    return state.finished_at_ms if state.finished_at_ms is not None else state.updated_at_ms
+
+
 def rebuild_timers(timers: TimerIndex, states: Iterable[RunState]) -> None:
     """Refill the timer index from the table (after recovery or a rebalance)."""
     from podium.coordinator._machine import next_wake_ms

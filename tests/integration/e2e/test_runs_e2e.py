@@ -7,6 +7,11 @@ the RunStatusChanged events of podium.run.events.
 
 from __future__ import annotations
 
+import asyncio
+
+from aiokafka import AIOKafkaConsumer
+
+from podium.coordinator._store import changelog_topic
 from podium.pipelines import Pipeline
 from tests.integration.e2e.pipelines import pipeline, step
 from tests.integration.e2e.services import executions
@@ -195,3 +200,51 @@ async def test_heartbeats_keep_a_long_step_past_its_timeout(stack: Stack) -> Non
     long_events = seen.step_events(run_id, "long")
     assert long_events[-1].attempt == 1  # 3 s of work, a 1.5 s timeout, never timed out
     assert not [e for e in long_events if e.error is not None]
+
+
+async def test_a_finished_run_is_forgotten_after_its_retention(own_stack: Stack) -> None:
+    """Past ``finished_run_retention_s`` the coordinator forgets a finished run: a tombstone
+    on its changelog (so compaction drops it, and a restart does not read it back), and
+    the same run id then starts a new run instead of being ignored as a duplicate."""
+    stack = own_stack
+    stack.extra_env.update(
+        PODIUM_COORDINATOR__FINISHED_RUN_RETENTION_S="1",
+        PODIUM_COORDINATOR__EVICTION_INTERVAL_S="0.2",
+    )
+    stack.start_coordinator()
+    stack.start_service("worker", "tests.integration.e2e.services:worker")
+    p = stack.prefix
+    definition = pipeline(p, step(p, "once"))
+    await stack.publish(definition)
+    async with EventWatcher(stack) as watcher:
+        run_id = await stack.request_run(definition.name)
+        await run_to_end(stack, watcher, run_id)
+        changelog = changelog_topic(stack.settings.coordinator.app_id, "runs")
+        await wait_for_tombstone(stack, changelog, run_id, timeout=RUN_TIMEOUT)
+        assert "retention: evicted" in stack.log("coordinator")
+
+        await stack.request_run(definition.name, run_id=run_id)
+        await watcher.until(
+            lambda seen: len(seen.terminal(run_id)) == 2,
+            timeout=RUN_TIMEOUT,
+            what=f"{run_id} runs again once forgotten",
+        )
+    assert [row for row in executions(stack.home) if row[0] == run_id] == [(run_id, "once", 1)] * 2
+
+
+async def wait_for_tombstone(stack: Stack, topic: str, key: str, *, timeout: float) -> None:
+    """Read ``topic`` from its start until a tombstone (null value) for ``key`` shows up."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=stack.bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            batches = await consumer.getmany(timeout_ms=200)
+            for records in batches.values():
+                if any(r.key == key.encode() and r.value is None for r in records):
+                    return
+        raise AssertionError(f"no tombstone for {key} on {topic} within {timeout}s")
+    finally:
+        await consumer.stop()

@@ -117,6 +117,23 @@ def test_a_terminal_status_is_not_regressed_by_a_late_older_event() -> None:
     assert view.steps["validate"].status is StepStatus.SUCCEEDED
 
 
+def test_a_run_id_started_again_after_its_end_is_shown_as_the_new_run() -> None:
+    """The coordinator forgets a finished run after its retention; a start of the same
+    id after that is a new run, and the view follows it, not the old one."""
+    again = [start(5000), step(5000, "validate", StepStatus.RUNNING, 1)]
+    view = fold([*HAPPY, *again])
+    assert view.status is RunStatus.RUNNING
+    assert view.finished_at is None
+    assert view.created_at == at(5000)
+    assert view.steps["validate"].status is StepStatus.RUNNING
+    assert len(view.steps["validate"].attempts) == 1
+    assert fold([*HAPPY, *again, event(6000, RunStatus.SUCCEEDED)]).finished_at == at(6000)
+
+
+def test_a_start_stamped_before_the_end_does_not_start_the_run_again() -> None:
+    assert fold([*HAPPY, start(0), start(1500)]) == fold(HAPPY)
+
+
 def test_a_skipped_step_says_why() -> None:
     skipped = step(3, "notify", StepStatus.SKIPPED, 0, detail_json='{"condition": "x > 1"}')
     view = fold([start(0), skipped])

@@ -12,7 +12,11 @@ folding is guarded by an order key instead of trusting arrival order:
   terminal status is never regressed;
 - timings use ``min`` / ``max`` and the rest is copied from the event.
 
-Applying the same event twice therefore changes nothing. No I/O here.
+Applying the same event twice therefore changes nothing. One event does start a view
+over: a run-level start (``QUEUED`` or ``RUNNING``) stamped after the run finished. The
+coordinator forgets a finished run after its retention, and a start with that run id is
+then a new run; a redelivered start of the finished run is never later than its end.
+No I/O here.
 """
 
 from __future__ import annotations
@@ -131,12 +135,28 @@ def apply_event(views: Mapping[str, RunView], event: RunStatusChanged) -> dict[s
 
 
 def apply_to_view(view: RunView | None, event: RunStatusChanged) -> RunView:
-    """The run after ``event`` (a new view when ``view`` is None); pure and idempotent."""
+    """The run after ``event`` (a new view when ``view`` is None, or when ``event`` starts
+    the run id again after it finished); pure and idempotent."""
+    if view is not None and _starts_again(view, event):
+        view = None
     view = _touched(view or _empty(event), event)
     if event.step is not None:
         view = _with_step(view, event.step, event)
     view = _with_run_status(view, event)
     return _with_start_detail(view, _detail(event))
+
+
+_STARTS = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})
+
+
+def _starts_again(view: RunView, event: RunStatusChanged) -> bool:
+    """A run-level start stamped after ``view``'s run finished: a new run of that id."""
+    return (
+        view.finished_at is not None
+        and event.step is None
+        and event.status in _STARTS
+        and event.changed_at > view.finished_at
+    )
 
 
 def requested_view(event: RunRequested) -> RunView:

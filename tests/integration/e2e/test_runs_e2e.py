@@ -12,7 +12,9 @@ import asyncio
 from aiokafka import AIOKafkaConsumer
 
 from podium.coordinator._store import changelog_topic
+from podium.events import RunStatus, RunStatusChanged
 from podium.pipelines import Pipeline
+from podium.runs import RunView, apply_event
 from tests.integration.e2e.pipelines import pipeline, step
 from tests.integration.e2e.services import executions
 from tests.integration.e2e.stack import TRACEPARENT, EventWatcher, RunEvents, Stack
@@ -223,13 +225,28 @@ async def test_a_finished_run_is_forgotten_after_its_retention(own_stack: Stack)
         await wait_for_tombstone(stack, changelog, run_id, timeout=RUN_TIMEOUT)
         assert "retention: evicted" in stack.log("coordinator")
 
+        first = fold(watcher.seen.of(run_id))
         await stack.request_run(definition.name, run_id=run_id)
-        await watcher.until(
+        seen = await watcher.until(
             lambda seen: len(seen.terminal(run_id)) == 2,
             timeout=RUN_TIMEOUT,
             what=f"{run_id} runs again once forgotten",
         )
     assert [row for row in executions(stack.home) if row[0] == run_id] == [(run_id, "once", 1)] * 2
+    second = fold(seen.of(run_id))  # what the API's read model shows: the new run
+    assert first.finished_at is not None and second.finished_at is not None
+    assert second.created_at > first.finished_at
+    assert second.status is RunStatus.SUCCEEDED
+    assert len(second.steps["once"].attempts) == 1
+
+
+def fold(events: list[RunStatusChanged]) -> RunView:
+    """The read model's view of one run from its events."""
+    views: dict[str, RunView] = {}
+    for event in events:
+        views = apply_event(views, event)
+    (view,) = views.values()
+    return view
 
 
 async def wait_for_tombstone(stack: Stack, topic: str, key: str, *, timeout: float) -> None:

@@ -144,3 +144,28 @@ async def test_a_token_is_required_when_set(env: Env) -> None:
             auth = {"Authorization": f"Bearer {TOKEN}"}
             accepted = await client.post("/v1/runs", json=body, headers=auth)
             assert accepted.status == 202
+
+
+DAY_S = 24 * 3600
+
+
+async def test_a_run_finished_a_retention_ago_is_forgotten_and_a_running_one_is_not(
+    env: Env,
+) -> None:
+    """The read model forgets a finished run ``finished_run_retention_s`` after it finished
+    (30 days by default, as long as ``podium.run.events`` keeps it), so a long-running API
+    holds what a restarted one would rebuild; a run still going stays, however old."""
+    await simulate_run(env, "old", ago_s=2 * DAY_S)
+    await simulate_run(env, "recent")
+    await env.emit("going", -2 * DAY_S * 1000, RunStatus.RUNNING)
+    api = ApiSettings(start_timeout_s=20, finished_run_retention_s=DAY_S)
+    async with (
+        open_services(env.settings, api, env.codec) as services,
+        TestClient(TestServer(create_app(services))) as client,
+    ):
+        old = await client.get("/v1/runs/old")
+        assert old.status == 404 and "error" in await old.json()
+        recent = await client.get("/v1/runs/recent")
+        assert recent.status == 200 and (await recent.json())["status"] == "SUCCEEDED"
+        going = await client.get("/v1/runs/going")
+        assert going.status == 200 and (await going.json())["status"] == "RUNNING"

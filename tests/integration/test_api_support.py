@@ -5,6 +5,7 @@ a published pipeline, and helpers to read and write those topics like the coordi
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,9 @@ from podium.registry import apply_pipelines
 from podium.settings import KafkaSettings, PodiumSettings, TopicNames
 from podium.testing import random_topic_name, wait_until
 from podium.topics import open_topic_admin
+
+SIMULATED_FROM_S = int(time.time())
+"""Simulated runs happen now: the API forgets runs that finished a retention ago."""
 
 PARTITIONS = 3
 
@@ -79,7 +83,7 @@ class Env:
             pipeline="ingest",
             pipeline_version="1",
             status=status,
-            changed_at=datetime.fromtimestamp(1_700_000_000 + ms / 1000, tz=UTC),
+            changed_at=datetime.fromtimestamp(SIMULATED_FROM_S + ms / 1000, tz=UTC),
             **fields,
         )
         await self.produce(self.topics.run_events, event, run_id)
@@ -114,27 +118,33 @@ class Env:
         return found
 
 
-async def simulate_run(env: Env, run_id: str, fail: bool = False) -> None:
-    """The coordinator's events for a run: start, validate retried once, load, end."""
+async def simulate_run(env: Env, run_id: str, fail: bool = False, *, ago_s: int = 0) -> None:
+    """The coordinator's events for a run: start, validate retried once, load, end;
+    ``ago_s`` seconds before now."""
+    at = -ago_s * 1000
     boom = StepError(error_type="IOError", error_message="disk full", retryable=True)
     start = {"params": {"uri": "u", "threshold": 5}, "trigger": {"source": "API"}}
-    await env.emit(run_id, 0, RunStatus.RUNNING, detail_json=json.dumps(start))
+    await env.emit(run_id, at + 0, RunStatus.RUNNING, detail_json=json.dumps(start))
     step: dict[str, Any] = {"step": "validate"}
-    await env.emit(run_id, 1, RunStatus.RUNNING, **step, step_status=StepStatus.RUNNING, attempt=1)
+    await env.emit(
+        run_id, at + 1, RunStatus.RUNNING, **step, step_status=StepStatus.RUNNING, attempt=1
+    )
     await env.emit(
         run_id,
-        5,
+        at + 5,
         RunStatus.RUNNING,
         **step,
         step_status=StepStatus.RETRY_WAIT,
         attempt=1,
         error=boom,
     )
-    await env.emit(run_id, 9, RunStatus.RUNNING, **step, step_status=StepStatus.RUNNING, attempt=2)
+    await env.emit(
+        run_id, at + 9, RunStatus.RUNNING, **step, step_status=StepStatus.RUNNING, attempt=2
+    )
     output = json.dumps({"rows": 3})
     await env.emit(
         run_id,
-        12,
+        at + 12,
         RunStatus.RUNNING,
         **step,
         step_status=StepStatus.SUCCEEDED,
@@ -144,12 +154,14 @@ async def simulate_run(env: Env, run_id: str, fail: bool = False) -> None:
     load = {"step": "load", "attempt": 1}
     if fail:
         await env.emit(
-            run_id, 20, RunStatus.RUNNING, **load, step_status=StepStatus.FAILED, error=boom
+            run_id, at + 20, RunStatus.RUNNING, **load, step_status=StepStatus.FAILED, error=boom
         )
-        await env.emit(run_id, 20, RunStatus.FAILED, reason="step load failed: IOError: disk full")
+        await env.emit(
+            run_id, at + 20, RunStatus.FAILED, reason="step load failed: IOError: disk full"
+        )
         return
-    await env.emit(run_id, 20, RunStatus.RUNNING, **load, step_status=StepStatus.SUCCEEDED)
-    await env.emit(run_id, 20, RunStatus.SUCCEEDED)
+    await env.emit(run_id, at + 20, RunStatus.RUNNING, **load, step_status=StepStatus.SUCCEEDED)
+    await env.emit(run_id, at + 20, RunStatus.SUCCEEDED)
 
 
 async def _create(bootstrap: str, topics: TopicNames) -> None:

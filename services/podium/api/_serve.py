@@ -71,7 +71,13 @@ async def open_services(
             kwargs, settings.topics.pipelines, start_timeout=timeout, dead_letter=True
         )
         await stack.enter_async_context(registry)
-        runs = ReadModel(kwargs, settings.topics.run_events, codec, start_timeout=timeout)
+        runs = ReadModel(
+            kwargs,
+            settings.topics.run_events,
+            codec,
+            start_timeout=timeout,
+            keep_finished_s=api.finished_run_retention_s or None,
+        )
         await stack.enter_async_context(runs)
         producer = CheckedProducer(await stack.enter_async_context(open_producer(kwargs)))
         checks = {"registry": _started, "read_model": runs.problem, "producer": producer.problem}

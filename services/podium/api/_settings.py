@@ -7,6 +7,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from podium.errors import ConfigError
 
+RUN_EVENTS_RETENTION_S = 30 * 24 * 3600.0
+"""The retention of ``podium.run.events`` in topics/podium.yaml (30 days)."""
+
 
 class ApiSettings(BaseSettings):
     """Where ``podium api`` listens, and its optional bearer token (never printed)."""
@@ -18,6 +21,10 @@ class ApiSettings(BaseSettings):
     token: SecretStr | None = None
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     start_timeout_s: float = Field(default=30.0, gt=0)
+    finished_run_retention_s: float = Field(default=RUN_EVENTS_RETENTION_S, ge=0)
+    """How long the read model keeps a finished run (then ``GET /v1/runs/{id}`` is a 404):
+    by default as long as ``podium.run.events`` keeps its events, so a long-running API
+    holds what a restarted one would rebuild. 0 keeps every run it has seen."""
 
     def token_value(self) -> str | None:
         """The token, or None when auth is off (an empty value counts as off)."""

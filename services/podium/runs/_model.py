@@ -16,6 +16,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -29,6 +30,7 @@ from podium.errors import BrokerError
 from podium.events import RunRequested, RunStatus, RunStatusChanged
 from podium.runs._errors import ReadModelUnavailableError, RunEventsTopicMissingError
 from podium.runs._render import DEFAULT_LIMIT, select_runs
+from podium.runs._retention import FinishedRuns
 from podium.runs._view import RunView, apply_to_view, requested_view
 
 log = logging.getLogger("podium.runs")
@@ -42,7 +44,8 @@ Predicate = Callable[[RunView], bool]
 
 
 class ReadModel:
-    """Every run's view, built from the run events topic and kept current.
+    """Every run's view, built from the run events topic and kept current; with
+    ``keep_finished_s``, a finished run is forgotten that long after it finished.
 
     async with ReadModel(settings.client_kwargs(), settings.topics.run_events) as runs:
         view = runs.get(run_id)
@@ -56,8 +59,13 @@ class ReadModel:
         codec: Codec | None = None,
         *,
         start_timeout: float = DEFAULT_START_TIMEOUT,
+        keep_finished_s: float | None = None,
     ) -> None:
         self.topic = topic
+        self._finished = (
+            FinishedRuns(timedelta(seconds=keep_finished_s)) if keep_finished_s else None
+        )
+        self.forgotten = 0
         self._client_kwargs = dict(client_kwargs)
         self._codec = codec or Codec()
         self._start_timeout = start_timeout
@@ -175,6 +183,7 @@ class ReadModel:
         for records in batch.values():
             for record in records:
                 await self._apply_record(record)
+        self._forget_finished()
         if batch:
             async with self._changed:
                 self._changed.notify_all()
@@ -188,10 +197,21 @@ class ReadModel:
             log.warning("run event %s skipped (%s): %s", where, exc.reason, exc)
             await self._dead_letter(record, exc)
             return
-        self._views[event.run_id] = apply_to_view(self._views.get(event.run_id), event)
+        before = self._views.get(event.run_id)
+        view = self._views[event.run_id] = apply_to_view(before, event)
+        if self._finished is not None:
+            self._finished.note(before, view)
         self.applied += 1
         for listener in list(self._listeners):
             listener(event)
+
+    def _forget_finished(self) -> None:
+        """Drop the finished runs past the retention (checked every poll: a heap peek)."""
+        if self._finished is None:
+            return
+        for run_id in self._finished.expired(self._views, datetime.now(UTC)):
+            del self._views[run_id]
+            self.forgotten += 1
 
     async def _dead_letter(self, record: Any, error: CodecError) -> None:
         try:

@@ -91,6 +91,7 @@ class ReadModel:
             await self.stop()
             raise
         self.caught_up = True
+        self._forget_finished()
         self._task = asyncio.create_task(self._follow(consumer))
 
     async def stop(self) -> None:
@@ -183,7 +184,8 @@ class ReadModel:
         for records in batch.values():
             for record in records:
                 await self._apply_record(record)
-        self._forget_finished()
+        if self.caught_up:
+            self._forget_finished()
         if batch:
             async with self._changed:
                 self._changed.notify_all()
@@ -206,7 +208,9 @@ class ReadModel:
             listener(event)
 
     def _forget_finished(self) -> None:
-        """Drop the finished runs past the retention (checked every poll: a heap peek)."""
+        """Drop the finished runs past the retention (checked every poll: a heap peek).
+        Not while catching up: a run's events are all folded first, so a late duplicate
+        read after its end cannot bring back a partial view of a forgotten run."""
         if self._finished is None:
             return
         for run_id in self._finished.expired(self._views, datetime.now(UTC)):

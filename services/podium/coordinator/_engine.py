@@ -250,14 +250,19 @@ class Engine:
                     await outbox.hand_over_idle()
                     await asyncio.sleep(0)  # let the producer send what is handed over
             reached[partition] = records[-1].offset + 1
+        await self._send_with_changes(reached)
+
+    async def _send_with_changes(self, reached: dict[TopicPartition, int]) -> None:
+        """Queue the changelog records of what changed, hand everything to the producer,
+        and let the input offsets ``reached`` count once the broker acknowledged it all."""
         await self._put_changes()
-        await outbox.hand_over()
-        self._unacked.add(outbox.take_handed(), reached)
+        await self.outbox.hand_over()
+        self._unacked.add(self.outbox.take_handed(), reached)
 
     async def _evict_settled(self) -> None:
         """Evict the settled rows past their table's retention, in owned partitions only
         (a revoked partition's rows are its next owner's); their tombstones go out like a
-        poll's changes, with no input offset waiting on them."""
+        poll's changes."""
         self._evict_at = time.monotonic() + self.config.eviction_interval_s
         now_ms = int(time.time() * 1000)
         partitions = {tp.partition for tp in self._owned}
@@ -267,9 +272,7 @@ class Engine:
             }
             if not any(evicted.values()):
                 return
-            await self._put_changes()
-            await self.outbox.hand_over()
-            self._unacked.add(self.outbox.take_handed(), {})
+            await self._send_with_changes({})  # no input offset waits on a tombstone
         for changelog, count in evicted.items():
             if count:
                 log.info("retention: evicted %d settled row(s) of %s", count, changelog)

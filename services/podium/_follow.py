@@ -33,7 +33,11 @@ async def open_from_beginning(
     offsets as of now (what "caught up" means); ``what`` names the topic in errors."""
     assigned = [TopicPartition(topic, p) for p in range(partitions)]
     consumer = AIOKafkaConsumer(
-        **client_kwargs, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
+        **client_kwargs,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",  # the coordinator writes in transactions
     )
     try:
         await consumer.start()

@@ -127,12 +127,24 @@ class CoordinatorSettings(BaseModel):
     coordinator's memory and its restore time then grow with every run."""
     eviction_interval_s: float = Field(default=60.0, gt=0)
     """How often the coordinator looks for finished runs past their retention."""
+    transactional_id: str = ""
+    """The producer's transactional id; "" gives each process one of its own. Set a stable
+    one per instance (its pod name, say; never the same for two running instances) so a
+    restarted instance aborts what its predecessor left open at once: otherwise the broker
+    aborts it after ``transaction_timeout_s``, and readers of what it wrote wait until then."""
+    transaction_timeout_s: float = Field(default=60.0, ge=1.0, le=900.0)
+    """How long a batch's transaction may stay open before the broker aborts it: longer
+    than a broker outage the coordinator should ride out without a restart."""
     producer_linger_ms: int = Field(default=0, ge=0, le=100)
     """How long the producer holds a batch for more messages before sending it. 0 (send at
     once) measured best here: 1 ms cost ~5 ms per step of a 40-step chain and did not raise
     throughput, since a busy coordinator's sends batch anyway while a request is in flight."""
 
 
+DEFAULT_MAX_OUTPUT_BYTES = 256 * 1024
+"""Largest step output by default: a quarter of a message, so a fan-in of a few outputs
+still fits in one request and a run's state; data larger than that belongs in storage,
+passed by reference."""
 DEFAULT_MAX_EXPRESSION_LENGTH = 1000
 """Longest ``when`` condition accepted by default: a ``when`` is a guard, not a program."""
 
@@ -148,7 +160,14 @@ class LimitsSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     max_message_bytes: int = Field(default=1024 * 1024, ge=1024)
-    """Largest message the coordinator consumes, and largest API request body."""
+    """Largest message the coordinator consumes or writes (a run's state is one message of
+    its changelog), and largest API request body. Keep it at or under the broker's
+    ``message.max.bytes`` (1 MiB by default) and the topics' ``max.message.bytes``."""
+    max_output_bytes: int = Field(default=DEFAULT_MAX_OUTPUT_BYTES, ge=1024)
+    """Largest step output, as JSON: the step SDK refuses a larger one (a non-retryable
+    ``OutputTooLarge`` failure), and so does the coordinator. It is well under
+    ``max_message_bytes`` because a run's outputs travel together: every output is kept in
+    the run's state, and a step's request carries its upstream steps' outputs."""
     max_params_bytes: int = Field(default=64 * 1024, ge=2)
     """Largest run params, as compact UTF-8 JSON."""
     max_steps: int = Field(default=200, ge=1)

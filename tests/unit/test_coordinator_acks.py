@@ -1,4 +1,4 @@
-"""Batches settle in order: a commit never passes a batch the broker has not acknowledged."""
+"""A transaction commits only what the broker acknowledged, and knows how far it wrote."""
 
 from __future__ import annotations
 
@@ -7,14 +7,11 @@ import asyncio
 import pytest
 from aiokafka.errors import KafkaTimeoutError
 from aiokafka.structs import RecordMetadata, TopicPartition
+from hypothesis import given
+from hypothesis import strategies as st
 
-from podium.coordinator._acks import Unacknowledged
+from podium.coordinator._acks import acknowledged, written_ends
 from podium.coordinator._outbox import Handed
-from podium.coordinator._store import Table
-
-RUNS = TopicPartition("podium.runs", 0)
-RESULTS = TopicPartition("podium.step.results", 0)
-
 
 CHANGELOG = "app-runs-changelog"
 
@@ -23,45 +20,52 @@ def meta(partition: int, offset: int, topic: str = "t") -> RecordMetadata:
     return RecordMetadata(topic, partition, TopicPartition(topic, partition), offset, 0, -1, 0)
 
 
-def handed(future: asyncio.Future[RecordMetadata], records: int = 1) -> Handed:
-    return Handed(future, "t", records)
+def done(result: RecordMetadata | BaseException) -> asyncio.Future[RecordMetadata]:
+    future: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
+        future.set_result(result)
+    return future
 
 
-async def test_a_later_batch_acknowledged_first_waits_for_the_earlier_one() -> None:
-    loop = asyncio.get_running_loop()
-    first, second = loop.create_future(), loop.create_future()
-    unacked = Unacknowledged({})
-    unacked.add([handed(first)], {RUNS: 10})
-    unacked.add([handed(second)], {RUNS: 20, RESULTS: 5})
-    second.set_result(meta(0, 1))
-    await asyncio.sleep(0)  # let gather see it
-    assert unacked.settle() == {}  # the first batch is still out: nothing may be committed
-    first.set_result(meta(0, 0))
-    await unacked.oldest()
-    assert unacked.settle() == {RUNS: 20, RESULTS: 5}
-    assert len(unacked) == 0
-
-
-async def test_a_failed_batch_raises_so_nothing_after_it_is_committed() -> None:
-    failed = asyncio.get_running_loop().create_future()
-    unacked = Unacknowledged({})
-    unacked.add([handed(failed)], {RUNS: 10})
-    failed.set_exception(KafkaTimeoutError())
-    await unacked.oldest()
+async def test_a_failed_batch_raises_so_its_transaction_is_not_committed() -> None:
+    handed = [Handed(done(meta(0, 1)), "t", 1), Handed(done(KafkaTimeoutError()), "t", 1)]
     with pytest.raises(KafkaTimeoutError):
-        unacked.settle()
+        await acknowledged(handed)
 
 
-async def test_drain_waits_for_every_batch_and_notes_changelog_positions() -> None:
+async def test_acknowledged_waits_for_every_batch_in_order() -> None:
     loop = asyncio.get_running_loop()
-    table: Table[bytes] = Table(CHANGELOG)
-    message, change, later = loop.create_future(), loop.create_future(), loop.create_future()
-    unacked = Unacknowledged({CHANGELOG: table})
-    # a producer batch of 3 changelog records starting at offset 41 ends before 44
-    unacked.add([handed(message), Handed(change, CHANGELOG, 3)], {RUNS: 3})
-    unacked.add([Handed(later, CHANGELOG, 1)], {RUNS: 4})
-    loop.call_soon(message.set_result, meta(0, 7))
-    loop.call_soon(change.set_result, meta(2, 41, CHANGELOG))
-    loop.call_soon(later.set_result, meta(5, 0, CHANGELOG))
-    assert await unacked.drain() == {RUNS: 4}
-    assert table.written_to == {2: 44, 5: 1}
+    first: asyncio.Future[RecordMetadata] = loop.create_future()
+    second = done(meta(1, 5))
+    loop.call_soon(first.set_result, meta(0, 7))  # acknowledged after the second
+    results = await acknowledged([Handed(first, "t", 1), Handed(second, "t", 1)])
+    assert [(m.partition, m.offset) for m in results] == [(0, 7), (1, 5)]
+
+
+async def test_written_ends_are_past_the_last_changelog_record_of_each_partition() -> None:
+    handed = [
+        Handed(done(meta(0, 7)), "t", 1),
+        Handed(done(meta(2, 41, CHANGELOG)), CHANGELOG, 3),  # offsets 41..43
+        Handed(done(meta(5, 0, CHANGELOG)), CHANGELOG, 1),
+    ]
+    results = await acknowledged(handed)
+    ends = written_ends(handed, results, {CHANGELOG})
+    assert ends == {TopicPartition(CHANGELOG, 2): 44, TopicPartition(CHANGELOG, 5): 1}
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 10**6), st.integers(1, 500))))
+def test_the_end_of_a_partition_is_past_every_batch_written_there(
+    batches: list[tuple[int, int, int]],
+) -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        handed = [Handed(loop.create_future(), CHANGELOG, count) for _, _, count in batches]
+        results = [meta(p, offset, CHANGELOG) for p, offset, _ in batches]
+        ends = written_ends(handed, results, {CHANGELOG})
+    finally:
+        loop.close()
+    for partition, offset, count in batches:
+        assert ends[TopicPartition(CHANGELOG, partition)] >= offset + count
+    assert {tp.partition for tp in ends} == {p for p, _, _ in batches}

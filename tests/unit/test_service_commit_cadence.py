@@ -38,6 +38,12 @@ class _Consumer:
     async def commit(self, positions: dict[TopicPartition, int]) -> None:
         self.commits.append(dict(positions))
 
+    def assignment(self) -> set[TopicPartition]:
+        return {TP}
+
+    async def position(self, tp: TopicPartition) -> int:
+        return self.offset
+
 
 class _FakeTime:
     def __init__(self, consumer: _Consumer) -> None:
@@ -52,7 +58,7 @@ async def _serve(monkeypatch: pytest.MonkeyPatch, seconds_per_fetch: float) -> _
     stop = asyncio.Event()
     consumer = _Consumer(runner, stop, seconds_per_fetch)
     monkeypatch.setattr(runner_module, "time", _FakeTime(consumer))
-    runner._consumer = consumer  # a stand-in with the two methods the loop calls
+    runner._consumer = consumer  # a stand-in with the methods the loop calls
     await runner._fetch_until(stop)
     await runner.commit()  # what stopping does
     return consumer

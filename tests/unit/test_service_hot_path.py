@@ -90,6 +90,7 @@ class _Consumer:
         self.batches: asyncio.Queue[list[ConsumerRecord[Any, Any]]] = asyncio.Queue()
         self.commits: list[dict[TopicPartition, int]] = []
         self.offset = 0
+        self.position_after = 0
 
     def put(self, *values: bytes) -> None:
         batch = []
@@ -101,11 +102,19 @@ class _Consumer:
     def subscribe(self, topics: list[str], listener: Any) -> None:
         pass
 
+    def assignment(self) -> set[TopicPartition]:
+        return {TP}
+
+    async def position(self, tp: TopicPartition) -> int:
+        return self.position_after  # past the records handed out, not those still queued
+
     async def getmany(self, **_: Any) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
         try:
             batch = await asyncio.wait_for(self.batches.get(), timeout=0.05)
         except TimeoutError:
             return {}
+        if batch:
+            self.position_after = batch[-1].offset + 1
         return {TP: batch}
 
     async def commit(self, positions: dict[TopicPartition, int]) -> None:

@@ -82,3 +82,23 @@ def test_a_duplicate_in_flight_follows_the_first_and_is_released_with_it() -> No
     assert in_flight.release(key) == [8, 9]
     assert key not in in_flight
     assert in_flight.claim(key, 11) is True  # a later redelivery runs again
+
+
+def test_the_position_past_a_transaction_marker_is_committed_once_all_is_done() -> None:
+    """The coordinator writes requests in transactions: the record at 16 is followed by
+    its commit marker at 17, so a group that commits only 17 shows a lag of 1 for ever."""
+    tracker: OffsetTracker[str] = OffsetTracker()
+    tracker.started("p", 16)
+    tracker.reached("p", 18)
+    assert tracker.committable() == {}  # 16 is still running: the group resumes there
+    tracker.finished("p", 16)
+    assert tracker.committable() == {"p": 18}
+
+
+def test_a_position_reached_without_records_is_committed() -> None:
+    tracker: OffsetTracker[str] = OffsetTracker()
+    tracker.reached("p", 5)  # only a marker was fetched
+    assert tracker.committable() == {"p": 5}
+    tracker.committed({"p": 5})
+    tracker.reached("p", 5)
+    assert tracker.committable() == {}

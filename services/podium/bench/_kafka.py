@@ -99,7 +99,12 @@ async def delete_topics(kwargs: Mapping[str, Any], prefix: str) -> None:
 
 
 def _consumer(kwargs: Mapping[str, Any]) -> AIOKafkaConsumer:
-    return AIOKafkaConsumer(**kwargs, enable_auto_commit=False, auto_offset_reset="earliest")
+    return AIOKafkaConsumer(
+        **kwargs,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",  # what a user sees of the coordinator's batches
+    )
 
 
 def partitions_of(topics: Iterable[str], count: int) -> list[TopicPartition]:

@@ -49,7 +49,8 @@ def bench_settings(plan: Plan, settings: PodiumSettings) -> dict[str, Any]:
             "acks": "all",
             "linger_ms": settings.coordinator.producer_linger_ms,
             "max_batch_size": 16384,
-            "commit_interval_s": engine.commit_interval_s,
+            "transactions": "one per poll (changelog, messages and input offsets)",
+            "transaction_timeout_ms": engine.transaction_timeout_ms,
         },
         "coordinator_consumer": {
             "fetch_max_wait_ms": settings.coordinator.fetch_max_wait_ms,

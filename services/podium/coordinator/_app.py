@@ -82,6 +82,8 @@ class Coordinator:
             session_timeout_ms=int(conf.session_timeout_s * 1000),
             fetch_max_wait_ms=conf.fetch_max_wait_ms,
             linger_ms=conf.producer_linger_ms,
+            transactional_id=conf.transactional_id,
+            transaction_timeout_ms=int(conf.transaction_timeout_s * 1000),
             eviction_interval_s=conf.eviction_interval_s,
         )
         run_route = Route(self.runs, self._handle_run_event)

@@ -1,24 +1,32 @@
-"""The coordinator's Kafka loop: batches in, state and messages out, then offsets.
+"""The coordinator's Kafka loop: a batch in, state, messages and offsets out, atomically.
 
 One consumer (group = the coordinator's app id) reads every input topic; all of them
 have the tables' partition count, and the range assignor gives a member the same
 partition numbers of each, so partition ``p`` of every input and of every table
-lives on one instance. Per poll:
+lives on one instance. Each poll is one Kafka transaction:
 
-1. ``getmany`` returns a batch of records per partition.
+1. ``getmany`` returns a batch of records per partition; the transaction begins.
 2. Each record goes to its topic's ``Route``: a function of (record, the partition's
    store) -> messages to produce. It changes the store in memory.
 3. The messages are gathered in batches per partition (``_outbox``), then one changelog
-   record per changed key; the batches go to the producer, and the loop fetches again
-   without waiting for the broker (see ``_acks``).
-4. When the broker acknowledged all of a batch's messages (and every earlier batch's),
-   its offsets count as processed; they are committed at most every
-   ``commit_interval_s`` (in the background), and on revoke and stop.
+   record per changed key; the batches go to the producer (the first ones while the
+   poll is still being handled).
+4. Once the broker acknowledged every batch, the input offsets reached are added to the
+   transaction (``send_offsets_to_transaction``) and it commits.
 
-So what a record caused is on Kafka before its offset can be committed, and the
-changelog holds every state a committed offset depends on. A produce that fails after
-the client's retries stops the engine (fail-stop) without committing past it; the
-restarted instance re-reads, and the machine's idempotent transitions absorb repeats.
+So the messages a record caused, the changelog record of the state it led to and its
+offset are written together or not at all: a batch that fails half way (a produce the
+client gave up on) aborts the transaction and stops the engine (fail-stop); the
+restarted instance restores the state as it was before the batch and re-reads its
+records, so every event the stored state implies is on its topic. Every consumer of
+what the coordinator writes reads with ``isolation_level="read_committed"``.
+
+The producer's ``transactional_id`` is unique per process unless set: a stable one per
+instance (``PODIUM_COORDINATOR__TRANSACTIONAL_ID``) lets a restarted instance abort its
+predecessor's open transaction at once, instead of the broker doing it after
+``transaction_timeout_ms``; until then read_committed readers of the partitions it wrote
+wait. Timers are sent by a second, plain idempotent producer: they are inputs, and a
+transactional producer refuses sends outside a transaction.
 
 On assignment the tables' stores for the new partitions are read from their changelogs
 before any of their records is handled (a store already held is kept when the
@@ -33,19 +41,21 @@ its consumer twice for records it skipped after a rebalance (see README Guarante
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import gc
 import logging
 import time
-from collections.abc import Callable, MutableMapping
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
-from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, RecordMetadata, TopicPartition
 
-from podium.coordinator._acks import Unacknowledged
+from podium.coordinator._acks import acknowledged, written_ends
 from podium.coordinator._outbox import Outbox
 from podium.coordinator._restore import restore
 from podium.coordinator._store import Table
@@ -71,9 +81,12 @@ class EngineConfig:
     session_timeout_ms: int
     fetch_max_wait_ms: int
     linger_ms: int
-    commit_interval_s: float = 0.1
+    transactional_id: str = ""
+    """The producer's transactional id ("": one of its own for this process)."""
+    transaction_timeout_ms: int = 60_000
+    """How long a transaction may stay open before the broker aborts it: longer than a
+    broker outage the engine should ride out (it waits for acknowledgements meanwhile)."""
     max_poll_records: int = 500
-    max_unacknowledged_batches: int = 16
     send_every: int = 16
     """Records handled before the loop hands idle partitions' batches to the producer and
     lets it send: without it a poll's first message waits for the whole poll."""
@@ -121,16 +134,13 @@ class Engine:
         self._kwargs = client_kwargs
         self._on_assigned = on_assigned
         self._owned: set[TopicPartition] = set()
-        self._processed: dict[TopicPartition, int] = {}
-        self._committed: dict[TopicPartition, int] = {}
-        self._committed_at = 0.0
         self._evict_at = time.monotonic() + config.eviction_interval_s
-        self._unacked = Unacknowledged({table.changelog: table for table in self.tables})
-        self._committing: asyncio.Task[None] | None = None
+        self._changelogs = {table.changelog: table for table in self.tables}
         self._batch = asyncio.Lock()  # a revoke waits for the batch in hand to be queued
         self._failure: Exception | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
+        self._timer_producer: AIOKafkaProducer | None = None
         self._outbox: Outbox | None = None
 
     @property
@@ -149,18 +159,24 @@ class Engine:
         return self._consumer
 
     async def start(self) -> None:
-        """Connect the producer (so timers can send before the first assignment)."""
-        kwargs = {**self._kwargs, "request_timeout_ms": self.config.produce_timeout_ms}
+        """Connect the producers (so timers can send before the first assignment)."""
+        config = self.config
+        kwargs = {**self._kwargs, "request_timeout_ms": config.produce_timeout_ms}
         partitioner = MemoPartitioner()
         self._producer = AIOKafkaProducer(
             acks="all",
-            enable_idempotence=True,
-            linger_ms=self.config.linger_ms,
+            transactional_id=config.transactional_id or f"{config.group_id}-{uuid.uuid4()}",
+            transaction_timeout_ms=config.transaction_timeout_ms,
+            linger_ms=config.linger_ms,
             partitioner=partitioner,
             **kwargs,
         )
         await self._producer.start()
         self._outbox = Outbox(self._producer, partitioner)
+        self._timer_producer = AIOKafkaProducer(
+            acks="all", enable_idempotence=True, partitioner=MemoPartitioner(), **kwargs
+        )
+        await self._timer_producer.start()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set; then commit what is processed and leave the group."""
@@ -174,25 +190,25 @@ class Engine:
             heartbeat_interval_ms=max(100, config.session_timeout_ms // 3),
             fetch_max_wait_ms=config.fetch_max_wait_ms,
             max_poll_records=config.max_poll_records,
+            isolation_level="read_committed",  # an aborted batch's messages never happened
             **self._kwargs,
         )
         await self._consumer.start()
         try:
             self._consumer.subscribe(sorted(self.routes), listener=_Rebalance(self))
-            await self._serve(stop)
-            async with self._batch:
-                await self._settle_all()
-                await self.commit()
+            await self._serve(stop)  # every poll's transaction is committed when it returns
         finally:
             await self._consumer.stop()
 
     async def stop(self) -> None:
-        if self._producer is not None:
-            await self._producer.stop()
+        for producer in (self._producer, self._timer_producer):
+            if producer is not None:
+                await producer.stop()
 
     async def send(self, outgoing: Outgoing) -> RecordMetadata:
-        """Produce one message outside a batch (timers), acknowledged on return."""
-        future = await self.producer.send(
+        """Produce one message outside a transaction (timers), acknowledged on return."""
+        assert self._timer_producer is not None, "the engine is not running"
+        future = await self._timer_producer.send(
             outgoing.topic, outgoing.value, key=outgoing.key, headers=outgoing.headers
         )
         metadata: RecordMetadata = await future
@@ -205,12 +221,7 @@ class Engine:
             batches = await self.consumer.getmany(timeout_ms=100)
             if batches:
                 async with self._batch:
-                    await self._process(batches)
-            self._processed.update(self._unacked.settle())
-            if len(self._unacked) > self.config.max_unacknowledged_batches:
-                await self._unacked.oldest()  # the broker is slow: stop fetching ahead of it
-            if time.monotonic() - self._committed_at >= self.config.commit_interval_s:
-                self._commit_in_background()
+                    await self._transaction(functools.partial(self._process, batches))
             if time.monotonic() >= self._evict_at:
                 await self._evict_settled()
 
@@ -219,20 +230,10 @@ class Engine:
         log.error("coordinator engine failed %s: %r", during, error)
         self._failure = self._failure or error
 
-    def _commit_in_background(self) -> None:
-        """Commits overlap the next fetch (one at a time); a failed one is retried later."""
-        if self._committing is None or self._committing.done():
-            self._committing = asyncio.create_task(self.commit())
-
-    async def _settle_all(self) -> None:
-        """Wait for every queued batch's acknowledgements and take their offsets."""
-        self._processed.update(await self._unacked.drain())
-        if self._committing is not None:
-            await self._committing
-
     async def _process(
         self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
-    ) -> None:
+    ) -> dict[TopicPartition, int]:
+        """Handle a poll's records; returns the input offsets reached."""
         outbox = self.outbox
         reached: dict[TopicPartition, int] = {}
         handled = 0
@@ -250,14 +251,33 @@ class Engine:
                     await outbox.hand_over_idle()
                     await asyncio.sleep(0)  # let the producer send what is handed over
             reached[partition] = records[-1].offset + 1
-        await self._send_with_changes(reached)
+        return reached
 
-    async def _send_with_changes(self, reached: dict[TopicPartition, int]) -> None:
-        """Queue the changelog records of what changed, hand everything to the producer,
-        and let the input offsets ``reached`` count once the broker acknowledged it all."""
-        await self._put_changes()
-        await self.outbox.hand_over()
-        self._unacked.add(self.outbox.take_handed(), reached)
+    async def _transaction(self, work: Callable[[], Awaitable[dict[TopicPartition, int]]]) -> None:
+        """One transaction: the messages ``work`` queues, the changelog records of what it
+        changed and the input offsets it reached commit together, or nothing does (the
+        transaction is aborted and the error raised: the stores are ahead of Kafka now)."""
+        producer = self.producer
+        await producer.begin_transaction()
+        try:
+            reached = await work()
+            await self._put_changes()
+            await self.outbox.hand_over()
+            handed = self.outbox.take_handed()
+            ends = written_ends(handed, await acknowledged(handed), self._changelogs)
+            if reached:
+                await producer.send_offsets_to_transaction(reached, self.config.group_id)
+            await producer.commit_transaction()
+        except BaseException:
+            await self._abort()
+            raise
+        for tp, end in ends.items():  # the commit marker takes the offset after the records
+            self._changelogs[tp.topic].written_to[tp.partition] = end + 1
+
+    async def _abort(self) -> None:
+        """Best effort: the broker aborts a transaction left open after its timeout."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.producer.abort_transaction(), timeout=10)
 
     async def _evict_settled(self) -> None:
         """Evict the settled rows past their table's retention, in owned partitions only
@@ -272,7 +292,7 @@ class Engine:
             }
             if not any(evicted.values()):
                 return
-            await self._send_with_changes({})  # no input offset waits on a tombstone
+            await self._transaction(_no_input)
         for changelog, count in evicted.items():
             if count:
                 log.info("retention: evicted %d settled row(s) of %s", count, changelog)
@@ -294,34 +314,12 @@ class Engine:
                     for key, value in changes:
                         await self.outbox.put_to(tp, key.encode(), value)
 
-    async def commit(self) -> None:
-        """Commit every owned partition's processed offset not yet committed; a failed
-        commit is retried by the next call (its records are then at worst re-read)."""
-        self._committed_at = time.monotonic()
-        due = {
-            partition: offset
-            for partition, offset in self._processed.items()
-            if partition in self._owned and self._committed.get(partition) != offset
-        }
-        if not due or self._consumer is None:
-            return
-        try:
-            await self._consumer.commit(due)
-        except KafkaError as exc:
-            log.warning("commit of %d partition(s) failed (will retry): %s", len(due), exc)
-            return
-        self._committed.update(due)
-
     # -- rebalances ---------------------------------------------------------------
 
     async def revoked(self) -> None:
-        """Before the group reassigns: wait for what was sent, commit, hold nothing."""
+        """Before the group reassigns: let the poll in hand commit, then hold nothing."""
         async with self._batch:
-            await self._settle_all()
-            await self.commit()
             self._owned = set()
-            self._processed.clear()
-            self._committed.clear()
 
     async def assigned(self, assigned: set[TopicPartition]) -> None:
         """Restore the tables' stores for ``assigned`` before any of their records."""
@@ -346,6 +344,11 @@ class Engine:
 
     async def _restore(self, table: Table[Any], partitions: set[int]) -> int:
         return await restore(self._kwargs, table, partitions)
+
+
+async def _no_input() -> dict[TopicPartition, int]:
+    """Work of a transaction that handles no record (retention's tombstones)."""
+    return {}
 
 
 def _freeze_survivors() -> None:

@@ -36,6 +36,15 @@ from typing import Any
 
 from podium import events as wire
 from podium.codec import Codec
+from podium.coordinator._budget import (
+    SMALL_BYTES,
+    Budget,
+    brought_bytes,
+    output_refusal,
+    oversized_message,
+    oversized_state,
+    too_large_failure,
+)
 from podium.coordinator._commands import (
     EmitRunEvent,
     NotifyCancel,
@@ -44,7 +53,7 @@ from podium.coordinator._commands import (
     RequestStep,
     WakeAt,
 )
-from podium.coordinator._inputs import Event, StartRun
+from podium.coordinator._inputs import Event, StartRun, StepFailedEvent, StepSucceeded
 from podium.coordinator._machine import Decision, decide
 from podium.coordinator._state import RunState
 from podium.coordinator._timers import TimerIndex
@@ -99,6 +108,10 @@ class Handler:
     clock: Callable[[], float] = time.time
     limits: LimitsSettings = field(default_factory=LimitsSettings)
     counters: Counter[str] = field(default_factory=Counter)
+    budget: Budget = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.budget = Budget(self.limits.max_message_bytes, self.limits.max_output_bytes)
 
     def handle(
         self,
@@ -110,7 +123,7 @@ class Handler:
         """Apply one message; returns what to produce. Raises Rejected for a dead letter."""
         now_ms = int(self.clock() * 1000)
         self._check_size(topic, value)
-        event, pipeline = self._event(topic, value, headers, table)
+        event, pipeline, output_bytes = self._event(topic, value, headers, table)
         if event is None:  # a start for a run that exists: idempotent, nothing to do
             self.counters["ignored:duplicate"] += 1
             return []
@@ -120,8 +133,61 @@ class Handler:
         if pipeline is None:
             self._unknown_run(topic, event)
             return []
+        if isinstance(event, StepSucceeded):
+            refused = output_refusal(event, output_bytes, self.budget)
+            if refused is not None:
+                event = self._refuse(event, refused)
         decision = decide(state, event, pipeline, now_ms)
-        return self._apply(decision, state, pipeline, table, now_ms)
+        decision, out = self._fitted(state, event, output_bytes, pipeline, decision, now_ms)
+        self._apply(decision, state, table)
+        return out
+
+    def _fitted(
+        self,
+        state: RunState | None,
+        event: Event,
+        output_bytes: int,
+        pipeline: Pipeline,
+        decision: Decision,
+        now_ms: int,
+    ) -> tuple[Decision, list[Outgoing]]:
+        """The decision and its messages once they fit the budget (see ``_budget``): a step
+        result that makes them too large becomes its step's failure; anything else that
+        does not fit is Rejected, the run's state left as it was."""
+        out = self._messages(decision, pipeline, now_ms)
+        why = self._over_budget(state, event, output_bytes, pipeline, decision, out)
+        if why is None:
+            return decision, out
+        if isinstance(event, StepSucceeded | StepFailedEvent):
+            event = self._refuse(event, why)
+            decision = decide(state, event, pipeline, now_ms)
+            out = self._messages(decision, pipeline, now_ms)
+            why = self._over_budget(state, event, 0, pipeline, decision, out)
+            if why is None:
+                return decision, out
+        raise Rejected("validation", f"run {event.run_id}: {why}", "max-message-bytes")
+
+    def _over_budget(
+        self,
+        before: RunState | None,
+        event: Event,
+        output_bytes: int,
+        pipeline: Pipeline,
+        decision: Decision,
+        out: list[Outgoing],
+    ) -> str | None:
+        why = oversized_message(out, self.budget)
+        state = decision.state
+        if why is None and state is not before and brought_bytes(event, output_bytes) > SMALL_BYTES:
+            why = oversized_state(state, len(pipeline.steps), self.budget, _encoded_size)
+        return why
+
+    def _refuse(self, event: StepSucceeded | StepFailedEvent, why: str) -> StepFailedEvent:
+        self.counters["refused:too-large"] += 1
+        log.warning(
+            "run %s: step %s attempt %d failed: %s", event.run_id, event.step, event.attempt, why
+        )
+        return too_large_failure(event, why)
 
     def _check_size(self, topic: str, value: bytes | None) -> None:
         try:
@@ -142,18 +208,22 @@ class Handler:
         value: bytes | None,
         headers: Sequence[tuple[str, bytes]],
         table: MutableMapping[str, RunState],
-    ) -> tuple[Event | None, Pipeline | None]:
+    ) -> tuple[Event | None, Pipeline | None, int]:
+        """The machine's event, the pipeline if a start names it, and the bytes of a
+        success's output JSON."""
         if topic == self.topics.timers:
-            return _checked(timer_input, value), None
+            return _checked(timer_input, value), None, 0
         expected = _EXPECTED.get(topic == self.topics.runs, ())
         decoded = self.codec.decode_event(value)
         if not isinstance(decoded, expected):
             raise Rejected("wrong-type", f"{type(decoded).__name__} does not belong on {topic}")
         if isinstance(decoded, wire.RunRequested):
-            return self._start(decoded, headers, table)
+            return *self._start(decoded, headers, table), 0
         if isinstance(decoded, wire.RunCancelRequested):
-            return cancel_input(decoded), None
-        return step_input(decoded), None
+            return cancel_input(decoded), None, 0
+        if isinstance(decoded, wire.StepCompleted):
+            return step_input(decoded), None, _utf8_size(decoded.output_json)
+        return step_input(decoded), None, 0
 
     def _start(
         self,
@@ -194,25 +264,28 @@ class Handler:
             raise Rejected("validation", str(exc), type(exc).__name__) from exc
 
     def _apply(
-        self,
-        decision: Decision,
-        before: RunState | None,
-        pipeline: Pipeline,
-        table: MutableMapping[str, RunState],
-        now_ms: int,
-    ) -> list[Outgoing]:
+        self, decision: Decision, before: RunState | None, table: MutableMapping[str, RunState]
+    ) -> None:
+        """Store the decision's state and set its timers (its messages are built)."""
         if decision.ignored:
             self.counters[f"ignored:{decision.ignored}"] += 1
         state = decision.state
         if state is not None and state is not before:
             table[state.run_id] = state
-        out: list[Outgoing] = []
         for command in decision.commands:
             if isinstance(command, WakeAt):
                 self.timers.set(command.run_id, command.at_ms)
-            elif state is not None:
-                out.extend(self._message(command, state, pipeline, now_ms))
         self.counters["events"] += 1
+
+    def _messages(self, decision: Decision, pipeline: Pipeline, now_ms: int) -> list[Outgoing]:
+        """The messages the decision's commands ask for (nothing is changed yet)."""
+        state = decision.state
+        out: list[Outgoing] = []
+        if state is None:
+            return out
+        for command in decision.commands:
+            if not isinstance(command, WakeAt):
+                out.extend(self._message(command, state, pipeline, now_ms))
         return out
 
     def _message(
@@ -248,6 +321,14 @@ def _checked(parse: Callable[[bytes | None], Event], value: bytes | None) -> Eve
         return parse(value)
     except ValueError as exc:
         raise Rejected("decode", str(exc)) from exc
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
+def _encoded_size(state: RunState) -> int:
+    return len(encode_state(state))
 
 
 def encode_state(state: RunState) -> bytes:

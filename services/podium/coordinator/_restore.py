@@ -18,7 +18,10 @@ from podium.coordinator._store import Table, stale_partitions
 
 async def restore(client_kwargs: dict[str, Any], table: Table[Any], partitions: set[int]) -> int:
     """Make ``table``'s stores for ``partitions`` current; returns the records applied."""
-    reader = AIOKafkaConsumer(enable_auto_commit=False, **client_kwargs)
+    # read_committed: an aborted batch's changelog records never happened
+    reader = AIOKafkaConsumer(
+        enable_auto_commit=False, isolation_level="read_committed", **client_kwargs
+    )
     await reader.start()
     try:
         wanted = [TopicPartition(table.changelog, partition) for partition in partitions]

@@ -16,6 +16,7 @@ from typing import Any
 from podium import events as wire
 from podium._frozen import fast_frozen_init
 from podium.codec import Codec
+from podium.coordinator._budget import capped_error
 from podium.coordinator._commands import (
     EmitRunEvent,
     NotifyCancel,
@@ -91,7 +92,7 @@ def step_input(event: wire.PodiumModel) -> Event:
             event.step,
             event.attempt,
             event.error_type,
-            event.error_message,
+            capped_error(event.error_message),  # kept in the state: its size is ours to bound
             event.retryable,
         )
     if isinstance(event, wire.StepHeartbeat):

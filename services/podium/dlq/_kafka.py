@@ -34,7 +34,11 @@ Kept = list[tuple[DlqEntry, Any]]
 @contextlib.asynccontextmanager
 async def _consumer(client_kwargs: Mapping[str, Any]) -> AsyncIterator[AIOKafkaConsumer]:
     consumer = AIOKafkaConsumer(
-        **client_kwargs, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
+        **client_kwargs,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",  # the coordinator writes in transactions
     )
     try:
         await consumer.start()

@@ -17,7 +17,11 @@ from podium.settings import LimitsSettings
 
 _HUGE = 2**62
 UNLIMITED = LimitsSettings(
-    max_message_bytes=_HUGE, max_params_bytes=_HUGE, max_steps=_HUGE, max_expression_length=_HUGE
+    max_message_bytes=_HUGE,
+    max_output_bytes=_HUGE,
+    max_params_bytes=_HUGE,
+    max_steps=_HUGE,
+    max_expression_length=_HUGE,
 )
 """For re-reading what was accepted before (registry records): no size refused."""
 

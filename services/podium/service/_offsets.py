@@ -46,6 +46,14 @@ class OffsetTracker(Generic[P]):
         state.unfinished.add(offset)
         state.next_offset = max(offset + 1, state.next_offset or 0)
 
+    def reached(self, partition: P, position: int) -> None:
+        """The consumer's position after a fetch whose records were all started: nothing
+        below it is left to start. It can be past the last record started (the commit
+        marker of the transaction that wrote it), so the group's lag can reach 0."""
+        state = self._partitions.setdefault(partition, _Partition())
+        if state.next_offset is None or position > state.next_offset:
+            state.next_offset = position
+
     def finished(self, partition: P, offset: int) -> None:
         """``offset`` is done (its result acknowledged); unknown partitions are ignored."""
         state = self._partitions.get(partition)

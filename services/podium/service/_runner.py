@@ -38,7 +38,7 @@ from functools import partial
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
-from aiokafka.errors import KafkaError
+from aiokafka.errors import IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from podium.codec import Codec, CodecError, WrongEventTypeError
@@ -134,6 +134,7 @@ class ServiceRunner:
             group_id=self.service.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            isolation_level="read_committed",  # a request of an aborted batch never happened
             **self._kwargs,
         )
         try:
@@ -185,8 +186,17 @@ class ServiceRunner:
                 for partition, records in batches.items():
                     for record in records:
                         self._start(partition, record)
+                await self._note_positions()
             if time.monotonic() - self._committed_at >= COMMIT_INTERVAL_S:
                 await self.commit()
+
+    async def _note_positions(self) -> None:
+        """Every record a fetch returned is started: the consumer's positions may be
+        committed once those are done, past the coordinator's transaction markers."""
+        consumer = self.consumer
+        for partition in consumer.assignment():
+            with contextlib.suppress(IllegalStateError):  # revoked meanwhile
+                self.tracker.reached(partition, await consumer.position(partition))
 
     async def _wait_for_slot(self) -> None:
         self._freed.clear()

@@ -143,6 +143,7 @@ class TriggerRunner:
             enable_auto_commit=False,
             auto_offset_reset=self.auto_offset_reset,
             metadata_max_age_ms=METADATA_MAX_AGE_MS,
+            isolation_level="read_committed",  # a transactional producer's aborts skipped
         )
         await self._consumer.start()
 

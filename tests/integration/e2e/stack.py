@@ -216,6 +216,7 @@ class EventWatcher:
             bootstrap_servers=stack.bootstrap,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
+            isolation_level="read_committed",  # what a committed coordinator batch caused
         )
 
     async def __aenter__(self) -> EventWatcher:

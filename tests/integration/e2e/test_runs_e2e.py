@@ -15,6 +15,7 @@ from podium.coordinator._store import changelog_topic
 from podium.events import RunStatus, RunStatusChanged
 from podium.pipelines import Pipeline
 from podium.runs import RunView, apply_event
+from podium.testing import wait_until_sync
 from tests.integration.e2e.pipelines import pipeline, step
 from tests.integration.e2e.services import executions
 from tests.integration.e2e.stack import TRACEPARENT, EventWatcher, RunEvents, Stack
@@ -223,7 +224,11 @@ async def test_a_finished_run_is_forgotten_after_its_retention(own_stack: Stack)
         await run_to_end(stack, watcher, run_id)
         changelog = changelog_topic(stack.settings.coordinator.app_id, "runs")
         await wait_for_tombstone(stack, changelog, run_id, timeout=RUN_TIMEOUT)
-        assert "retention: evicted" in stack.log("coordinator")
+        wait_until_sync(  # logged once the tombstone's transaction committed
+            lambda: "retention: evicted" in stack.log("coordinator"),
+            timeout=10,
+            what="the coordinator logs the eviction",
+        )
 
         first = fold(watcher.seen.of(run_id))
         await stack.request_run(definition.name, run_id=run_id)

@@ -16,6 +16,7 @@ from aiokafka.errors import KafkaError
 from podium.cli._main import settings_from
 from podium.errors import BrokerError
 from podium.service import RESULTS_TOPIC, Service, load_service, run_until_signalled
+from podium.settings import DEFAULT_MAX_OUTPUT_BYTES
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [run=%(run_id)s step=%(step)s] %(message)s"
 
@@ -71,6 +72,8 @@ def group(
     service = _with_options(load_service(target), concurrency, grace, group_id)
     if service.results_topic == RESULTS_TOPIC:  # not chosen by the service: use the settings'
         service = service.replace(results_topic=settings.topics.step_results)
+    if service.max_output_bytes == DEFAULT_MAX_OUTPUT_BYTES:  # likewise
+        service = service.replace(max_output_bytes=settings.limits.max_output_bytes)
     kwargs = settings.client_kwargs()
     _configure_logging(log_level.upper())
     try:

@@ -20,6 +20,7 @@ from podium.service._results import (
     failed_record,
     failure_of,
     output_json,
+    output_within,
 )
 from podium.service._service import Handler, Service
 from podium.service._tracing import process_span
@@ -120,4 +121,7 @@ async def _call(
     except Exception as exc:
         context.logger.warning("step failed: %s: %s", type(exc).__name__, exc, exc_info=True)
         return failure_of(exc)
-    return output_json(value)
+    output = output_json(value)
+    if isinstance(output, Failure):
+        return output
+    return output_within(output, service.max_output_bytes)

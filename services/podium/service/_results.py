@@ -71,6 +71,23 @@ def output_json(value: Any) -> str | Failure:
         return Failure(OUTPUT_NOT_JSON, cap(f"handler returned a non-JSON value: {exc}"), False)
 
 
+OUTPUT_TOO_LARGE = "OutputTooLarge"
+
+
+def output_within(output: str, limit: int) -> str | Failure:
+    """``output`` (JSON text), or a non-retryable Failure when it is over ``limit`` bytes:
+    the coordinator would refuse it too, and the same code returns it again."""
+    size = len(output) if output.isascii() else len(output.encode("utf-8"))
+    if size <= limit:
+        return output
+    message = (
+        f"the step returned {size} bytes of output, over the {limit}-byte limit "
+        "(PODIUM_LIMITS__MAX_OUTPUT_BYTES): store the data elsewhere (object storage, "
+        "a table) and return a reference to it"
+    )
+    return Failure(OUTPUT_TOO_LARGE, message, False)
+
+
 def completed(
     request: StepRequested,
     output: str,

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from podium.service._context import StepContext
+from podium.settings import DEFAULT_MAX_OUTPUT_BYTES
 
 Handler = Callable[[Any, StepContext], Awaitable[Any]]
 H = TypeVar("H", bound=Handler)
@@ -62,6 +63,9 @@ class Service:
     """Defaults to ``podium-service-<name>``."""
     concurrency: int = DEFAULT_CONCURRENCY
     grace_s: float = DEFAULT_GRACE_S
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
+    """Largest output a handler may return, as JSON (``PODIUM_LIMITS__MAX_OUTPUT_BYTES``
+    under ``podium service``): a larger one fails the step, not retried."""
     _handlers: _Handlers = field(default_factory=_Handlers, repr=False, compare=False)
 
     def __post_init__(self) -> None:

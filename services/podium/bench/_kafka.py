@@ -146,8 +146,9 @@ async def _read_until(consumer: AIOKafkaConsumer, wanted: Offsets) -> list[Recor
         batches = await consumer.getmany(*left, timeout_ms=1000)
         for tp, batch in batches.items():
             records += [r for r in batch if r.offset < wanted[tp]]
-            if batch and batch[-1].offset + 1 >= wanted[tp]:
-                left.pop(tp, None)
+        for tp in list(left):  # the position, not the last record: a commit marker may end it
+            if await consumer.position(tp) >= wanted[tp]:
+                left.pop(tp)
     return records
 
 

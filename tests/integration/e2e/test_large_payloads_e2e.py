@@ -14,12 +14,11 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
 from podium import events as wire
 from podium.settings import DEFAULT_MAX_OUTPUT_BYTES
 from tests.integration.e2e.pipelines import pipeline, step
 from tests.integration.e2e.stack import PARTITIONS, EventWatcher, RunEvents, Stack
+from tests.integration.e2e.test_coordinator_start import create_topic
 
 TIMEOUT = 90.0
 WORKER = "tests.integration.e2e.services:worker"
@@ -32,15 +31,6 @@ async def run_to_end(stack: Stack, definition_name: str, **params: object) -> tu
             lambda seen: seen.terminal(run_id), timeout=TIMEOUT, what="the run ends"
         )
     return run_id, seen
-
-
-async def create_topic(stack: Stack, name: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, PARTITIONS, 1)])
-    finally:
-        await admin.close()
 
 
 def assert_alive(stack: Stack) -> None:
@@ -91,7 +81,7 @@ async def test_a_600_kb_output_from_a_service_without_the_sdk_fails_its_step(
     """The coordinator holds the same budget against a result produced by any client."""
     p = stack.prefix
     topic = f"{p}.steps.elsewhere-{uuid.uuid4().hex[:6]}"  # no service reads it
-    await create_topic(stack, topic)
+    await create_topic(stack, topic, PARTITIONS)
     definition = pipeline(p, {**step(p, "foreign"), "service": "elsewhere", "topic": topic})
     await stack.publish(definition)
     async with EventWatcher(stack) as watcher:

@@ -28,10 +28,12 @@ from datetime import UTC, datetime
 import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.partitioner import DefaultPartitioner
-from aiokafka.structs import TopicPartition
 
 from podium import events as wire
+from podium.dlq import DlqEntry, read_dlqs
 from podium.events import PodiumModel
+from podium.testing import wait_until
+from tests.integration.e2e.conftest import make_stack, serving
 from tests.integration.e2e.pipelines import FAST_RETRY, pipeline, step
 from tests.integration.e2e.stack import PARTITIONS, TRACEPARENT, EventWatcher, Stack
 
@@ -58,14 +60,9 @@ def kcat() -> str:
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A coordinator and the scripted SDK worker, plus a request topic for kcat's service."""
-    stack = Stack(bootstrap=kafka_bootstrap, home=tmp_path_factory.mktemp("foreign"))
-    asyncio.run(stack.create_topics(services=["worker", FOREIGN]))
-    stack.start_coordinator()
-    stack.start_service("worker", "tests.integration.e2e.services:worker")
-    try:
+    home = tmp_path_factory.mktemp("foreign")
+    with serving(make_stack(kafka_bootstrap, home, ["worker", FOREIGN])) as stack:
         yield stack
-    finally:
-        stack.stop_all()
 
 
 def murmur2_partition(key: str) -> int:
@@ -120,16 +117,11 @@ def run_requested(run_id: str, pipeline_name: str) -> wire.RunRequested:
     )
 
 
-async def dead_letters(stack: Stack) -> int:
-    """Records on the dead-letter topics of the run-keyed inputs."""
+async def dead_letters(stack: Stack, run_ids: Sequence[str]) -> list[DlqEntry]:
+    """The dead letters of ``run_ids`` on the run-keyed inputs' dead-letter topics."""
     topics = [f"{stack.topics.runs}.dlq", f"{stack.topics.step_results}.dlq"]
-    consumer = AIOKafkaConsumer(bootstrap_servers=stack.bootstrap)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(t, p) for t in topics for p in range(PARTITIONS)]
-        return sum((await consumer.end_offsets(partitions)).values())
-    finally:
-        await consumer.stop()
+    entries = await read_dlqs(stack.settings.client_kwargs(), topics)
+    return [entry for entry in entries if entry.run_id in run_ids]
 
 
 async def finished(watcher: EventWatcher, run_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -160,8 +152,8 @@ async def test_run_requests_from_kcat_start_their_runs(kcat: str, stack: Stack) 
         await kcat_send(kcat, stack, runs, event, key=wrong_key)
         ends = await finished(watcher, [keyed, keyless, other_key])
     assert ends == {keyed: ["SUCCEEDED"], keyless: ["SUCCEEDED"], other_key: ["SUCCEEDED"]}
-    assert await dead_letters(stack) == 0
-    assert "forwarded" in stack.log("coordinator")
+    assert await dead_letters(stack, list(ends)) == []
+    assert f"of {runs} to their run's partition" in stack.log("coordinator")
 
 
 async def test_a_cancel_from_kcat_cancels_its_run(kcat: str, stack: Stack) -> None:
@@ -182,7 +174,23 @@ async def test_a_cancel_from_kcat_cancels_its_run(kcat: str, stack: Stack) -> No
         await kcat_send(kcat, stack, stack.topics.runs, cancel, key=run_id)
         ends = await finished(watcher, [run_id])
     assert ends == {run_id: ["CANCELLED"]}
-    assert await dead_letters(stack) == 0
+    assert await dead_letters(stack, [run_id]) == []
+
+
+async def test_poison_from_kcat_is_dead_lettered_once_from_its_run_partition(
+    kcat: str, stack: Stack
+) -> None:
+    """A misplaced request the coordinator rejects is forwarded first, then dead-lettered
+    by its run's owner: one dead letter, keyed by the run id, naming the forwarded copy."""
+    run_id = misplaced_id()
+    event = run_requested(run_id, "no-such-pipeline")
+    await kcat_send(kcat, stack, stack.topics.runs, event, key=run_id)
+    entries = await wait_until(
+        lambda: dead_letters(stack, [run_id]), timeout=RUN_TIMEOUT, what=f"{run_id} dead-lettered"
+    )
+    assert [e.reason for e in entries] == ["unknown-pipeline"]
+    assert entries[0].origin is not None
+    assert entries[0].origin.partition == murmur2_partition(run_id) != crc32_partition(run_id)
 
 
 @contextlib.asynccontextmanager
@@ -241,4 +249,6 @@ async def test_step_results_from_a_kcat_service_drive_their_run(kcat: str, stack
         statuses = watcher.seen.step_statuses(run_id, "foreign")
     assert ends == {run_id: ["SUCCEEDED"]}
     assert "RETRY_WAIT" in statuses, statuses  # attempt 1's StepFailed
-    assert await dead_letters(stack) == 0
+    assert await dead_letters(stack, [run_id]) == []
+    results = stack.topics.step_results
+    assert f"of {results} to their run's partition" in stack.log("coordinator")

@@ -20,6 +20,12 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -e '.[test,dev]'
   touch "$stamp"
 fi
+# kcat (librdkafka) produces as most non-Java clients do (CRC32 partitioner), for
+# tests/integration/e2e/test_foreign_clients_e2e.py; installed when we can (root on Debian).
+if ! command -v kcat >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq kcat >/dev/null \
+    || echo "warning: could not install kcat; the foreign-client test will skip (fail in CI)" >&2
+fi
 # The local broker needs a JDK and Maven; install them when we can (root on Debian).
 if [ -z "${PODIUM_KAFKA__BOOTSTRAP_SERVERS:-}" ]; then
   if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then

@@ -28,6 +28,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from podium import events as wire
 from podium.codec import CodecError
+from podium.coordinator._forward import run_id_fingerprints, run_id_of
 from podium.dlq import DlqEntry, Origin, read_dlq
 from podium.headers import header_value
 from podium.pipelines import Pipeline
@@ -282,10 +283,13 @@ class Sent:
 
 
 async def send(m: Matrix, case: Case) -> Sent:
+    """Send ``case``'s message, keyed by its run id when it has one (on the run-keyed
+    topics, as Podium's producers do: a record elsewhere would be forwarded to its run's
+    partition and dead-lettered from there, see e2e/test_foreign_clients_e2e.py)."""
     topic, key = m.topic(case.target), f"bad-{uuid.uuid4().hex[:10]}".encode()
     value = case.value(m)
-    if case.reason is None and value is not None:  # a good run: its run id is its key
-        key = m.stack.codec.decode_event(value).run_id.encode()  # type: ignore[attr-defined]
+    if case.target in ("runs", "results"):
+        key = run_id_of(value, run_id_fingerprints(m.stack.codec.registry)) or key
     async with AIOKafkaProducer(
         bootstrap_servers=m.stack.bootstrap, acks="all", max_request_size=2_000_000
     ) as producer:

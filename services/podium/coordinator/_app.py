@@ -18,13 +18,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 
 from aiokafka.structs import ConsumerRecord
 
 from podium.codec import Codec, CodecError
 from podium.coordinator._admission_handle import AdmissionHandler
 from podium.coordinator._engine import Engine, EngineConfig, Route
+from podium.coordinator._forward import Forwarder, run_id_fingerprints
 from podium.coordinator._handle import (
     Handler,
     Rejected,
@@ -34,6 +35,7 @@ from podium.coordinator._handle import (
     run_finished_at,
     run_is_finished,
 )
+from podium.coordinator._outbox import Partitioner
 from podium.coordinator._state import RunState
 from podium.coordinator._store import Retention, Table, changelog_topic
 from podium.coordinator._timers import TimerIndex
@@ -62,6 +64,12 @@ class Coordinator:
         )
         self.handler = Handler(
             self.codec, self.topics, self.registry.get, self.timers, limits=settings.limits
+        )
+        self.forwarder = Forwarder(
+            frozenset({self.topics.runs, self.topics.step_results}),  # timers: ours, by run id
+            run_id_fingerprints(self.codec.registry),
+            self._placement,
+            self.handler.counters,
         )
         self.admission = AdmissionHandler(self.topics.timers)
         app_id = settings.coordinator.app_id
@@ -117,10 +125,25 @@ class Coordinator:
     def _handle_run_event(
         self, record: ConsumerRecord[bytes, bytes], store: MutableMapping[str, RunState]
     ) -> list[Outgoing]:
+        if (forward := self.forwarder.forward(record)) is not None:
+            return [forward]
         try:
             return self.handler.handle(record.topic, record.value, record.headers, store)
         except (CodecError, Rejected) as exc:
             return [self._dead_letter(record, exc, run_keyed=True)]
+
+    def _placement(self, topic: str) -> tuple[Sequence[int], Partitioner]:
+        """How the outbox places a keyed message on ``topic``: its partitioner over the
+        producer's partitions of the topic (a forward's target is then where it lands:
+        no loop). Before the producer has the topic's metadata (it only asks for topics it
+        sent to), the outbox fetches it; the consumer, which just read from the topic, has
+        the same count. Not ``settings.coordinator.partitions``: a declared count the
+        cluster may not have (created by hand, or raised since)."""
+        engine = self.engine
+        partitions = engine.producer.client.cluster.partitions_for_topic(topic)
+        if not partitions:
+            partitions = engine.consumer.partitions_for_topic(topic) or ()
+        return sorted(partitions), engine.outbox.partitioner
 
     def _handle_admission(
         self, record: ConsumerRecord[bytes, bytes], store: MutableMapping[str, bytes]

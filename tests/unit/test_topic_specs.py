@@ -245,7 +245,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("topics: [", "not valid YAML"),
+        ("topics: [", "invalid YAML"),
         ("", "is empty"),
         ("- a\n- b\n", "(top level): must be a valid dictionary"),
         (

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from podium._yaml import YamlProblem, read_yaml_file
 from podium.pipelines._errors import PipelineValidationError, Problem
 from podium.pipelines._model import Pipeline
 from podium.pipelines._pydantic import problems_from
@@ -45,9 +45,9 @@ def check_file(
     """The file's Pipeline (None if it cannot be built) and every problem in it."""
     label = str(path)
     try:
-        raw = _read_yaml(Path(path))
-    except _ReadProblem as exc:
-        return None, [exc.problem.in_file(label)]
+        raw = read_yaml_file(Path(path))
+    except YamlProblem as exc:
+        return None, [Problem(exc.field, exc.message, file=label)]
     pipeline, problems = parse_pipeline(raw, limits)
     return pipeline, [problem.in_file(label) for problem in problems]
 
@@ -113,29 +113,3 @@ def duplicate_keys(found: Iterable[tuple[Path, Pipeline]]) -> list[Problem]:
             problems.append(Problem("name", message, file=str(file)))
         first.setdefault(pipeline.key, file)
     return problems
-
-
-class _ReadProblem(Exception):
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _ReadProblem(Problem("", f"cannot read: {exc}")) from exc
-    try:
-        return yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        raise _ReadProblem(_yaml_problem(exc)) from exc
-    except yaml.YAMLError as exc:
-        raise _ReadProblem(Problem("", f"invalid YAML: {exc}")) from exc
-
-
-def _yaml_problem(exc: yaml.MarkedYAMLError) -> Problem:
-    mark = exc.problem_mark or exc.context_mark
-    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-    reason = "; ".join(part for part in (exc.context, exc.problem) if part)
-    return Problem(where, f"invalid YAML: {reason}")

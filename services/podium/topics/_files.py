@@ -9,40 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
-import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from podium._yaml import YamlProblem, read_yaml_file
 from podium.topics._spec import TopicDefaults, TopicEntry, TopicFile
 
 SPEC_SUFFIXES = (".yaml", ".yml")
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses a key written twice in one mapping.
-
-    Plain YAML keeps the last value silently, which would hide a typo such as
-    two ``partitions:`` lines in one topic.
-    """
-
-
-def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Any:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} is written twice", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=True)
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping
-)
 
 
 def spec_files(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
@@ -79,23 +53,15 @@ def _unique(files: Iterable[Path]) -> list[Path]:
 def read_topic_file(path: Path) -> tuple[TopicFile | None, list[str]]:
     """Parse one file into a ``TopicFile``, or return the problems that stop it."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [f"{path}: cannot read: {exc}"]
-    except yaml.YAMLError as exc:
-        return None, [f"{path}: not valid YAML: {_yaml_problem(exc)}"]
+        data = read_yaml_file(path)
+    except YamlProblem as exc:
+        return None, [f"{path}: {exc}"]
     if data is None:
         return None, [f"{path}: is empty; expected a mapping with a `topics:` list"]
     try:
         return TopicFile.model_validate(data), []
     except ValidationError as exc:
         return None, [f"{path}: {_describe(error)}" for error in exc.errors()]
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    return f"{problem} at line {mark.line + 1}" if mark is not None else problem
 
 
 def field_path(loc: Sequence[int | str]) -> str:

@@ -13,11 +13,12 @@ JSON-compatible payloads (params, step input and output) travel as JSON text
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import Any, ClassVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from podium._json_limits import read_json
 
 NAMESPACE = "podium.v1"
 
@@ -73,7 +74,7 @@ class PodiumModel(BaseModel):
 
 
 def _json(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    return None if text is None else read_json(text)
 
 
 class Trigger(PodiumModel):

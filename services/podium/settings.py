@@ -142,6 +142,7 @@ class CoordinatorSettings(BaseModel):
 
 
 DEFAULT_MAX_OUTPUT_BYTES = 256 * 1024
+DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 """Largest step output by default: a quarter of a message, so a fan-in of a few outputs
 still fits in one request and a run's state; data larger than that belongs in storage,
 passed by reference."""
@@ -159,7 +160,7 @@ class LimitsSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    max_message_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_message_bytes: int = Field(default=DEFAULT_MAX_MESSAGE_BYTES, ge=1024)
     """Largest message the coordinator consumes or writes (a run's state is one message of
     its changelog), and largest API request body. Keep it at or under the broker's
     ``message.max.bytes`` (1 MiB by default) and the topics' ``max.message.bytes``."""

@@ -167,3 +167,37 @@ async def test_unusable_registry_records_go_to_the_dlq_once_however_many_readers
         ("decode", 0),
         ("validation", 1),
     ]
+
+
+BROKER_LIMIT = 1_048_588  # the broker's message.max.bytes default
+
+
+async def test_hostile_registry_records_are_dead_lettered_and_the_registry_still_loads(
+    kafka_bootstrap: str, registry_topic: str
+) -> None:
+    """Deep JSON, a 10,000-digit integer, a record at the broker's size limit and headers
+    that fill one: each is one dead letter (the last two cut to fit, and saying so), and
+    the good definition beside them loads."""
+    kwargs: dict[str, Any] = {"bootstrap_servers": kafka_bootstrap}
+    good = encode_record(_definition("good"), datetime.now(UTC))
+    deep = b'{"format": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    huge_int = b'{"format": ' + b"9" * 10_000 + b"}"
+    at_limit = b"\xff" * (BROKER_LIMIT - 300)
+    junk = [("junk", b"j" * (BROKER_LIMIT - 400))]
+    async with AIOKafkaProducer(**kwargs, acks="all", max_request_size=2_000_000) as producer:
+        await producer.send_and_wait(registry_topic, deep, key=b"deep@1")
+        await producer.send_and_wait(registry_topic, huge_int, key=b"int@1")
+        await producer.send_and_wait(registry_topic, at_limit, key=b"big@1")
+        await producer.send_and_wait(registry_topic, b"\xff", key=b"hdr@1", headers=junk)
+        await producer.send_and_wait(registry_topic, good.value, key=good.key)
+    async with PipelineRegistry(kwargs, registry_topic, dead_letter=True) as registry:
+        assert registry.get("good").name == "good" and registry.stats.skipped == 4
+        assert registry.dead_letters is not None
+        await asyncio.wait_for(registry.dead_letters.join(), 60)
+        assert registry.dead_letters.written == 4
+    entries, _ = await read_dlq(kwargs, f"{registry_topic}.dlq")
+    fates = sorted((e.origin.offset if e.origin else -1, e.reason, e.truncated) for e in entries)
+    assert [(offset, reason) for offset, reason, _ in fates] == [(i, "decode") for i in range(4)]
+    assert fates[0][2] is None and fates[1][2] is None
+    assert fates[2][2] is not None and "value cut from" in fates[2][2]
+    assert fates[3][2] is not None and "1 of 1 headers dropped" in fates[3][2]

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from podium._json_limits import read_json
 from podium.api._errors import ApiError
 from podium.events import RunStatus
 from podium.runs import DEFAULT_LIMIT, MAX_LIMIT
@@ -43,7 +44,7 @@ def json_object(raw: bytes, allowed: tuple[str, ...]) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw, parse_constant=_no_constant)
+        data = read_json(raw, parse_constant=_no_constant)
     except ValueError as exc:
         raise ApiError(400, f"the body is not valid JSON: {exc}", "body") from exc
     if not isinstance(data, dict):

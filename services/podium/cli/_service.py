@@ -16,7 +16,7 @@ from aiokafka.errors import KafkaError
 from podium.cli._main import settings_from
 from podium.errors import BrokerError
 from podium.service import RESULTS_TOPIC, Service, load_service, run_until_signalled
-from podium.settings import DEFAULT_MAX_OUTPUT_BYTES
+from podium.settings import DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_OUTPUT_BYTES
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [run=%(run_id)s step=%(step)s] %(message)s"
 
@@ -74,6 +74,8 @@ def group(
         service = service.replace(results_topic=settings.topics.step_results)
     if service.max_output_bytes == DEFAULT_MAX_OUTPUT_BYTES:  # likewise
         service = service.replace(max_output_bytes=settings.limits.max_output_bytes)
+    if service.max_message_bytes == DEFAULT_MAX_MESSAGE_BYTES:  # likewise
+        service = service.replace(max_message_bytes=settings.limits.max_message_bytes)
     kwargs = settings.client_kwargs()
     _configure_logging(log_level.upper())
     try:

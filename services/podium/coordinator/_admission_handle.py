@@ -20,6 +20,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from podium._json_limits import read_json
 from podium.coordinator._admission import AdmissionEvent, AdmissionState, Enqueue, Release, admit
 from podium.coordinator._handle import Rejected
 from podium.coordinator._translate import Outgoing, admitted_value
@@ -39,7 +40,7 @@ class AdmissionRequest:
 
 def admission_input(value: bytes | None) -> AdmissionRequest:
     """Parse an admissions message; ValueError names what is wrong."""
-    data = json.loads(value or b"")
+    data = read_json(value or b"")
     if not isinstance(data, dict):
         raise ValueError("an admissions message is a JSON object")
     name = data.get("kind")
@@ -70,7 +71,7 @@ class AdmissionHandler:
         try:
             request = admission_input(value)
         except ValueError as exc:
-            raise Rejected("decode", str(exc)) from exc
+            raise Rejected("decode", str(exc), getattr(exc, "detail", None)) from exc
         raw = table.get(request.pipeline)
         state = AdmissionState() if raw is None else AdmissionState.from_dict(json.loads(raw))
         new, admitted = admit(state, request.event, request.limit)

@@ -131,6 +131,9 @@ class Coordinator:
             return self.handler.handle(record.topic, record.value, record.headers, store)
         except (CodecError, Rejected) as exc:
             return [self._dead_letter(record, exc, run_keyed=True)]
+        except Exception as exc:  # our bug, met on this record: its DLQ entry, not our exit
+            log.exception("handling %s failed", _where(record))
+            return [self._dead_letter(record, exc, run_keyed=True)]
 
     def _placement(self, topic: str) -> tuple[Sequence[int], Partitioner]:
         """How the outbox places a keyed message on ``topic``: its partitioner over the
@@ -152,22 +155,22 @@ class Coordinator:
             return self.admission.handle(record.value, store)
         except Rejected as exc:  # keyed by pipeline, not by run
             return [self._dead_letter(record, exc, run_keyed=False)]
+        except Exception as exc:  # as in _handle_run_event
+            log.exception("handling %s failed", _where(record))
+            return [self._dead_letter(record, exc, run_keyed=False)]
 
     def _dead_letter(
         self, record: ConsumerRecord[bytes, bytes], error: BaseException, *, run_keyed: bool
     ) -> Outgoing:
         letter = dead_letter(
-            record, error, group=self.settings.coordinator.app_id, run_keyed=run_keyed
+            record,
+            error,
+            group=self.settings.coordinator.app_id,
+            run_keyed=run_keyed,
+            max_bytes=self.settings.limits.max_message_bytes,
         )
         self.handler.counters[f"dead-letter:{reason_of(error)}"] += 1
-        log.warning(
-            "dead-lettered %s[%s]@%s to %s: %s",
-            record.topic,
-            record.partition,
-            record.offset,
-            letter.topic,
-            error,
-        )
+        log.warning("dead-lettered %s to %s: %s", _where(record), letter.topic, error)
         return Outgoing(letter.topic, letter.key, letter.value, letter.headers)
 
     async def _timer_loop(self, stop: asyncio.Event) -> None:
@@ -177,6 +180,10 @@ class Coordinator:
                 value = timer_value(run_id, due_ms)
                 await self.engine.send(Outgoing(self.topics.timers, run_id.encode(), value, []))
             await asyncio.sleep(interval)
+
+
+def _where(record: ConsumerRecord[bytes, bytes]) -> str:
+    return f"{record.topic}[{record.partition}]@{record.offset}"
 
 
 def _finished_run_retention(seconds: float) -> Retention[RunState] | None:

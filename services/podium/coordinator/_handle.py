@@ -26,7 +26,6 @@ ignored and counted). Cancels and timers for an unknown run are still only count
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import Counter
@@ -35,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podium import events as wire
+from podium._json_limits import read_json
 from podium.codec import Codec
 from podium.coordinator._budget import (
     SMALL_BYTES,
@@ -221,9 +221,13 @@ class Handler:
             return *self._start(decoded, headers, table), 0
         if isinstance(decoded, wire.RunCancelRequested):
             return cancel_input(decoded), None, 0
+        try:
+            event = step_input(decoded)
+        except ValueError as exc:  # output_json: not JSON, or past the JSON bounds
+            raise Rejected("validation", f"output_json: {exc}", _detail(exc)) from exc
         if isinstance(decoded, wire.StepCompleted):
-            return step_input(decoded), None, _utf8_size(decoded.output_json)
-        return step_input(decoded), None, 0
+            return event, None, _utf8_size(decoded.output_json)
+        return event, None, 0
 
     def _start(
         self,
@@ -233,7 +237,7 @@ class Handler:
     ) -> tuple[Event | None, Pipeline | None]:
         if event.run_id in table:
             return None, None
-        version = int(event.pipeline_version) if event.pipeline_version else None
+        version = _version(event.pipeline_version)
         try:
             pipeline = self.pipelines(event.pipeline, version)
         except KeyError as exc:
@@ -255,13 +259,13 @@ class Handler:
         ``max_params_bytes`` (measured as compact JSON, as the API and CLI measure them), or
         do not fit the pipeline's declarations."""
         try:
-            given = json.loads(params_json)
+            given = read_json(params_json)
             check_params_size(given, self.limits)
             return resolve_params(pipeline, given)
         except LimitError as exc:
             raise Rejected.over_limit(exc) from exc
         except (ConfigError, ValueError) as exc:
-            raise Rejected("validation", str(exc), type(exc).__name__) from exc
+            raise Rejected("validation", f"params_json: {exc}", _detail(exc)) from exc
 
     def _apply(
         self, decision: Decision, before: RunState | None, table: MutableMapping[str, RunState]
@@ -320,7 +324,28 @@ def _checked(parse: Callable[[bytes | None], Event], value: bytes | None) -> Eve
     try:
         return parse(value)
     except ValueError as exc:
-        raise Rejected("decode", str(exc)) from exc
+        raise Rejected("decode", str(exc), getattr(exc, "detail", None)) from exc
+
+
+def _version(text: str | None) -> int | None:
+    """A RunRequested's pinned version (None: the latest); Rejected unless it is a number."""
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:  # "latest", "1.2", or more digits than Python converts
+        shown = text if len(text) <= 40 else f"{text[:40]}... ({len(text)} characters)"
+        raise Rejected(
+            "validation",
+            f"pipeline_version {shown!r} is not a version number",
+            "pipeline-version",
+        ) from None
+
+
+def _detail(error: Exception) -> str:
+    """A JSON bound's code (``json-too-deep``), else the error's class name."""
+    detail = getattr(error, "detail", None)
+    return detail if isinstance(detail, str) else type(error).__name__
 
 
 def _utf8_size(text: str) -> int:

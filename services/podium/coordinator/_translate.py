@@ -15,6 +15,7 @@ from typing import Any
 
 from podium import events as wire
 from podium._frozen import fast_frozen_init
+from podium._json_limits import read_json
 from podium.codec import Codec
 from podium.coordinator._budget import capped_error
 from podium.coordinator._commands import (
@@ -85,7 +86,7 @@ def to_millis(moment: datetime) -> int:
 def step_input(event: wire.PodiumModel) -> Event:
     """The machine's event for a step result (StepCompleted / StepFailed / StepHeartbeat)."""
     if isinstance(event, wire.StepCompleted):
-        return StepSucceeded(event.run_id, event.step, event.attempt, json.loads(event.output_json))
+        return StepSucceeded(event.run_id, event.step, event.attempt, read_json(event.output_json))
     if isinstance(event, wire.StepFailed):
         return StepFailedEvent(
             event.run_id,
@@ -118,7 +119,7 @@ def admitted_value(run_id: str) -> bytes:
 def timer_input(value: bytes | None) -> TimerFired | Admitted:
     """Parse a message of the internal timers topic: a timer (``kind`` "timer" or absent)
     or an admission (``kind`` "admitted"); ValueError when it is neither."""
-    data = json.loads(value or b"")
+    data = read_json(value or b"")
     if not isinstance(data, dict) or not isinstance(data.get("run_id"), str):
         raise ValueError("a timer message is a JSON object with a string run_id")
     kind = data.get("kind", "timer")

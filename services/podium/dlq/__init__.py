@@ -30,8 +30,10 @@ from podium.dlq._entry import (
     replay_count,
 )
 from podium.dlq._errors import DlqTopicMissingError
+from podium.dlq._fit import TRUNCATED
 from podium.dlq._kafka import DeadLetterSink, dlq_topics, read_dlq, read_dlqs, send_replays
 from podium.dlq._letter import (
+    DEFAULT_MAX_LETTER_BYTES,
     DETAIL,
     DLQ_SUFFIX,
     ERROR,
@@ -81,6 +83,7 @@ from podium.dlq._stats import ReasonCount, count_by_reason
 
 __all__ = [
     "DECODE",
+    "DEFAULT_MAX_LETTER_BYTES",
     "DEFAULT_MAX_REPLAYS",
     "DETAIL",
     "DETAILS",
@@ -102,6 +105,7 @@ __all__ = [
     "REPLAY_OF",
     "RUN_ID_FROM_KEY",
     "SCHEMA",
+    "TRUNCATED",
     "UNKNOWN_PIPELINE",
     "UNKNOWN_RUN",
     "VALIDATION",

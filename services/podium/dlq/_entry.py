@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from podium.dlq import _letter as h
+from podium.dlq._fit import TRUNCATED
 from podium.dlq._reasons import canonical_reason
 from podium.dlq._redact import cap
 from podium.headers import RUN_ID, STEP, Headers, header_value
@@ -57,6 +58,8 @@ class DlqEntry:
     preview: str
     detail: str | None = None
     """The finer code behind ``reason`` (``podium-dlq-detail``), when there is one."""
+    truncated: str | None = None
+    """What was cut to make the dead letter fit (``podium-dlq-truncated``); None: whole."""
 
     @property
     def coordinate(self) -> str:
@@ -86,6 +89,7 @@ def entry_of(record: Any) -> DlqEntry:
         replay_of=header_value(headers, REPLAY_OF),
         size=None if value is None else len(value),
         preview=preview(value),
+        truncated=header_value(headers, TRUNCATED),
     )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from podium.dlq._fit import fit_letter
 from podium.dlq._reasons import canonical_reason, known_code
 from podium.dlq._redact import safe_error
 from podium.headers import RUN_ID, Headers, encode_headers, header_value
@@ -42,6 +43,9 @@ RUN_ID_FROM_KEY = "podium-dlq-run-id"
 """The record's key, for run-keyed topics whose record has no ``podium-run-id`` header."""
 MAX_ERROR = 500
 DLQ_SUFFIX = ".dlq"
+DEFAULT_MAX_LETTER_BYTES = 1024 * 1024
+"""Largest dead letter written unless told (``PODIUM_LIMITS__MAX_MESSAGE_BYTES``'s default,
+which the broker's own default accepts): a larger record is cut to fit (see ``_fit``)."""
 
 
 def dlq_topic(topic: str) -> str:
@@ -109,17 +113,25 @@ def dead_letter(
     group: str | None = None,
     run_keyed: bool = False,
     now: datetime | None = None,
+    max_bytes: int = DEFAULT_MAX_LETTER_BYTES,
 ) -> DeadLetter:
     """The dead letter for ``record``, which failed with ``error`` in consumer ``group``.
 
-    ``run_keyed``: the topic is keyed by run id, so the key names the run.
+    ``run_keyed``: the topic is keyed by run id, so the key names the run. ``max_bytes``:
+    the largest message the producer may write; a letter that would be larger is cut
+    (with a ``podium-dlq-truncated`` header saying what was cut).
     """
     original = [(key, bytes(value)) for key, value in record.headers if value is not None]
     added = _reason_headers(record, error, now or datetime.now(UTC))
     added.update(_context_headers(record, original, group, run_keyed))
-    return DeadLetter(
-        dlq_topic(record.topic), record.key, record.value, original + encode_headers(added)
+    key, value, headers = fit_letter(
+        _bytes(record.key), _bytes(record.value), original, encode_headers(added), max_bytes
     )
+    return DeadLetter(dlq_topic(record.topic), key, value, headers)
+
+
+def _bytes(data: Any) -> bytes | None:
+    return None if data is None else bytes(data)
 
 
 def _reason_headers(record: Record, error: BaseException, now: datetime) -> dict[str, str]:
@@ -174,9 +186,10 @@ async def send_dead_letter(
     *,
     group: str | None = None,
     run_keyed: bool = False,
+    max_bytes: int = DEFAULT_MAX_LETTER_BYTES,
 ) -> DeadLetter:
     """Write the dead letter and wait for the broker's acknowledgement."""
-    letter = dead_letter(record, error, group=group, run_keyed=run_keyed)
+    letter = dead_letter(record, error, group=group, run_keyed=run_keyed, max_bytes=max_bytes)
     await producer.send_and_wait(
         letter.topic, value=letter.value, key=letter.key, headers=letter.headers
     )

@@ -7,7 +7,8 @@ key, value and headers, minus the ``podium-dlq-*`` headers, plus
 carrying both, which is how a later replay knows:
 
 - refused: it was already replayed ``max_replays`` times (a message that keeps
-  failing needs a fix, not another lap);
+  failing needs a fix, not another lap), or it was cut to fit the DLQ
+  (``podium-dlq-truncated``: what is left is not the record, so it is never sent back);
 - skipped: a later dead letter is its own replay (replay that one instead), or
   it is a second dead letter of the same original record (a consumer
   dead-lettered it twice, e.g. after a crash before committing), or its
@@ -89,6 +90,8 @@ def _skip(
         return Skip(entry, "skipped", f"replayed before and dead-lettered again as {later}")
     if entry.origin in taken:
         return Skip(entry, "skipped", f"same original record as {taken[entry.origin]}")
+    if entry.truncated:
+        return Skip(entry, "refused", f"cut to fit the DLQ ({entry.truncated}): not the record")
     if entry.replay_count >= max_replays:
         return Skip(
             entry,

@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from podium._json_limits import read_json
 from podium.pipelines import UNLIMITED, Pipeline, canonical_json, content_hash, validate_pipeline
 
 DEFAULT_TOPIC = "podium.pipelines"
@@ -110,8 +111,8 @@ def decode_record(key: bytes, value: bytes) -> RegisteredPipeline:
 
 def _envelope(value: bytes) -> dict[str, Any]:
     try:
-        envelope = json.loads(value)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        envelope = read_json(value)
+    except ValueError as exc:  # not UTF-8, not JSON, or past the JSON bounds
         raise RecordError(f"not a JSON registry envelope: {exc}", "decode") from exc
     if not isinstance(envelope, dict):
         raise RecordError("not a JSON registry envelope: expected an object", "decode")

@@ -195,12 +195,18 @@ class ReadModel:
             event = self._codec.decode_event(record.value, RunStatusChanged)
         except CodecError as exc:
             self.skipped += 1
-            where = f"{record.topic}[{record.partition}]@{record.offset}"
-            log.warning("run event %s skipped (%s): %s", where, exc.reason, exc)
+            log.warning("run event %s skipped (%s): %s", _where(record), exc.reason, exc)
             await self._dead_letter(record, exc)
             return
         before = self._views.get(event.run_id)
-        view = self._views[event.run_id] = apply_to_view(before, event)
+        try:
+            view = apply_to_view(before, event)
+        except Exception as exc:  # our bug, met on this record: its DLQ entry, not our exit
+            self.skipped += 1
+            log.exception("run event %s could not be applied", _where(record))
+            await self._dead_letter(record, exc)
+            return
+        self._views[event.run_id] = view
         if self._finished is not None:
             self._finished.note(before, view)
         self.applied += 1
@@ -217,7 +223,7 @@ class ReadModel:
             del self._views[run_id]
             self.forgotten += 1
 
-    async def _dead_letter(self, record: Any, error: CodecError) -> None:
+    async def _dead_letter(self, record: Any, error: Exception) -> None:
         try:
             self.dead_lettered += await self._dead_letters.send(record, error)
         except (KafkaError, BrokerError) as exc:  # not lost: the next reader tries again
@@ -244,3 +250,7 @@ async def _reached(consumer: AIOKafkaConsumer, ends: Ends) -> bool:
         if await consumer.position(partition) < end:
             return False
     return True
+
+
+def _where(record: Any) -> str:
+    return f"{record.topic}[{record.partition}]@{record.offset}"

@@ -21,12 +21,12 @@ No I/O here.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from podium._json_limits import read_json
 from podium.events import RunRequested, RunStatus, RunStatusChanged, StepError, StepStatus
 
 TERMINAL_RUN_STATUSES = frozenset(
@@ -315,7 +315,7 @@ def _loads(text: str | None) -> Any:
     if text is None:
         return None
     try:
-        return json.loads(text)
+        return read_json(text)
     except ValueError:
         return text  # shown as the raw text rather than dropped
 

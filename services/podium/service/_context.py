@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from podium._json_limits import JsonLimitError, read_json
 from podium.events import StepRequested
 from podium.headers import trace_context
 from podium.service._envelope import split_input
@@ -103,9 +103,13 @@ class StepContext:
 
 def _json(text: str) -> Any:
     """Request JSON; the coordinator always writes valid JSON, but a foreign producer
-    might not, and a handler should then see the text rather than crash the service."""
+    might not, and a handler should then see the text rather than crash the service.
+    JSON past the bounds (too deep, a 10,000-digit integer) is no text a handler can use:
+    JsonLimitError, which makes the request poison (see ``_execute``)."""
     try:
-        return json.loads(text)
+        return read_json(text)
+    except JsonLimitError:
+        raise
     except ValueError:
         return text
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from podium.codec import DecodeError
 from podium.errors import ConfigError, PodiumError
 
 
@@ -64,6 +65,32 @@ class PoisonMessage(NonRetryableError):
 
     reason = "handler"
     """Its DLQ reason (see ``podium.dlq.REASONS``)."""
+
+
+class UnreadableRequest(PoisonMessage):
+    """A request the service cannot even hand to its handler: larger than
+    ``max_message_bytes``, or its JSON past the bounds (``podium._json_limits``). Poison,
+    with reason ``validation`` and the bound's code as its detail."""
+
+    reason = "validation"
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+class RequestTooLarge(DecodeError):
+    """A request record over ``max_message_bytes``: dead-lettered unread (the coordinator
+    never writes one; a foreign producer did), reason ``validation``."""
+
+    reason = "validation"
+    detail = "max-message-bytes"
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"the request is {size} bytes, over the {limit}-byte limit "
+            "(PODIUM_LIMITS__MAX_MESSAGE_BYTES)"
+        )
 
 
 class ServiceLoadError(ConfigError):

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from podium._json_limits import JsonLimitError
 from podium.events import StepCompleted, StepFailed, StepRequested
 from podium.service._context import Beat, StepContext
-from podium.service._errors import PoisonMessage
+from podium.service._errors import PoisonMessage, UnreadableRequest
 from podium.service._results import (
     Failure,
     completed_record,
@@ -90,7 +91,12 @@ async def run_result(
 ) -> Result:
     """Like :func:`run_step`, with the result as a record (the runner's hot path)."""
     started = _now()
-    context, payload = StepContext.from_request(request, headers, heartbeat=heartbeat)
+    try:
+        context, payload = StepContext.from_request(request, headers, heartbeat=heartbeat)
+    except JsonLimitError as exc:
+        poison = UnreadableRequest(f"the request's JSON cannot be read: {exc}", exc.detail)
+        record = failed_record(request, failure_of(poison), now=_now(), worker=worker)
+        return Result(StepFailed, record, poison)
     handler = service.handler_for(request.step, context.compensates)
     with process_span(service.name, service.request_topic, request, headers):
         outcome = await _call(service, handler, payload, context)

@@ -47,6 +47,7 @@ from podium.events import StepCancelRequested, StepCompleted, StepRequested
 from podium.partitioner import MemoPartitioner
 from podium.service._cancel import Cancellations
 from podium.service._dedup import InFlight
+from podium.service._errors import RequestTooLarge
 from podium.service._execute import Result, run_result
 from podium.service._offsets import OffsetTracker
 from podium.service._resend import is_transient, resend_delay
@@ -245,6 +246,9 @@ class ServiceRunner:
         task.add_done_callback(self._task_done)
 
     def _decode(self, record: ConsumerRecord[Any, Any]) -> Message:
+        size, limit = len(record.value or b""), self.service.max_message_bytes
+        if size > limit:
+            return RequestTooLarge(size, limit)
         try:
             event = self.codec.decode_event(record.value)
         except CodecError as exc:
@@ -300,6 +304,11 @@ class ServiceRunner:
         sent = False
         try:
             sent = await self._serve_request(request, record)
+        except KafkaError:
+            raise  # not the record's fault: it stays uncommitted, redelivered
+        except Exception as exc:  # our bug, met on this record: its DLQ entry, not a stall
+            log.exception("serving %s failed", key)
+            sent = await self._dead_letter(record, exc)
         finally:
             followers = self._in_flight.release(key)
         if sent:
@@ -316,7 +325,12 @@ class ServiceRunner:
         )
         try:
             await send_dead_letter(
-                self.producer, record, error, group=self.service.group_id, run_keyed=True
+                self.producer,
+                record,
+                error,
+                group=self.service.group_id,
+                run_keyed=True,
+                max_bytes=self.service.max_message_bytes,
             )
         except KafkaError as exc:
             self.stats.unsent += 1

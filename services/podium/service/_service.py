@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from podium.service._context import StepContext
-from podium.settings import DEFAULT_MAX_OUTPUT_BYTES
+from podium.settings import DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_OUTPUT_BYTES
 
 Handler = Callable[[Any, StepContext], Awaitable[Any]]
 H = TypeVar("H", bound=Handler)
@@ -66,6 +66,9 @@ class Service:
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
     """Largest output a handler may return, as JSON (``PODIUM_LIMITS__MAX_OUTPUT_BYTES``
     under ``podium service``): a larger one fails the step, not retried."""
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    """Largest request served and largest message written (``PODIUM_LIMITS__MAX_MESSAGE_BYTES``
+    under ``podium service``): a larger request is poison; a dead letter is cut to fit."""
     _handlers: _Handlers = field(default_factory=_Handlers, repr=False, compare=False)
 
     def __post_init__(self) -> None:

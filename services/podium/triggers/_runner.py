@@ -156,7 +156,13 @@ class TriggerRunner:
             await producer.stop()
 
     def _sender(self) -> RunSender:
-        return RunSender(self._producer, self.codec, self.settings.topics.runs, self.group_id)
+        return RunSender(
+            self._producer,
+            self.codec,
+            self.settings.topics.runs,
+            self.group_id,
+            self.settings.limits.max_message_bytes,
+        )
 
     def _loop_events(self) -> EventTriggers:
         assert self._consumer is not None

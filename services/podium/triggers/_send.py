@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podium.codec import Codec
-from podium.dlq import Producer, Record, send_dead_letter
+from podium.dlq import DEFAULT_MAX_LETTER_BYTES, Producer, Record, send_dead_letter
 from podium.events import RunRequested
 from podium.triggers._headers import run_headers
 
@@ -41,12 +41,18 @@ class RunSender:
     """Sends RunRequested to the runs topic keyed by run id, and dead letters."""
 
     def __init__(
-        self, producer: Any, codec: Codec, runs_topic: str, group: str | None = None
+        self,
+        producer: Any,
+        codec: Codec,
+        runs_topic: str,
+        group: str | None = None,
+        max_letter_bytes: int = DEFAULT_MAX_LETTER_BYTES,
     ) -> None:
         self.producer = producer
         self.codec = codec
         self.runs_topic = runs_topic
         self.group = group
+        self.max_letter_bytes = max_letter_bytes
 
     async def send_runs(self, runs: Iterable[RunRequested], trace: Mapping[str, str]) -> int:
         """Send every request and wait for all acknowledgements; returns how many."""
@@ -65,4 +71,6 @@ class RunSender:
     async def dead_letter(self, record: Record, error: BaseException) -> None:
         """Send ``record`` to ``<topic>.dlq`` with ``error``'s reason headers; wait for the ack."""
         producer: Producer = self.producer
-        await send_dead_letter(producer, record, error, group=self.group)
+        await send_dead_letter(
+            producer, record, error, group=self.group, max_bytes=self.max_letter_bytes
+        )

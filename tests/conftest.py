@@ -2,7 +2,8 @@
 
 ``kafka_bootstrap`` yields one broker for the whole session, chosen in order:
 1. ``PODIUM_TEST_BOOTSTRAP``: an existing cluster;
-2. testcontainers' Kafka, when a Docker engine answers;
+2. the official ``apache/kafka`` image through testcontainers, when a Docker engine
+   answers (``tests/brokers.py``);
 3. Podium's own local broker (real Apache Kafka from Maven jars), started once
    in a temporary state directory and stopped at the end.
 In CI (``CI=true``) a test that cannot get a broker fails; it never skips.
@@ -17,24 +18,14 @@ from pathlib import Path
 import pytest
 
 from podium.testing import random_topic_name
-
-
-def _docker_answers() -> bool:
-    """True when a Docker engine answers; never leaves a client socket open."""
-    if not (os.environ.get("DOCKER_HOST") or Path("/var/run/docker.sock").exists()):
-        return False
-    import docker
-
-    try:
-        client = docker.from_env(timeout=3)
-    except Exception:
-        return False
-    try:
-        return bool(client.ping())
-    except Exception:
-        return False
-    finally:
-        client.close()
+from tests.brokers import (
+    BrokerSource,
+    broker_source,
+    docker_answers,
+    free_port,
+    kafka_container,
+    kafka_spec,
+)
 
 
 def _no_broker(reason: str) -> None:
@@ -46,21 +37,23 @@ def _no_broker(reason: str) -> None:
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The bootstrap address of a real Kafka broker for this test session."""
-    existing = os.environ.get("PODIUM_TEST_BOOTSTRAP")
-    if existing:
-        yield existing
-        return
-    if _docker_answers():
+    source = broker_source(os.environ, docker_answers())
+    if source is BrokerSource.EXISTING:
+        yield os.environ["PODIUM_TEST_BOOTSTRAP"].strip()
+    elif source is BrokerSource.DOCKER:
         yield from _testcontainers_broker()
-        return
-    yield from _local_broker(tmp_path_factory.mktemp("broker"))
+    else:
+        yield from _local_broker(tmp_path_factory.mktemp("broker"))
 
 
 def _testcontainers_broker() -> Iterator[str]:
-    from testcontainers.kafka import KafkaContainer
+    from testcontainers.core.docker_client import DockerClient
 
-    with KafkaContainer().with_kraft() as container:
-        yield container.get_bootstrap_server()
+    from podium.settings import PodiumSettings
+
+    host, port = DockerClient().host(), free_port()
+    with kafka_container(kafka_spec(PodiumSettings().broker.kafka_version, host, port)):
+        yield f"{host}:{port}"
 
 
 def _local_broker(state_dir: Path) -> Iterator[str]:

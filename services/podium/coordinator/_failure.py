@@ -9,7 +9,7 @@ A failing compensation always fails the run.
 
 from __future__ import annotations
 
-from podium.coordinator._backoff import compute_backoff
+from podium.coordinator._backoff import compute_backoff, retry_delay_ms
 from podium.coordinator._compensation import start_compensation
 from podium.coordinator._plan import StepSpec, to_ms
 from podium.coordinator._state import RunStatus, StepError, StepStatus, replace_fields
@@ -17,21 +17,27 @@ from podium.coordinator._tx import Tx, finish_run, finish_step
 from podium.pipelines import OnFailure
 
 
-def fail_attempt(tx: Tx, name: str, error: StepError, *, retryable: bool) -> None:
-    """The current attempt of ``name`` failed (or timed out, or its condition broke)."""
+def fail_attempt(
+    tx: Tx, name: str, error: StepError, *, retryable: bool, retry_after_ms: int | None = None
+) -> None:
+    """The current attempt of ``name`` failed (or timed out, or its condition broke);
+    ``retry_after_ms``: the service's own wait before the next attempt."""
     spec = tx.spec(name)
     attempt = tx.step(name).attempt
     if retryable and 1 <= attempt < spec.retry.max_attempts:
-        _wait_for_retry(tx, name, error, spec)
+        _wait_for_retry(tx, name, error, spec, retry_after_ms)
     else:
         finish_step(tx, name, StepStatus.FAILED, {"error": error.to_json()}, error=error)
         _apply_policy(tx, name, error, spec)
 
 
-def _wait_for_retry(tx: Tx, name: str, error: StepError, spec: StepSpec) -> None:
+def _wait_for_retry(
+    tx: Tx, name: str, error: StepError, spec: StepSpec, retry_after_ms: int | None
+) -> None:
     attempt = tx.step(name).attempt
     seed = f"{tx.state.run_id}:{name}:{attempt}"
-    retry_at = tx.now_ms + to_ms(compute_backoff(spec.retry, attempt, seed=seed))
+    backoff_ms = to_ms(compute_backoff(spec.retry, attempt, seed=seed))
+    retry_at = tx.now_ms + retry_delay_ms(backoff_ms, retry_after_ms)
     waiting = replace_fields(
         tx.step(name),
         status=StepStatus.WAITING_RETRY,

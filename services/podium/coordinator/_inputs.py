@@ -59,16 +59,20 @@ class StepFailedEvent:
     error_type: str
     error_message: str
     retryable: bool = True
+    retry_after_ms: int | None = None
+    """The service's own wait before the next attempt, overriding the backoff policy."""
 
 
 @fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class StepHeartbeatEvent:
-    """A long step is alive: its deadline moves to now + its timeout."""
+    """A long step is alive: its deadline moves to now + ``extend_ms`` when the service
+    asked for that long, else now + its timeout."""
 
     run_id: str
     step: str
     attempt: int
+    extend_ms: int | None = None
 
 
 @fast_frozen_init

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from podium._frozen import fast_frozen_init
-from podium.coordinator._commands import Command, WakeAt
+from podium.coordinator._backoff import heartbeat_deadline_ms
+from podium.coordinator._commands import Command, NotifyCancel, WakeAt
 from podium.coordinator._compensation import compensation_succeeded
 from podium.coordinator._failure import fail_attempt
 from podium.coordinator._fanout import advance
@@ -205,7 +206,9 @@ def _on_failed(tx: Tx, event: StepFailedEvent) -> str | None:
     if problem := _result_problem(tx.state, event.step, event.attempt):
         return problem
     error = StepError(event.error_type, event.error_message)
-    fail_attempt(tx, event.step, error, retryable=event.retryable)
+    fail_attempt(
+        tx, event.step, error, retryable=event.retryable, retry_after_ms=event.retry_after_ms
+    )
     advance(tx)
     return None
 
@@ -213,7 +216,7 @@ def _on_failed(tx: Tx, event: StepFailedEvent) -> str | None:
 def _on_heartbeat(tx: Tx, event: StepHeartbeatEvent) -> str | None:
     if problem := _result_problem(tx.state, event.step, event.attempt):
         return problem
-    deadline = tx.now_ms + tx.spec(event.step).timeout_ms
+    deadline = heartbeat_deadline_ms(tx.now_ms, tx.spec(event.step).timeout_ms, event.extend_ms)
     tx.put_step(event.step, replace_fields(tx.step(event.step), deadline_ms=deadline))
     return None
 
@@ -239,6 +242,9 @@ def _fire(tx: Tx, name: str) -> None:
     if step.status is StepStatus.RUNNING:
         timeout_s = tx.spec(name).timeout_ms / 1000
         message = f"no result within {timeout_s:g}s (attempt {step.attempt})"
+        # the attempt may still be running at its service: tell it to stop, as a run's
+        # cancel does, so a retry never races the attempt it replaces
+        tx.commands.append(NotifyCancel(tx.state.run_id, name, step.attempt, tx.spec(name).topic))
         fail_attempt(tx, name, StepError(TIMEOUT_ERROR, message), retryable=True)
     elif step.status is StepStatus.WAITING_RETRY:
         request_step(tx, name, step.attempt + 1)

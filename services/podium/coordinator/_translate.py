@@ -95,9 +95,10 @@ def step_input(event: wire.PodiumModel) -> Event:
             event.error_type,
             capped_error(event.error_message),  # kept in the state: its size is ours to bound
             event.retryable,
+            event.retry_after_ms,
         )
     if isinstance(event, wire.StepHeartbeat):
-        return StepHeartbeatEvent(event.run_id, event.step, event.attempt)
+        return StepHeartbeatEvent(event.run_id, event.step, event.attempt, event.extend_ms)
     raise TypeError(f"not a step result: {type(event).__name__}")
 
 

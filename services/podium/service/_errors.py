@@ -25,8 +25,9 @@ from podium.errors import ConfigError, PodiumError
 class StepError(PodiumError):
     """A handler's failure with optional JSON-able ``details`` and a retry hint.
 
-    ``retry_after`` (seconds) asks the coordinator to wait at least that long
-    before the next attempt (a rate limit, a lock held elsewhere).
+    ``retry_after`` (seconds) asks the coordinator to wait that long before the next
+    attempt instead of the policy's backoff (a rate limit's reset, a lock held
+    elsewhere); capped at a day.
     """
 
     retryable = True

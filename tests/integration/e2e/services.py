@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from podium.service import NonRetryableError, Service, StepContext
+from podium.service import NonRetryableError, Service, StepContext, StepError
 
 PREFIX = os.environ.get("PODIUM_TEST_PREFIX", "e2e")
 RESULTS = os.environ.get("PODIUM_TOPICS__STEP_RESULTS", "podium.step.results")
@@ -51,6 +51,11 @@ async def _follow(script: dict[str, Any], ctx: StepContext) -> Any:
         await asyncio.sleep(float(script["sleep_first_s"]))
     if script.get("sleep_s"):
         await asyncio.sleep(float(script["sleep_s"]))
+    if script.get("extend_s"):  # one heartbeat asking for more time than the timeout
+        await ctx.heartbeat(extend=float(script["extend_s"]))
+        await asyncio.sleep(float(script.get("work_s", 0)))
+    if ctx.attempt == 1 and script.get("retry_after_s"):  # a rate limit with its reset
+        raise StepError("rate limited", retry_after=float(script["retry_after_s"]))
     for _ in range(int(script.get("heartbeats", 0))):  # a long step that says it is alive
         await asyncio.sleep(float(script.get("heartbeat_every_s", 0.5)))
         await ctx.heartbeat()

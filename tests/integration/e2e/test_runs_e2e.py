@@ -8,6 +8,7 @@ the RunStatusChanged events of podium.run.events.
 from __future__ import annotations
 
 import asyncio
+import json
 
 from aiokafka import AIOKafkaConsumer
 
@@ -125,6 +126,13 @@ async def test_a_step_that_misses_its_deadline_is_retried(stack: Stack) -> None:
     timed_out = [e for e in slow if e.error is not None]
     assert timed_out and "StepTimeout" in timed_out[0].error.error_type  # type: ignore[union-attr]
     assert slow[-1].attempt == 2
+    # the timed-out attempt was told to stop: it never ran on beside its retry
+    stopped = wait_until_sync(
+        lambda: (run_id, "slow", 1) in executions(stack.home, "cancelled.log") or None,
+        timeout=10,
+        what="attempt 1 cancelled at its service",
+    )
+    assert stopped
 
 
 async def test_cancel_stops_a_run_and_its_late_results_are_ignored(stack: Stack) -> None:
@@ -203,6 +211,33 @@ async def test_heartbeats_keep_a_long_step_past_its_timeout(stack: Stack) -> Non
     long_events = seen.step_events(run_id, "long")
     assert long_events[-1].attempt == 1  # 3 s of work, a 1.5 s timeout, never timed out
     assert not [e for e in long_events if e.error is not None]
+
+
+async def test_a_heartbeat_asking_for_more_time_keeps_the_attempt(stack: Stack) -> None:
+    """``ctx.heartbeat(extend=4)`` on a step with a 1 s timeout: 2.5 s of work, one
+    attempt, no timeout (the deadline moved 4 s, not the 1 s timeout)."""
+    p = stack.prefix
+    long_step = step(p, "long", input={"extend_s": 4, "work_s": 2.5}, timeout="1s")
+    run_id, seen = await run_once(stack, pipeline(p, long_step))
+    assert seen.terminal(run_id) == ["SUCCEEDED"]
+    events = seen.step_events(run_id, "long")
+    assert events[-1].attempt == 1 and not [e for e in events if e.error is not None]
+
+
+async def test_retry_after_sets_the_wait_before_the_next_attempt(stack: Stack) -> None:
+    """``StepError(retry_after=2)`` waits 2 s before attempt 2, where the policy's backoff
+    is 100 ms."""
+    p = stack.prefix
+    limited = step(p, "limited", input={"retry_after_s": 2})
+    run_id, seen = await run_once(stack, pipeline(p, limited))
+    assert seen.terminal(run_id) == ["SUCCEEDED"]
+    events = seen.step_events(run_id, "limited")
+    (waiting,) = [e for e in events if str(e.step_status) == "RETRY_WAIT"]
+    retry_at_ms = json.loads(waiting.detail_json or "{}")["retry_at_ms"]
+    changed_at_ms = int(waiting.changed_at.timestamp() * 1000)
+    assert 1_900 <= retry_at_ms - changed_at_ms <= 2_100
+    second = [e for e in events if e.attempt == 2 and str(e.step_status) == "RUNNING"]
+    assert second and (second[0].changed_at - waiting.changed_at).total_seconds() >= 1.9
 
 
 async def test_a_finished_run_is_forgotten_after_its_retention(own_stack: Stack) -> None:

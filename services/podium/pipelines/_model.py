@@ -41,6 +41,9 @@ class ParamSpec(_Strict):
     default: JsonValue = None
     required: bool = False
     description: str = ""
+    secret: bool = False
+    """A run gives a reference (``env:NAME``, ``file:/path``), never the value: see
+    :mod:`podium.secrets`."""
 
 
 class RetryPolicy(_Strict):

@@ -13,6 +13,7 @@ from typing import Any
 
 from podium.pipelines._errors import ParamError
 from podium.pipelines._model import ParamSpec, ParamType, Pipeline
+from podium.secrets import HOW, parse_reference
 
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
@@ -64,6 +65,8 @@ def resolve_params(pipeline: Pipeline, given: Mapping[str, Any]) -> dict[str, An
 
 
 def _checked(name: str, spec: ParamSpec, value: Any) -> Any:
+    if spec.secret and parse_reference(value) is None:  # never echo what was given
+        raise ParamError(f"params.{name}", f"secret param: {HOW}; the value never goes on a topic")
     if not type_matches(spec.type, value):
         raise ParamError(f"params.{name}", f"expected {spec.type}, got {describe_value(value)}")
     return value

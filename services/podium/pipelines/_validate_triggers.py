@@ -8,8 +8,16 @@ from collections.abc import Iterator, Mapping
 from croniter import croniter
 
 from podium.pipelines._errors import Problem
-from podium.pipelines._model import NAME_PATTERN, CronTrigger, EventTrigger, ParamSpec, Pipeline
+from podium.pipelines._model import (
+    NAME_PATTERN,
+    CronTrigger,
+    EventTrigger,
+    ParamSpec,
+    ParamType,
+    Pipeline,
+)
 from podium.pipelines._params import describe_value, type_matches
+from podium.secrets import HOW, parse_reference
 
 _TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 _NAME = re.compile(NAME_PATTERN)
@@ -34,6 +42,16 @@ def check_params(pipeline: Pipeline) -> Iterator[Problem]:
                 "param names are lower case letters, digits, '_' or '-', starting with a letter",
             )
         yield from _default_problems(name, spec)
+        yield from _secret_problems(name, spec)
+
+
+def _secret_problems(name: str, spec: ParamSpec) -> Iterator[Problem]:
+    if not spec.secret:
+        return
+    if spec.type is not ParamType.STRING:
+        yield Problem(f"params.{name}.type", "a secret param is a string (its reference)")
+    if spec.default is not None and parse_reference(spec.default) is None:
+        yield Problem(f"params.{name}.default", f"a secret's default is a reference: {HOW}")
 
 
 def _default_problems(name: str, spec: ParamSpec) -> Iterator[Problem]:

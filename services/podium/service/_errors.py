@@ -94,5 +94,11 @@ class RequestTooLarge(DecodeError):
         )
 
 
+class SecretUnavailable(NonRetryableError):
+    """``ctx.secret(name)`` cannot be resolved here: the param holds no reference, or the
+    variable or file it names is missing on this service. Another attempt on the same
+    service would fail the same way; fix the service's environment and rerun."""
+
+
 class ServiceLoadError(ConfigError):
     """``MODULE:OBJECT`` cannot be imported or is not a :class:`Service`."""

@@ -15,6 +15,7 @@ from podium._json_limits import JsonLimitError
 from podium.events import StepCompleted, StepFailed, StepRequested
 from podium.service._context import Beat, StepContext
 from podium.service._errors import PoisonMessage, UnreadableRequest
+from podium.service._redact import redact_json_text, redacted_failure
 from podium.service._results import (
     Failure,
     completed_record,
@@ -126,8 +127,10 @@ async def _call(
         value = await handler(payload, context)
     except Exception as exc:
         context.logger.warning("step failed: %s: %s", type(exc).__name__, exc, exc_info=True)
-        return failure_of(exc)
+        return redacted_failure(failure_of(exc), context)
     output = output_json(value)
     if isinstance(output, Failure):
         return output
+    if context.logger.secrets:  # a handler that returns its secret must not publish it
+        output = redact_json_text(output, context.logger.secrets)
     return output_within(output, service.max_output_bytes)

@@ -51,6 +51,8 @@ async def _follow(script: dict[str, Any], ctx: StepContext) -> Any:
         await asyncio.sleep(float(script["sleep_first_s"]))
     if script.get("sleep_s"):
         await asyncio.sleep(float(script["sleep_s"]))
+    if script.get("use_secret"):
+        return _use_secret(str(script["use_secret"]), ctx)
     if script.get("extend_s"):  # one heartbeat asking for more time than the timeout
         await ctx.heartbeat(extend=float(script["extend_s"]))
         await asyncio.sleep(float(script.get("work_s", 0)))
@@ -66,6 +68,15 @@ async def _follow(script: dict[str, Any], ctx: StepContext) -> Any:
     if script.get("output_bytes"):  # a large result: {"blob": "xxx..."} of about that size
         return {"blob": "x" * int(script["output_bytes"])}
     return script.get("output", {"step": ctx.step, "attempt": ctx.attempt})
+
+
+def _use_secret(name: str, ctx: StepContext) -> Any:
+    """Logs the secret, fails once with it in the message, then returns it."""
+    value = ctx.secret(name)
+    ctx.logger.info("connecting to the database with password %s", value)
+    if ctx.attempt == 1:
+        raise RuntimeError(f"login refused for password {value}")
+    return {"connected_with": value}
 
 
 @worker.compensation()

@@ -70,6 +70,22 @@ async def test_the_same_idempotency_key_twice_is_one_run_id(client: Client) -> N
     assert (await start(client, idempotency_key="other"))[1]["run_id"] != first[1]["run_id"]
 
 
+async def test_the_same_idempotency_key_with_other_params_is_409_with_both(
+    client: Client, env: Env
+) -> None:
+    first = await start(client, idempotency_key="k-1")
+    again = await start(client, idempotency_key="k-1")  # same params: the same run
+    assert first[0] == again[0] == 202 and first[1]["run_id"] == again[1]["run_id"]
+    other = {"uri": "file:///in/b.csv"}
+    status, answer = await start(client, idempotency_key="k-1", params=other)
+    assert status == 409 and answer["error"]["field"] == "idempotency_key"
+    error = answer["error"]
+    assert error["run_id"] == first[1]["run_id"] and "new key" in error["message"]
+    assert error["stored_params"] == {"uri": "file:///in/a.csv", "threshold": 5}
+    assert error["params"] == {"uri": "file:///in/b.csv", "threshold": 5}
+    assert await env.count(env.topics.runs) == 2  # the conflicting request sent nothing
+
+
 async def test_a_run_shows_what_the_run_events_say(client: Client, env: Env) -> None:
     _, answer = await start(client)
     run_id = answer["run_id"]

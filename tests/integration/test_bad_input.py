@@ -461,3 +461,28 @@ async def _all_records(kwargs: dict[str, Any], topic: str) -> list[Any]:
     """Every record of ``topic`` (read_dlq reads any topic whole, without a group)."""
     _, kept = await read_dlq(kwargs, topic, keep=lambda _: True)
     return [record for _, record in kept]
+
+
+async def test_a_repeat_start_with_other_params_is_dead_lettered_as_a_conflict(
+    matrix: Matrix,
+) -> None:
+    """The same run id (what one idempotency key gives) asked for with other params: the
+    first run is untouched and the second request is dead-lettered, not silently taken
+    for a repeat (the API and CLI refuse it up front; this is the race they may miss)."""
+    stack = matrix.stack
+    async with EventWatcher(stack) as watcher:
+        run_id = await stack.request_run(matrix.typed.name, {"n": 4})
+        await watcher.until(lambda s: s.terminal(run_id), timeout=RUN_TIMEOUT, what="run ends")
+        await stack.request_run(matrix.typed.name, {"n": 4}, run_id=run_id)  # a true repeat
+        await stack.request_run(matrix.typed.name, {"n": 5}, run_id=run_id)
+        SENT["runs"] += 3
+    entries = await wait_until(
+        lambda: _dead_letters_of_run(matrix, run_id), timeout=RUN_TIMEOUT, what="the conflict"
+    )
+    assert [(e.reason, e.detail) for e in entries] == [("validation", "idempotency-conflict")]
+    assert "other params" in entries[0].error
+
+
+async def _dead_letters_of_run(m: Matrix, run_id: str) -> list[DlqEntry] | None:
+    entries, _ = await read_dlq(m.stack.settings.client_kwargs(), f"{m.stack.topics.runs}.dlq")
+    return [e for e in entries if e.run_id == run_id] or None

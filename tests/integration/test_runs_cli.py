@@ -127,3 +127,16 @@ async def test_runs_list_show_and_cancel(env: Env) -> None:
     assert env.codec.decode_event(record.value, RunCancelRequested).run_id == "live-run"
     code, _, err = await podium(env, "runs", "show", "missing")
     assert code == 2 and "unknown run" in err
+
+
+async def test_the_same_idempotency_key_with_other_params_exits_2_naming_both(env: Env) -> None:
+    run_id = run_id_for("ingest", "k-used")
+    await simulate_run(env, run_id)  # its params: {"uri": "u", "threshold": 5}
+    same = await podium(env, "run", "ingest", "--param", "uri=u", "--idempotency-key", "k-used")
+    assert same[0] == 0 and same[1].strip() == run_id
+    code, _, err = await podium(
+        env, "run", "ingest", "--param", "uri=other", "--idempotency-key", "k-used"
+    )
+    assert code == 2 and run_id in err and "new key" in err
+    assert '"uri": "u"' in err and '"uri": "other"' in err
+    assert await env.count(env.topics.runs) == 1  # the conflicting run was not requested

@@ -44,7 +44,9 @@ from podium.runs import (
     RunView,
     cancel_run,
     check_cancellable,
+    idempotency_conflict,
     request_run,
+    run_id_for,
     summary_json,
     view_json,
     with_pending_steps,
@@ -140,6 +142,7 @@ async def post_run(request: web.Request) -> web.Response:
     body = parse_run_body(raw)
     pipeline = _pipeline(services.pipelines, body.pipeline, body.version)
     params = _params(pipeline, body.params, services.limits)
+    _no_conflict(services.runs, pipeline.name, body.idempotency_key, params)
     try:
         event = await request_run(
             services.producer,
@@ -158,6 +161,16 @@ async def post_run(request: web.Request) -> web.Response:
     services.runs.note_requested(event)
     answer = {"run_id": event.run_id, "pipeline": pipeline.name, "version": pipeline.version}
     return web.json_response(answer, status=202)
+
+
+def _no_conflict(runs: Runs, pipeline: str, key: str | None, params: dict[str, Any]) -> None:
+    """409 when ``key`` already named a run of ``pipeline`` with other params."""
+    if key is None:
+        return
+    conflict = idempotency_conflict(runs.get(run_id_for(pipeline, key)), key, params)
+    if conflict is not None:
+        extra = {"run_id": conflict.run_id, "stored_params": conflict.stored, "params": params}
+        raise ApiError(409, conflict.message(), "idempotency_key", extra=extra)
 
 
 async def list_runs(request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -26,21 +27,28 @@ class ApiError(Exception):
         message: str,
         field: str | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.field = field
         self.headers = headers or {}
+        self.extra = extra or {}
+        """More of the error's own facts, beside ``field`` and ``message`` in its body."""
 
     def response(self) -> web.Response:
-        return error_response(self.status, self.message, self.field, self.headers)
+        return error_response(self.status, self.message, self.field, self.headers, self.extra)
 
 
 def error_response(
-    status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None
+    status: int,
+    message: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> web.Response:
-    body = {"error": {"field": field, "message": message}}
+    body = {"error": {"field": field, "message": message, **(extra or {})}}
     return web.json_response(body, status=status, headers=headers)
 
 

@@ -19,17 +19,20 @@ import click
 
 from podium.cli._main import settings_from
 from podium.codec import Codec
+from podium.errors import ConfigError
 from podium.events import RunStatus, RunStatusChanged, TriggerSource
 from podium.pipelines import Pipeline, check_params_size, parse_cli_params, resolve_params
 from podium.registry import PipelineRegistry, RegistryTopicMissingError, read_registry
 from podium.runs import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
+    IdempotencyConflict,
     ReadModel,
     RunNotFoundError,
     RunView,
     cancel_run,
     check_cancellable,
+    idempotency_conflict,
     open_producer,
     request_run,
     run_details,
@@ -101,11 +104,25 @@ async def _run(settings: PodiumSettings, request: RunRequest, echo: Callable[[st
     resolved = resolve_params(pipeline, values)  # bad input is reported before anything is sent
     check_params_size(resolved, settings.limits, field="params (--param)")
     run_id = run_id_for(pipeline.name, request.idempotency_key)
+    if request.idempotency_key is not None:
+        await _no_conflict(settings, request.idempotency_key, run_id, resolved)
     if not request.wait:
         await _request(settings, pipeline, values, request, run_id)
         echo(run_id)
         return 0
     return await _run_and_follow(settings, pipeline, values, request, run_id, echo)
+
+
+async def _no_conflict(
+    settings: PodiumSettings, key: str, run_id: str, params: dict[str, Any]
+) -> None:
+    """IdempotencyConflictError when ``key`` already named a run with other params (read
+    from the run events: a run requested a moment ago may not be there yet, and then the
+    coordinator dead-letters the conflicting request instead)."""
+    async with ReadModel(settings.client_kwargs(), settings.topics.run_events) as runs:
+        conflict = idempotency_conflict(runs.get(run_id), key, params)
+    if conflict is not None:
+        raise IdempotencyConflictError(conflict)
 
 
 async def _request(
@@ -265,3 +282,15 @@ async def _cancel(settings: PodiumSettings, run_id: str, reason: str) -> None:
 def _echo_lines(lines: Sequence[str]) -> None:
     for line in lines:
         click.echo(line)
+
+
+class IdempotencyConflictError(ConfigError):
+    """The same idempotency key was used for a run with other params (exit 2, like other
+    input the CLI refuses before sending anything)."""
+
+    def __init__(self, conflict: IdempotencyConflict) -> None:
+        super().__init__(
+            f"{conflict.message()}; run {conflict.run_id} has params "
+            f"{json.dumps(conflict.stored, sort_keys=True)}, "
+            f"given {json.dumps(conflict.given, sort_keys=True)}"
+        )

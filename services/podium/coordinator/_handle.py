@@ -77,6 +77,7 @@ from podium.pipelines import (
     check_params_size,
     resolve_params,
 )
+from podium.runs._idempotency import same_params
 from podium.settings import LimitsSettings, TopicNames
 
 log = logging.getLogger("podium.coordinator")
@@ -235,8 +236,9 @@ class Handler:
         headers: Sequence[tuple[str, bytes]],
         table: MutableMapping[str, RunState],
     ) -> tuple[Event | None, Pipeline | None]:
-        if event.run_id in table:
-            return None, None
+        if (existing := table.get(event.run_id)) is not None:
+            self._same_request(existing, event)
+            return None, None  # a repeat of the request that started it: nothing to do
         version = _version(event.pipeline_version)
         try:
             pipeline = self.pipelines(event.pipeline, version)
@@ -253,6 +255,24 @@ class Handler:
             trace=trace_context(headers),
         )
         return start, pipeline
+
+    def _same_request(self, existing: RunState, event: wire.RunRequested) -> None:
+        """Rejected (``validation``, ``idempotency-conflict``) when a start for an existing
+        run id asks for other params: the same idempotency key reused for another
+        request, which the API and CLI refuse up front but may miss in a race (or a raw
+        producer never asked). Only repeats pay for this check."""
+        try:
+            pipeline = self.pipelines(existing.pipeline, existing.version)
+            given = resolve_params(pipeline, read_json(event.params_json))
+        except (KeyError, ConfigError, ValueError):
+            given = None
+        if given is None or not same_params(existing.params, given):
+            raise Rejected(
+                "validation",
+                f"run {event.run_id} exists with other params: its idempotency key was "
+                "used for another request (use a new key)",
+                "idempotency-conflict",
+            )
 
     def _params(self, pipeline: Pipeline, params_json: str) -> dict[str, Any]:
         """The run's params, resolved; Rejected (``validation``) when they are not JSON, over

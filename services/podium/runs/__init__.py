@@ -26,6 +26,7 @@ from podium.runs._errors import (
     RunFinishedError,
     RunNotFoundError,
 )
+from podium.runs._idempotency import IdempotencyConflict, idempotency_conflict, same_params
 from podium.runs._model import ReadModel
 from podium.runs._render import (
     DEFAULT_LIMIT,
@@ -63,6 +64,7 @@ __all__ = [
     "RUN_ID_NAMESPACE",
     "TERMINAL_RUN_STATUSES",
     "AttemptView",
+    "IdempotencyConflict",
     "Producer",
     "ReadModel",
     "ReadModelUnavailableError",
@@ -77,6 +79,7 @@ __all__ = [
     "cancel_run",
     "check_cancellable",
     "error_json",
+    "idempotency_conflict",
     "new_traceparent",
     "open_producer",
     "request_run",
@@ -86,6 +89,7 @@ __all__ = [
     "run_rank",
     "run_requested",
     "run_table",
+    "same_params",
     "select_runs",
     "step_json",
     "step_rank",

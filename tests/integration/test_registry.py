@@ -198,7 +198,8 @@ def test_cli_apply_and_list(cli_topic: str, tmp_path: Path) -> None:
     apply = ["pipelines", "apply", str(EXAMPLES), "--topic", cli_topic]
     first = runner.invoke(podium, apply)
     assert first.exit_code == 0, first.output
-    assert first.output.startswith("published: file-ingest@1 sha256:")
+    published = [line for line in first.output.splitlines() if not line.startswith("created:")]
+    assert published[0].startswith("published: file-ingest@1 sha256:")
     again = runner.invoke(podium, apply)
     assert again.exit_code == 0 and again.output.startswith("unchanged: file-ingest@1")
 

@@ -29,6 +29,7 @@ from podium.registry import (
     pipeline_summaries,
     summary_table,
 )
+from podium.registry._request_topics import ensure_request_topics
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -87,7 +88,10 @@ def validate(ctx: click.Context, paths: tuple[str, ...]) -> None:
 def apply(ctx: click.Context, paths: tuple[str, ...], topic: str) -> None:
     """Publish pipeline files (or directories of *.yaml / *.yml) to the registry.
 
-    Every file is validated first: one invalid file publishes nothing (exit 2).
+    Every file is validated first: one invalid file publishes nothing (exit 2). Then
+    the request topic of every step (and compensation) that the cluster lacks is
+    created ("created: topic ..."), with PODIUM_COORDINATOR__PARTITIONS partitions;
+    existing topics are left as they are.
     Prints one line per pipeline: "published: NAME@VERSION HASH (FILE)",
     "unchanged: ..." when that exact content is already published, or
     "refused: ..." when NAME@VERSION is published with different content (bump
@@ -96,6 +100,13 @@ def apply(ctx: click.Context, paths: tuple[str, ...], topic: str) -> None:
     """
     settings = settings_from(ctx)
     pipelines, sources = load_pipeline_files(paths, settings.limits)
+    partitions = settings.coordinator.partitions
+    created = asyncio.run(ensure_request_topics(settings.client_kwargs(), pipelines, partitions))
+    for action in created:
+        click.echo(
+            f"created: topic {action.topic} ({action.partitions} partitions, "
+            f"replication {action.replication_factor})"
+        )
     apply = apply_pipelines(
         settings.client_kwargs(), pipelines, topic=topic, sources=sources, limits=settings.limits
     )

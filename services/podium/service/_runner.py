@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import socket
 import time
@@ -90,6 +91,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+TOPIC_POLL_S = 1.0
+TOPIC_MISSING_REPEAT_S = 60.0
+MISSING_TOPIC = (
+    "service %s: request topic %s does not exist: create it with "
+    "`podium pipelines apply <pipeline file>` (it creates every step's request topic) "
+    "or `podium topics apply <topics file>`; waiting for it"
+)
+
+
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, runner: ServiceRunner) -> None:
         self.runner = runner
@@ -147,12 +157,30 @@ class ServiceRunner:
 
     async def _serve(self, stop: asyncio.Event) -> None:
         consumer = self.consumer
+        if not await self._topic_exists(stop):
+            return
         consumer.subscribe([self.service.request_topic], listener=_Rebalance(self))
         log.info("service %s: serving %s", self.service.name, self.service.request_topic)
         await self._fetch_until(stop)
         log.info("service %s: stopping, %d in flight", self.service.name, len(self._tasks))
         await self._drain()
         await self.commit()
+
+    async def _topic_exists(self, stop: asyncio.Event) -> bool:
+        """Wait until the request topic exists, saying at once (and every minute) that it
+        does not and what creates it; False when stopped first. Subscribing to a missing
+        topic would serve nothing until the client's next metadata refresh (minutes)
+        after someone created it, or let a broker auto-create it with one partition."""
+        topic, told_at = self.service.request_topic, -math.inf
+        while not stop.is_set():
+            if topic in await self.consumer.topics():  # a full listing: creates nothing
+                return True
+            if time.monotonic() - told_at >= TOPIC_MISSING_REPEAT_S:
+                told_at = time.monotonic()
+                log.error(MISSING_TOPIC, self.service.name, topic)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), TOPIC_POLL_S)
+        return False
 
     async def _close(self) -> None:
         self._stopping = True

@@ -38,9 +38,6 @@ class Reference:
     where: str
     """The variable's name or the file's path."""
 
-    def __str__(self) -> str:
-        return f"{self.kind}:{self.where}"
-
 
 def parse_reference(value: object) -> Reference | None:
     """The reference ``value`` is, or None when it is not one."""

@@ -359,27 +359,36 @@ async def _dlq_headers(m: Matrix, sent: Sent) -> Headers:
         await consumer.stop()
 
 
-@pytest.mark.parametrize("case", CASES, ids=[f"{c.target}-{c.name}" for c in CASES])
-async def test_bad_input_is_dead_lettered_and_the_run_beside_it_succeeds(
-    matrix: Matrix, case: Case
-) -> None:
-    async with EventWatcher(matrix.stack) as watcher:
-        sent = await send(matrix, case)
-        run_id = await good_neighbour(matrix, case, sent, watcher)
+async def send_beside_a_good_run(m: Matrix, case: Case) -> Sent:
+    """Send ``case``'s message, then a good run in its partition; returns once that run
+    succeeded (so the consumer went past the message and did not stop)."""
+    async with EventWatcher(m.stack) as watcher:
+        sent = await send(m, case)
+        run_id = await good_neighbour(m, case, sent, watcher)
         seen = await watcher.until(
             lambda s: s.terminal(run_id),
             timeout=RUN_TIMEOUT,
             what=f"{run_id} finishes beside {case.name}",
         )
     assert seen.terminal(run_id) == ["SUCCEEDED"]
+    return sent
+
+
+async def wait_for_dead_letter(m: Matrix, case: Case, sent: Sent) -> DlqEntry:
+    return await wait_until(
+        lambda: dead_letter_of(m, sent), timeout=RUN_TIMEOUT, what=f"{case.name} in DLQ"
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.target}-{c.name}" for c in CASES])
+async def test_bad_input_is_dead_lettered_and_the_run_beside_it_succeeds(
+    matrix: Matrix, case: Case
+) -> None:
+    sent = await send_beside_a_good_run(matrix, case)
     if case.reason is None:
         assert await dead_letter_of(matrix, sent) is None  # processed before its run finished
         return
-    entry = await wait_until(
-        lambda: dead_letter_of(matrix, sent),
-        timeout=RUN_TIMEOUT,
-        what=f"{case.name} in {sent.topic}.dlq",
-    )
+    entry = await wait_for_dead_letter(matrix, case, sent)
     DEAD[case.target] += 1
     _check_headers(matrix, case, sent, entry)
     headers = await _dlq_headers(matrix, sent)

@@ -19,26 +19,23 @@ from collections.abc import Callable
 import pytest
 
 from podium import events as wire
-from podium.dlq import TRUNCATED, DlqEntry
+from podium.dlq import TRUNCATED
 from podium.headers import header_value
-from podium.testing import wait_until
-from tests.integration.e2e.stack import TRACEPARENT, EventWatcher
+from tests.integration.e2e.stack import TRACEPARENT
 from tests.integration.test_bad_input import (
-    RUN_TIMEOUT,
     Case,
     Headers,
     Matrix,
     _check_headers,
     _dlq_headers,
-    dead_letter_of,
     encoded,
     file_landed,
-    good_neighbour,
     random_bytes,
     run_requested,
-    send,
+    send_beside_a_good_run,
     step_completed,
     step_requested,
+    wait_for_dead_letter,
 )
 from tests.integration.test_bad_input import matrix as matrix  # the module's own stack
 
@@ -202,20 +199,8 @@ def _wants_whole(case: Case) -> bool:
 async def test_hostile_input_is_dead_lettered_and_the_run_beside_it_succeeds(
     matrix: Matrix, case: Case
 ) -> None:
-    async with EventWatcher(matrix.stack) as watcher:
-        sent = await send(matrix, case)
-        run_id = await good_neighbour(matrix, case, sent, watcher)
-        seen = await watcher.until(
-            lambda s: s.terminal(run_id),
-            timeout=RUN_TIMEOUT,
-            what=f"{run_id} finishes beside {case.name}",
-        )
-    assert seen.terminal(run_id) == ["SUCCEEDED"]
-    entry: DlqEntry = await wait_until(
-        lambda: dead_letter_of(matrix, sent),
-        timeout=RUN_TIMEOUT,
-        what=f"{case.name} in {sent.topic}.dlq",
-    )
+    sent = await send_beside_a_good_run(matrix, case)
+    entry = await wait_for_dead_letter(matrix, case, sent)
     _check_headers(matrix, case, sent, entry)
     headers = await _dlq_headers(matrix, sent)
     truncated = header_value(headers, TRUNCATED)

@@ -99,6 +99,9 @@ class _Consumer:
             self.offset += 1
         self.batches.put_nowait(batch)
 
+    async def topics(self) -> set[str]:
+        return {TP.topic}
+
     def subscribe(self, topics: list[str], listener: Any) -> None:
         pass
 

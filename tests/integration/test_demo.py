@@ -69,9 +69,10 @@ class Demo:
     env: dict[str, str]
     home: Path
     cwd: Path
+    python: str = sys.executable
 
     def start(self, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
-        command = [sys.executable, "-m", "podium", "demo", "--timeout", "60", *args]
+        command = [self.python, "-m", "podium", "demo", "--timeout", "60", *args]
         output = self.cwd.parent / f"output-{uuid.uuid4().hex[:6]}.txt"
         with output.open("wb") as sink:
             process = subprocess.Popen(

@@ -15,9 +15,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import podium
+from podium._bundle import bundled
 from podium.broker._files import locked
-from podium.errors import BrokerError, MissingToolError
+from podium.errors import BrokerError, ConfigError, MissingToolError
 
 _USE_EXISTING = (
     "or set PODIUM_KAFKA__BOOTSTRAP_SERVERS=host:port to use an existing Kafka cluster instead"
@@ -45,13 +45,14 @@ def require_tool(tool: str, path: str | None = None) -> str:
 
 
 def find_pom() -> Path:
-    """``deploy/kafka/pom.xml`` of the checkout Podium runs from."""
-    pom = Path(podium.__file__).resolve().parents[2] / "deploy" / "kafka" / "pom.xml"
+    """The Maven project that resolves Kafka's jars (``deploy/kafka/pom.xml`` of a
+    checkout, or the installed package's copy)."""
+    try:
+        pom = bundled("kafka") / "pom.xml"
+    except ConfigError as missing:
+        raise BrokerError(f"{missing}, {_USE_EXISTING}") from None
     if not pom.is_file():
-        raise BrokerError(
-            f"cannot find {pom}: `podium broker` resolves Kafka's jars with the Maven project "
-            f"in the repository's deploy/kafka, so run it from a Podium checkout, {_USE_EXISTING}"
-        )
+        raise BrokerError(f"cannot find {pom}: reinstall Podium, {_USE_EXISTING}")
     return pom
 
 
@@ -110,6 +111,14 @@ def _fetch(cache: JarCache, mvn: str, pom: Path) -> None:
 
 
 def _run_maven(mvn: str, pom: Path, version: str, libdir: Path) -> None:
+    # Maven builds in a copy beside the jars: its target/ must not land in the
+    # checkout, nor in site-packages when Podium is installed from a wheel
+    with tempfile.TemporaryDirectory(prefix="maven.", dir=libdir.parent) as project:
+        shutil.copyfile(pom, Path(project) / "pom.xml")
+        _maven(mvn, Path(project) / "pom.xml", version, libdir)
+
+
+def _maven(mvn: str, pom: Path, version: str, libdir: Path) -> None:
     command = [mvn, "-q", "-B", "-f", str(pom), f"-Dkafka.version={version}"]
     command += [f"-Dpodium.libdir={libdir}", "package"]
     try:

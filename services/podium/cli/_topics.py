@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
+from podium._bundle import bundled
 from podium.cli._main import settings_from
 from podium.topics import (
     ClusterState,
@@ -33,6 +34,7 @@ from podium.topics import (
 
 DIFFERS_EXIT_CODE = 3
 DEFAULT_PATHS = (Path("topics"),)
+"""Relative to the working directory; without one there, Podium's own topic files."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,7 +55,8 @@ def _spec_options(command: F) -> F:
 def group() -> None:
     """Declare Kafka topics in topics/*.yaml and make the cluster match them.
 
-    PATHS are spec files or folders of *.yaml (default: ./topics). Topics are
+    PATHS are spec files or folders of *.yaml (default: ./topics, or the topic files
+    installed with Podium when there is no ./topics folder). Topics are
     only ever created, given more partitions, or given the declared configs:
     nothing is deleted, shrunk or re-replicated. Exit status: 0 ok, 1 Kafka
     error, 2 invalid spec file, 3 the cluster still differs from the files.
@@ -124,7 +127,9 @@ def list_command(
 
 
 def _load(paths: tuple[Path, ...], replication_factor: int | None) -> TopicSpecs:
-    return load_topic_specs(paths or DEFAULT_PATHS, replication_factor=replication_factor)
+    if not paths:
+        paths = DEFAULT_PATHS if DEFAULT_PATHS[0].is_dir() else (bundled("topics"),)
+    return load_topic_specs(paths, replication_factor=replication_factor)
 
 
 async def _plan(ctx: click.Context, specs: TopicSpecs) -> tuple[ClusterState, Plan]:

@@ -30,10 +30,10 @@ CURRENT = "current"
 
 
 def default_schema_dir() -> Path:
-    """The repository's ``schemas/`` directory."""
-    import podium
+    """Podium's ``schemas/``: the installed package's copy, or the checkout's."""
+    from podium._bundle import bundled
 
-    return Path(podium.__file__).resolve().parents[2] / "schemas"
+    return bundled("schemas")
 
 
 @dataclass(frozen=True)

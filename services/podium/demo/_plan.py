@@ -96,8 +96,9 @@ def child_env(
 ) -> dict[str, str]:
     """The environment of every child: the caller's, pinned to this demo's cluster and home.
 
-    ``source_dir`` (the folder holding ``podium`` and ``examples``) goes first on
-    PYTHONPATH, so the children import the same code as the demo.
+    ``source_dir`` (the folder holding ``examples``: ``services/`` of a checkout, beside
+    ``podium``, or an installed wheel's ``podium/_bundled``) goes first on PYTHONPATH, so
+    the children import the example services, and the same ``podium`` as the demo.
     """
     env = dict(base)
     env["PODIUM_HOME"] = str(home)

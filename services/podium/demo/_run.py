@@ -27,8 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-import examples
-import podium
+from podium._bundle import bundled
 from podium.broker import BrokerStatus, LocalBroker
 from podium.codec import Codec
 from podium.demo._children import Children
@@ -107,14 +106,6 @@ class DemoOptions:
     """The CSV file to land (default: the sample shipped with the examples)."""
 
 
-def repo_folder(name: str) -> Path:
-    """A folder of the source tree (``topics``), found from the package like the codec does."""
-    folder = Path(podium.__file__).resolve().parents[2] / name
-    if not folder.is_dir():
-        raise ConfigError(f"{folder} not found: run the demo from a Podium source checkout")
-    return folder
-
-
 def run_demo(settings: PodiumSettings, options: DemoOptions, echo: Echo = print) -> int:
     """Run the demo; returns the exit status. Everything started here is stopped here,
     except a broker started without ``--once`` (``podium broker stop`` stops it)."""
@@ -161,7 +152,7 @@ def _env(settings: PodiumSettings, paths: DemoPaths) -> dict[str, str]:
         home=settings.home,
         bootstrap=settings.bootstrap_servers(),
         out=paths.out,
-        source_dir=Path(podium.__file__).resolve().parents[1],
+        source_dir=bundled("examples").parent,
     )
 
 
@@ -217,11 +208,11 @@ class _Demo:
     # -- phases ---------------------------------------------------------------
 
     async def _prepare(self) -> Pipeline:
-        the_plan, declared = await apply_topic_files(self.settings, repo_folder("topics"))
+        the_plan, declared = await apply_topic_files(self.settings, bundled("topics"))
         for line in topics_lines(the_plan, declared):
             self.echo(line)
         results, pipeline = await apply_pipeline_files(
-            self.settings, examples.PIPELINES_DIR, DEMO_PIPELINE
+            self.settings, bundled("examples") / "pipelines", DEMO_PIPELINE
         )
         for line in pipeline_lines(results):
             self.echo(line)
@@ -252,7 +243,7 @@ class _Demo:
         name = source.name if source else LANDED_NAME
         path = self.paths.landed_file(landing_stamp(now), name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source or examples.SAMPLE_CSV, path)
+        shutil.copyfile(source or bundled("examples") / "data" / "sample_sales.csv", path)
         return path, path.read_bytes()
 
     async def _land_and_follow(self, pipeline: Pipeline, url: str) -> int:

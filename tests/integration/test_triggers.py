@@ -20,7 +20,7 @@ from podium.headers import header_value
 from podium.pipelines import EventTrigger, Pipeline, load_pipeline_file
 from podium.registry import PipelineRegistry, apply_pipelines
 from podium.settings import KafkaSettings, PodiumSettings, TopicNames
-from podium.testing import random_topic_name, wait_for_topics, wait_until
+from podium.testing import random_topic_name, wait_for_topics, wait_until, wait_until_sync
 from podium.triggers import TriggerRunner, cron_run_id, event_run_id
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "services/examples/pipelines/file_ingest.yaml"
@@ -303,3 +303,75 @@ async def test_two_runners_request_each_cron_tick_under_one_run_id(kafka: Trigge
     }
     assert len(seen.records) == 4
     assert first.stats.cron_runs == second.stats.cron_runs == 2
+
+
+# -- where a trigger starts (`from`) ----------------------------------------------------
+
+
+def starting(topic: str, start: str) -> Pipeline:
+    """The example pipeline on ``topic``, its trigger starting ``from: start``."""
+    pipeline = file_ingest(topic)
+    [trigger] = pipeline.triggers
+    moved = EventTrigger.model_validate({**trigger.model_dump(), "from": start})
+    return pipeline.model_copy(update={"triggers": (moved,)})
+
+
+async def stamped(kafka: TriggerKafka, topic: str, *values: bytes) -> list[int]:
+    """Produce ``values`` one by one; their record timestamps (ms)."""
+    producer = AIOKafkaProducer(**kafka.kwargs, acks="all")
+    await producer.start()
+    try:
+        return [(await producer.send_and_wait(topic, value)).timestamp for value in values]
+    finally:
+        await producer.stop()
+
+
+def uris(seen: Collected) -> list[str]:
+    return [run.params()["uri"] for run in seen.runs()]
+
+
+async def test_a_new_trigger_on_a_topic_with_history_starts_at_its_end(
+    kafka: TriggerKafka,
+) -> None:
+    old = [landed(f"file:///old/{i}.csv", f"sha256:{i}") for i in range(30)]
+    await kafka.produce(kafka.files, *old)
+    runner = await started(kafka, file_ingest(kafka.files))  # from: end, the default
+    await kafka.produce(kafka.files, landed("file:///new/after-apply.csv"))
+    seen = await kafka.wait_for(kafka.settings.topics.runs, 1, "the new event's run")
+    assert uris(seen) == ["file:///new/after-apply.csv"]
+    assert runner.stats.events == 1, "the history was read, not skipped by position"
+    assert await kafka.committed(kafka.files, runner.group_id) == 31
+
+
+async def test_an_event_landing_between_apply_and_the_runners_start_still_runs(
+    kafka: TriggerKafka,
+) -> None:
+    await kafka.produce(kafka.files, landed("file:///old/before-apply.csv", "sha256:old"))
+    await kafka.publish(file_ingest(kafka.files))
+    await kafka.produce(kafka.files, landed("file:///new/while-down.csv"))
+    await kafka.start_registry()
+    await kafka.runner()
+    seen = await kafka.wait_for(kafka.settings.topics.runs, 1, "the run of the early event")
+    assert uris(seen) == ["file:///new/while-down.csv"]
+
+
+async def test_from_beginning_replays_the_topics_history(kafka: TriggerKafka) -> None:
+    old = [landed(f"file:///old/{i}.csv", f"sha256:{i}") for i in range(3)]
+    await kafka.produce(kafka.files, *old)
+    await started(kafka, starting(kafka.files, "beginning"))
+    seen = await kafka.wait_for(kafka.settings.topics.runs, 3, "a run per old event")
+    assert uris(seen) == [f"file:///old/{i}.csv" for i in range(3)]
+
+
+async def test_from_a_timestamp_replays_what_was_stamped_from_then_on(
+    kafka: TriggerKafka,
+) -> None:
+    events = [landed(f"file:///old/{i}.csv", f"sha256:{i}") for i in range(4)]
+    stamps = await stamped(kafka, kafka.files, *events[:2])
+    wait_until_sync(lambda: time.time() * 1000 > stamps[-1] + 5, timeout=5, what="a later ms")
+    later = await stamped(kafka, kafka.files, *events[2:])
+    since = datetime.fromtimestamp(later[0] / 1000, UTC).isoformat()
+    runner = await started(kafka, starting(kafka.files, since))
+    seen = await kafka.wait_for(kafka.settings.topics.runs, 2, "the runs from the timestamp")
+    assert uris(seen) == ["file:///old/2.csv", "file:///old/3.csv"]
+    assert runner.stats.events == 2  # positioned at the timestamp, not read and skipped

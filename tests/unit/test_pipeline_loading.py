@@ -102,7 +102,11 @@ def test_yaml_anchors_are_fine_but_tags_are_not_executed(tmp_path: Path) -> None
 def test_cli_validate_ok(tmp_path: Path) -> None:
     result = CliRunner().invoke(podium, ["pipelines", "validate", str(EXAMPLE)])
     assert result.exit_code == 0, result.output
-    assert result.output == f"ok: {EXAMPLE}: file-ingest@1 (5 steps)\n"
+    assert result.output == (
+        f"ok: {EXAMPLE}: file-ingest@1 (5 steps)\n"
+        "  trigger: FileLanded on podium.files.landed, from end: events published after "
+        "the trigger is first applied\n"
+    )
 
 
 def test_cli_validate_reports_every_problem_and_exits_1(tmp_path: Path) -> None:

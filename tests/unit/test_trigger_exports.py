@@ -20,6 +20,7 @@ def test_public_names_are_exactly_these() -> None:
             "RunSender",
             "TriggerRejectedError",
             "TriggerRunner",
+            "TriggerKey",
             "TriggerStats",
             "as_text",
             "cron_run_id",
@@ -34,6 +35,7 @@ def test_public_names_are_exactly_these() -> None:
             "event_topics",
             "event_type_matches",
             "field_matches",
+            "first_published",
             "is_glob",
             "latest_pipelines",
             "match_event",
@@ -43,6 +45,9 @@ def test_public_names_are_exactly_these() -> None:
             "plan_event_runs",
             "run_headers",
             "tick_text",
+            "topic_start",
+            "trigger_bound",
+            "trigger_lines",
             "utc",
         ]
     )

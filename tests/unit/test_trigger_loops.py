@@ -35,6 +35,7 @@ class Record:
     partition: int = 0
     key: bytes | None = None
     headers: list[tuple[str, bytes]] = field(default_factory=list)
+    timestamp: int = -1  # Kafka's "none": every trigger takes it
 
 
 @dataclass

@@ -30,6 +30,7 @@ from podium.registry import (
     summary_table,
 )
 from podium.registry._request_topics import ensure_request_topics
+from podium.triggers import trigger_lines
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,8 +56,11 @@ def group() -> None:
 def validate(ctx: click.Context, paths: tuple[str, ...]) -> None:
     """Check pipeline files (or directories of *.yaml / *.yml) without publishing them.
 
-    Prints "ok: FILE: name@version (N steps)" for each valid file and every
-    problem, naming file, step and field, for the others. Exits 0 when all are
+    Prints "ok: FILE: name@version (N steps)" for each valid file, then one line
+    per trigger (for an event trigger, where it starts: "from end", the default,
+    takes events published after the trigger is first applied; "from beginning"
+    or "from TIMESTAMP" replays the topic's history), and every problem, naming
+    file, step and field, for the others. Exits 0 when all are
     valid and 1 otherwise. The step count and condition lengths are checked against
     PODIUM_LIMITS__MAX_STEPS and PODIUM_LIMITS__MAX_EXPRESSION_LENGTH.
     """
@@ -72,6 +76,8 @@ def validate(ctx: click.Context, paths: tuple[str, ...]) -> None:
             found.append((file, pipeline))
             steps = len(pipeline.steps)
             click.echo(f"ok: {file}: {pipeline.key} ({steps} step{'s' if steps != 1 else ''})")
+            for line in trigger_lines(pipeline):
+                click.echo(f"  {line}")
     problems.extend(duplicate_keys(found))
     for problem in problems:
         click.echo(f"error: {problem}", err=True)

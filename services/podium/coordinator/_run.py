@@ -8,7 +8,7 @@ import logging
 from podium._priority import set_nice
 from podium._signals import stop_on_signals
 from podium.coordinator._store import changelog_topic
-from podium.errors import BrokerError, ConfigError
+from podium.errors import ConfigError
 from podium.settings import PodiumSettings
 from podium.topics import CreateTopic, open_topic_admin
 
@@ -86,8 +86,4 @@ async def ensure_changelogs(settings: PodiumSettings, names: list[str]) -> None:
                 replication_factor=min(3, state.broker_count),
                 configs={"cleanup.policy": "compact"},
             )
-            try:
-                await admin.create(action)
-            except BrokerError:  # another instance starting beside this one may have won
-                if name not in (await admin.describe([name])).topics:
-                    raise
+            await admin.create(action, exists_ok=True)  # another instance may be first

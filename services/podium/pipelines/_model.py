@@ -7,10 +7,11 @@ dependencies, condition references) live in the validation module.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from podium.pipelines._durations import Duration
 
@@ -98,14 +99,38 @@ class EventTrigger(_Strict):
 
     ``match`` maps an event field to a glob its value must match (``*.csv``; a
     pattern without ``*?[`` is plain equality); ``params`` maps a param name to
-    the event field its value is read from (``uri: uri``).
+    the event field its value is read from (``uri: uri``). ``from`` (``start``
+    in Python) says which events count: ``end`` (the default) those published
+    since the trigger was first published, ``beginning`` the topic's whole
+    history, a timestamp with its zone those stamped at or after it.
     """
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
     type: Literal["event"] = "event"
     topic: str
     event: str = "FileLanded"
     match: dict[str, str] = Field(default_factory=dict)
     params: dict[str, str] = Field(default_factory=dict)
+    start: Literal["end", "beginning"] | AwareDatetime = Field(default="end", alias="from")
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _one_of_the_starts(cls, value: Any) -> Any:
+        """One clear message instead of one per member of the union."""
+        if value in ("end", "beginning"):
+            return value
+        try:
+            when = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            when = None
+        if when is None or when.tzinfo is None:
+            raise ValueError(
+                "expected end (the default: events published after the trigger is "
+                "applied), beginning (the topic's whole history) or a timestamp with "
+                f"its zone, such as 2026-01-01T00:00:00Z; got {str(value)[:40]!r}"
+            )
+        return when
 
 
 class CronTrigger(_Strict):

@@ -57,10 +57,12 @@ def _redundant(error: Mapping[str, Any]) -> bool:
 
 def location(loc: tuple[int | str, ...], raw: Any) -> str:
     """``steps[2] (load).after`` for pydantic's ``('steps', 2, 'after')``."""
-    text, node = "", raw
+    text, node, after_index = "", raw, False
     for key in loc:
-        if _is_union_tag(node, key):
+        if after_index and _is_union_tag(node, key):
+            after_index = False
             continue
+        after_index = isinstance(key, int)
         if isinstance(key, int):
             node = node[key] if isinstance(node, list) and 0 <= key < len(node) else None
             text += f"[{key}]" + _name_of(node)
@@ -71,8 +73,9 @@ def location(loc: tuple[int | str, ...], raw: Any) -> str:
 
 
 def _is_union_tag(node: Any, key: int | str) -> bool:
-    """Pydantic puts a tagged union's tag (``event``) in the path; the file has no such key."""
-    return isinstance(node, dict) and key not in node and node.get("type") == key
+    """Pydantic puts a tagged union's tag (``event``) in the path right after the list
+    index; it is not a key of the file, though an event trigger has an ``event`` field."""
+    return isinstance(node, dict) and node.get("type") == key
 
 
 def _name_of(node: Any) -> str:

@@ -53,7 +53,7 @@ async def ensure_request_topics(
     async with open_topic_admin(client_kwargs) as admin:
         created = topics_to_create(wanted, await admin.describe(wanted), partitions)
         for action in created:
-            await admin.create(action)
+            await admin.create(action, exists_ok=True)  # a concurrent apply may be first
         if created:
             await _shown(admin, [a.topic for a in created])
     return created

@@ -60,7 +60,10 @@ class KafkaTopicAdmin:
                 configs[resource["resource_name"]] = _dynamic_entries(resource["config_entries"])
         return configs
 
-    async def create(self, action: CreateTopic) -> None:
+    async def create(self, action: CreateTopic, *, exists_ok: bool = False) -> None:
+        """Create the topic; with ``exists_ok``, one created meanwhile by another process
+        (two coordinators starting together) is no error: Kafka answers "already exists"
+        before its metadata shows the topic, so describing again would not see it."""
         topic = NewTopic(
             action.topic,
             action.partitions,
@@ -69,6 +72,8 @@ class KafkaTopicAdmin:
         )
         response = await self._client.create_topics([topic])
         for result in response.to_object()["topic_errors"]:
+            if exists_ok and result.get("error_code") == TOPIC_ALREADY_EXISTS:
+                continue
             _raise_for(result, action.topic, "create")
 
     async def add_partitions(self, action: IncreasePartitions) -> None:
@@ -84,6 +89,10 @@ class KafkaTopicAdmin:
         for response in await self._client.alter_configs([resource]):
             for result in response.to_object()["resources"]:
                 _raise_for(result, action.topic, "alter configs")
+
+
+TOPIC_ALREADY_EXISTS = 36
+"""Kafka's error code for a CreateTopics of a topic that exists."""
 
 
 def _topic_state(metadata: Mapping[str, Any], configs: Mapping[str, str]) -> TopicState:

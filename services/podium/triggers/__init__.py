@@ -6,6 +6,8 @@ Pure core (no I/O, unit- and property-tested)::
     event_params(trigger, fields)             # {param: fields[field]}
     event_run_id(name, version, identity)     # deterministic: one run per event
     cron_ticks(schedule, after, until)        # ticks in (after, until], UTC
+    trigger_bound(pipeline, trigger, published)  # from: events stamped at or after
+    topic_start(pipelines, topic, published)  # where a partition new to the group starts
     cron_run_id(name, version, tick)          # deterministic: one run per tick
 
 The I/O shell, started by the coordinator beside its engine::
@@ -58,6 +60,13 @@ from podium.triggers._runner import (
     TriggerRunner,
 )
 from podium.triggers._send import RunSender, TriggerStats
+from podium.triggers._start import (
+    TriggerKey,
+    first_published,
+    topic_start,
+    trigger_bound,
+    trigger_lines,
+)
 
 __all__ = [
     "DEFAULT_CATCH_UP_S",
@@ -70,6 +79,7 @@ __all__ = [
     "PipelineSource",
     "Plan",
     "RunSender",
+    "TriggerKey",
     "TriggerRejectedError",
     "TriggerRunner",
     "TriggerStats",
@@ -86,6 +96,7 @@ __all__ = [
     "event_topics",
     "event_type_matches",
     "field_matches",
+    "first_published",
     "is_glob",
     "latest_pipelines",
     "match_event",
@@ -95,5 +106,8 @@ __all__ = [
     "plan_event_runs",
     "run_headers",
     "tick_text",
+    "topic_start",
+    "trigger_bound",
+    "trigger_lines",
     "utc",
 ]

@@ -13,6 +13,9 @@
   reason ``validation``, and an unexpected error there with its class name.
 - Redelivery is harmless: run ids are deterministic (see ``_ids``) and the
   coordinator starts a run id once.
+- A partition the group has never committed is read from its topic's earliest
+  trigger ``from`` (``_start``): by default the first publish of its triggers, so
+  a topic's history does not start runs unless a trigger asks for it.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -33,6 +36,7 @@ from podium.headers import trace_context
 from podium.pipelines import Pipeline
 from podium.triggers._plan import EventSource, Plan, event_topics, plan_event_runs
 from podium.triggers._send import RunSender, TriggerStats
+from podium.triggers._start import TriggerKey, topic_start
 
 log = logging.getLogger("podium.triggers")
 
@@ -57,6 +61,7 @@ class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self.owner.assigned = frozenset(assigned)
         log.info("trigger partitions assigned: %s", sorted(map(str, assigned)))
+        await self.owner.place_new(assigned)
 
 
 class EventTriggers:
@@ -72,11 +77,13 @@ class EventTriggers:
         clock: Callable[[], datetime],
         stats: TriggerStats,
         poll_s: float,
+        published: Callable[[], Mapping[TriggerKey, datetime]] = dict,
     ) -> None:
         self.consumer = consumer
         self.sender = sender
         self.codec = codec
         self.pipelines = pipelines
+        self.published = published
         self.clock = clock
         self.stats = stats
         self.poll_s = poll_s
@@ -123,12 +130,45 @@ class EventTriggers:
             self.consumer.unsubscribe()
             self.assigned = frozenset()
 
+    async def place_new(self, assigned: set[TopicPartition]) -> None:
+        """Move each partition without a committed position to its topic's start: the
+        beginning, or the first record stamped at or after the earliest trigger bound
+        (the end when there is none)."""
+        pipelines, published = self.pipelines(), self.published()
+        by_time: dict[TopicPartition, int] = {}
+        for partition in sorted(assigned):
+            if await self.consumer.committed(partition) is not None:
+                continue
+            bound = topic_start(pipelines, partition.topic, published)
+            if bound is None:
+                await self.consumer.seek_to_beginning(partition)
+                log.info(
+                    "trigger partition %s: new to the group, reading from its beginning", partition
+                )
+            else:
+                by_time[partition] = int(bound.timestamp() * 1000)
+        found = await self.consumer.offsets_for_times(by_time) if by_time else {}
+        for partition, stamp in by_time.items():
+            at = found.get(partition)
+            if at is None:
+                await self.consumer.seek_to_end(partition)
+            else:
+                self.consumer.seek(partition, at.offset)
+            since = datetime.fromtimestamp(stamp / 1000, UTC).isoformat()
+            where = "its end" if at is None else f"offset {at.offset}"
+            log.info(
+                "trigger partition %s: new to the group, reading from %s (events since %s)",
+                partition,
+                where,
+                since,
+            )
+
     async def _handle_partition(self, partition: TopicPartition, records: list[Any]) -> bool:
         """Handle records in order; False (after rewinding) when a send was not acknowledged."""
-        pipelines = self.pipelines()
+        pipelines, published = self.pipelines(), self.published()
         for record in records:
             try:
-                await self.handle(record, pipelines)
+                await self.handle(record, pipelines, published)
             except KafkaError as exc:
                 self.stats.unsent += 1
                 log.warning("sending for %s failed, retrying it: %s", _where(record), exc)
@@ -137,11 +177,16 @@ class EventTriggers:
             self._done[partition] = record.offset + 1
         return True
 
-    async def handle(self, record: Any, pipelines: list[Pipeline]) -> None:
+    async def handle(
+        self,
+        record: Any,
+        pipelines: list[Pipeline],
+        published: Mapping[TriggerKey, datetime] | None = None,
+    ) -> None:
         """Everything one record causes, acknowledged; raises only KafkaError (not sent)."""
         self.stats.events += 1
         try:
-            plan = self._plan(record, pipelines)
+            plan = self._plan(record, pipelines, published or {})
         except CodecError as exc:
             await self._dead_letter(record, exc)
             return
@@ -153,11 +198,14 @@ class EventTriggers:
         self.stats.event_runs += await self.sender.send_runs(
             plan.runs, trace_context(record.headers)
         )
+        self.stats.too_old += plan.too_old
         for rejected in plan.rejected:
             self.stats.rejected += 1
             await self._dead_letter(record, rejected)
 
-    def _plan(self, record: Any, pipelines: list[Pipeline]) -> Plan:
+    def _plan(
+        self, record: Any, pipelines: list[Pipeline], published: Mapping[TriggerKey, datetime]
+    ) -> Plan:
         event = self.codec.decode_event(record.value)
         source = EventSource(
             topic=record.topic,
@@ -165,8 +213,9 @@ class EventTriggers:
             offset=record.offset,
             type_name=event.avro_name,
             fields=event.model_dump(mode="json"),
+            stamped_at=_stamp(record.timestamp),
         )
-        return plan_event_runs(pipelines, source, self.clock())
+        return plan_event_runs(pipelines, source, self.clock(), published)
 
     async def _dead_letter(self, record: Any, error: BaseException) -> None:
         log.warning("dead-lettering trigger record %s: %s", _where(record), error)
@@ -184,6 +233,13 @@ class EventTriggers:
             log.warning("committing trigger offsets failed: %s", exc)
             owned = self.consumer.assignment()
             self._done = {tp: o for tp, o in done.items() if tp in owned} | self._done
+
+
+def _stamp(timestamp_ms: int | None) -> datetime | None:
+    """A record's timestamp; None for records written without one (-1)."""
+    if timestamp_ms is None or timestamp_ms < 0:
+        return None
+    return datetime.fromtimestamp(timestamp_ms / 1000, UTC)
 
 
 def _where(record: Any) -> str:

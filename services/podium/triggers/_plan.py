@@ -21,6 +21,7 @@ from podium.registry import RegisteredPipeline
 from podium.triggers._cron import cron_ticks
 from podium.triggers._ids import cron_run_id, event_identity, event_run_id, tick_text
 from podium.triggers._match import event_params, event_type_matches, match_event
+from podium.triggers._start import TriggerKey, takes, trigger_bound
 
 T = TypeVar("T", EventTrigger, CronTrigger)
 
@@ -52,6 +53,8 @@ class EventSource:
     """The event's full Avro name, e.g. ``podium.v1.FileLanded``."""
     fields: Mapping[str, Any]
     """The event as JSON-compatible values (``model_dump(mode="json")``)."""
+    stamped_at: datetime | None = None
+    """The record's timestamp, compared with each trigger's ``from`` (None: unknown)."""
 
     @property
     def reference(self) -> str:
@@ -64,6 +67,8 @@ class Plan:
 
     runs: list[RunRequested] = field(default_factory=list)
     rejected: list[TriggerRejectedError] = field(default_factory=list)
+    too_old: int = 0
+    """Triggers that would have taken the event but it is older than their ``from``."""
 
 
 def latest_pipelines(entries: Iterable[RegisteredPipeline]) -> list[Pipeline]:
@@ -94,7 +99,8 @@ def _triggers(pipelines: Iterable[Pipeline], kind: type[T]) -> Iterator[tuple[Pi
 
 
 def matching_trigger(pipeline: Pipeline, source: EventSource) -> EventTrigger | None:
-    """The first event trigger of ``pipeline`` taking this event (topic, type, match)."""
+    """The first event trigger of ``pipeline`` taking this event (topic, type, match),
+    whatever its ``from``."""
     for trigger in pipeline.triggers:
         if (
             isinstance(trigger, EventTrigger)
@@ -106,12 +112,21 @@ def matching_trigger(pipeline: Pipeline, source: EventSource) -> EventTrigger | 
     return None
 
 
-def plan_event_runs(pipelines: Iterable[Pipeline], source: EventSource, now: datetime) -> Plan:
-    """One RunRequested per pipeline whose trigger takes the event."""
+def plan_event_runs(
+    pipelines: Iterable[Pipeline],
+    source: EventSource,
+    now: datetime,
+    published: Mapping[TriggerKey, datetime] | None = None,
+) -> Plan:
+    """One RunRequested per pipeline whose trigger takes the event, unless the event is
+    older than that trigger's ``from`` (``published``: see ``_start.first_published``)."""
     plan = Plan()
     for pipeline in pipelines:
         trigger = matching_trigger(pipeline, source)
         if trigger is None:
+            continue
+        if not takes(trigger_bound(pipeline, trigger, published or {}), source.stamped_at):
+            plan.too_old += 1
             continue
         try:
             plan.runs.append(event_run_request(pipeline, trigger, source, now))

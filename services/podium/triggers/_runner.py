@@ -30,6 +30,7 @@ from podium.triggers._cron_loop import CronTriggers
 from podium.triggers._events import EventTriggers
 from podium.triggers._plan import latest_pipelines
 from podium.triggers._send import RunSender, TriggerStats
+from podium.triggers._start import TriggerKey, first_published
 
 log = logging.getLogger("podium.triggers")
 
@@ -55,11 +56,12 @@ def utc_now() -> datetime:
 class TriggerRunner:
     """Starts runs from events on trigger topics and from cron schedules.
 
-    ``auto_offset_reset`` applies where the group has no committed offset (a
-    new group, or a trigger topic new to it): ``"earliest"`` (the default)
-    takes events that landed before the runner first subscribed, e.g. between
-    ``podium pipelines apply`` and the coordinator's start, so none is lost;
-    ``"latest"`` ignores a topic's history. ``catch_up_s`` is the cron
+    Where the group has no committed offset (a new group, or a trigger topic new
+    to it) the topic is read from its triggers' ``from`` (see ``_start``): by
+    default from the first record stamped after the trigger was first published,
+    so an event that landed between ``podium pipelines apply`` and the
+    coordinator's start runs and older history does not. ``auto_offset_reset``
+    only applies where a committed offset is out of range. ``catch_up_s`` is the cron
     starting deadline: on start, ticks of the last ``catch_up_s`` seconds are
     produced (a tick due during a restart still runs), older ones never.
     """
@@ -97,6 +99,10 @@ class TriggerRunner:
     def pipelines(self) -> list[Pipeline]:
         """The latest published version of each pipeline (the ones whose triggers fire)."""
         return latest_pipelines(self.registry.list())
+
+    def published(self) -> dict[TriggerKey, datetime]:
+        """When each event trigger first appeared in a published version (its ``from: end``)."""
+        return first_published(self.registry.list())
 
     async def start(self) -> None:
         """Start the clients and both loops; returns once they run (BrokerError-free: the
@@ -174,6 +180,7 @@ class TriggerRunner:
             clock=self.clock,
             stats=self.stats,
             poll_s=self.registry_poll_s,
+            published=self.published,
         )
         return self.events
 

@@ -29,6 +29,8 @@ class TriggerStats:
     cron_runs: int = 0
     """RunRequested produced for cron ticks (every instance counts its own)."""
     dead_lettered: int = 0
+    too_old: int = 0
+    """Events a trigger matched but skipped: stamped before its ``from``."""
     rejected: int = 0
     """Firings whose params did not fit the pipeline (dead-lettered for events, logged for cron)."""
     unsent: int = 0

@@ -8,6 +8,8 @@ import sys
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from podium.coordinator._run import ensure_changelogs
+from podium.topics import open_topic_admin
 from tests.integration.e2e.stack import PARTITIONS, Stack
 
 
@@ -51,3 +53,18 @@ async def create_topic(stack: Stack, name: str, partitions: int) -> None:
         await admin.create_topics([NewTopic(name, partitions, 1)])
     finally:
         await admin.close()
+
+
+async def test_coordinators_starting_together_all_get_their_changelogs(own_stack: Stack) -> None:
+    """Seen: of two coordinators started at once, one exited with "create failed: Topic
+    ... already exists" (Kafka says so before its metadata shows the topic)."""
+    app = own_stack.settings.coordinator.app_id
+    names = [f"{app}-race-{i}-changelog" for i in range(3)]
+    starts = [ensure_changelogs(own_stack.settings, names) for _ in range(6)]
+    outcomes = await asyncio.gather(*starts, return_exceptions=True)
+    assert [o for o in outcomes if isinstance(o, BaseException)] == []
+    async with open_topic_admin(own_stack.settings.client_kwargs()) as admin:
+        state = await admin.describe(names)
+    assert {name: state.topics[name].partitions for name in names} == dict.fromkeys(
+        names, own_stack.settings.coordinator.partitions
+    )

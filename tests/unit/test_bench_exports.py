@@ -9,6 +9,7 @@ def test_public_names_are_exactly_these() -> None:
     assert sorted(podium.bench.__all__) == sorted(
         [
             "Append",
+            "DEFAULT_COORDINATOR_NICE",
             "BenchFailed",
             "BenchStalled",
             "ChildExited",

@@ -99,6 +99,7 @@ def test_the_public_api_is_pinned() -> None:
         "new_cluster_id",
         "parse_kafka_version",
         "plan_ports",
+        "read_from",
         "render_server_properties",
         "require_tool",
         "resolve_jars",

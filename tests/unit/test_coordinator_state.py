@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from podium.coordinator._state import (
+from podium.coordinator.core._state import (
     RunState,
     RunStatus,
     StepError,

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from podium.coordinator._state import RunState, RunStatus, StepState, StepStatus, replace_fields
-from podium.coordinator._tx import Tx
+from podium.coordinator.core._state import (
+    RunState,
+    RunStatus,
+    StepState,
+    StepStatus,
+    replace_fields,
+)
+from podium.coordinator.core._tx import Tx
 from tests.unit.test_machine_support import make_pipeline, step
 
 PIPELINE = make_pipeline(step("a"), step("b"), step("c"))

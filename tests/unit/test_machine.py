@@ -533,10 +533,13 @@ def test_public_api_is_pinned() -> None:
             "Admitted",
             "CancelRun",
             "Command",
+            "Coordinator",
             "Decision",
             "EmitRunEvent",
+            "EngineConfig",
             "Enqueue",
             "Event",
+            "Handler",
             "NotifyCancel",
             "Release",
             "ReleaseAdmission",
@@ -552,6 +555,7 @@ def test_public_api_is_pinned() -> None:
             "StepStatus",
             "StepSucceeded",
             "TimerFired",
+            "TimerIndex",
             "WakeAt",
             "admit",
             "compensated_step",
@@ -559,6 +563,8 @@ def test_public_api_is_pinned() -> None:
             "compute_backoff",
             "decide",
             "next_wake_ms",
+            "run_coordinator",
+            "runs_partition_store",
         ]
     )
     assert all(hasattr(coordinator, name) for name in coordinator.__all__)

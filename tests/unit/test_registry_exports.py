@@ -30,6 +30,7 @@ def test_public_names_are_exactly_these() -> None:
             "apply_pipelines",
             "apply_summary",
             "checked_batch",
+            "ensure_request_topics",
             "decode_record",
             "encode_record",
             "load_pipeline_files",

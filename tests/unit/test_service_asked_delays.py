@@ -7,12 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from podium.coordinator import StepFailedEvent, StepHeartbeatEvent
-from podium.coordinator._backoff import (
+from podium.coordinator.core._backoff import (
     MAX_SERVICE_DELAY_MS,
     heartbeat_deadline_ms,
     retry_delay_ms,
 )
-from podium.coordinator._state import StepStatus as S
+from podium.coordinator.core._state import StepStatus as S
 from tests.unit.test_machine_support import Driver, cancels, make_pipeline, requests, step
 
 RETRY3 = {"max_attempts": 3, "initial_backoff": 2.0, "factor": 1.0, "jitter": 0.0}

@@ -10,9 +10,9 @@ import pytest
 
 from podium import events as wire
 from podium.codec import Codec, EncodeError
-from podium.coordinator._commands import EmitRunEvent, RequestStep
-from podium.coordinator._state import RunStatus, StepStatus
 from podium.coordinator._translate import from_millis, request_message, run_event_message
+from podium.coordinator.core._commands import EmitRunEvent, RequestStep
+from podium.coordinator.core._state import RunStatus, StepStatus
 from podium.headers import header_value
 
 CODEC = Codec()

@@ -38,7 +38,7 @@ from podium.bench._join import (
     transitions,
 )
 from podium.bench._names import Names, child_env
-from podium.bench._plan import STEPS, Plan
+from podium.bench._plan import DEFAULT_COORDINATOR_NICE, STEPS, Plan
 from podium.bench._procfs import (
     CpuTicks,
     Sched,
@@ -68,6 +68,7 @@ from podium.bench._stats import Percentiles, median, percentile, summarize
 from podium.bench._table import render
 
 __all__ = [
+    "DEFAULT_COORDINATOR_NICE",
     "METRICS",
     "STEPS",
     "Append",

@@ -12,23 +12,14 @@ compare).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from datetime import UTC, datetime
 
 from podium import events as wire
 from podium.bench._pipelines import linear
 from podium.bench._plan import STEPS
 from podium.codec import Codec
-from podium.coordinator._handle import (
-    Handler,
-    decode_state,
-    encode_state,
-    run_finished_at,
-    run_is_finished,
-)
-from podium.coordinator._state import RunState
-from podium.coordinator._store import PartitionStore
-from podium.coordinator._timers import TimerIndex
+from podium.coordinator import Handler, RunState, TimerIndex, runs_partition_store
 from podium.settings import TopicNames
 
 TRACE = [("traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]
@@ -70,12 +61,10 @@ def prepared(runs: int) -> tuple[Handler, list[Message]]:
 
 def handle_all(
     handler: Handler, messages: list[Message], per_poll: int
-) -> PartitionStore[RunState]:
+) -> MutableMapping[str, RunState]:
     """Every message through the handler against a fresh run table; the changelog values
     are taken every ``per_poll`` events, as the engine takes them once per poll."""
-    store: PartitionStore[RunState] = PartitionStore(
-        encode_state, decode_state, run_is_finished, run_finished_at
-    )  # as the coordinator's runs table keeps it (with the default retention)
+    store = runs_partition_store()  # as the coordinator's runs table keeps it
     for poll in _rounds(messages, per_poll):
         for topic, value in poll:
             handler.handle(topic, value, TRACE, store)

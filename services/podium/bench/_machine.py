@@ -39,7 +39,7 @@ def machine(settings: PodiumSettings) -> dict[str, Any]:
 
 def bench_settings(plan: Plan, settings: PodiumSettings) -> dict[str, Any]:
     """The plan plus every client setting on the measured path."""
-    from podium.coordinator._engine import EngineConfig
+    from podium.coordinator import EngineConfig
 
     engine = EngineConfig("bench", session_timeout_ms=0, fetch_max_wait_ms=0, linger_ms=0)
     return {

@@ -20,6 +20,7 @@ from podium.broker._config import (
     parse_kafka_version,
     render_server_properties,
 )
+from podium.broker._files import read_from
 from podium.broker._jars import JarCache, find_pom, missing_tool_message, require_tool, resolve_jars
 from podium.broker._local import LocalBroker
 from podium.broker._ports import Ports, plan_ports
@@ -43,6 +44,7 @@ __all__ = [
     "new_cluster_id",
     "parse_kafka_version",
     "plan_ports",
+    "read_from",
     "render_server_properties",
     "require_tool",
     "resolve_jars",

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from podium._priority import NICE_MAX, NICE_MIN
-from podium.bench._plan import DEFAULT_COORDINATOR_NICE
+from podium.bench import DEFAULT_COORDINATOR_NICE
 from podium.cli._main import settings_from
 from podium.errors import PodiumError
 

@@ -19,9 +19,9 @@ from podium.broker import (
     JarCache,
     LocalBroker,
     parse_kafka_version,
+    read_from,
     resolve_jars,
 )
-from podium.broker._files import read_from
 from podium.cli._main import settings_from
 from podium.settings import PodiumSettings
 

@@ -29,7 +29,7 @@ def group(ctx: click.Context, log_level: str) -> None:
     PODIUM_COORDINATOR__APP_ID); each keeps its partitions' run state in memory,
     restored from the tables' changelog topics. Stop with SIGTERM or Ctrl-C.
     """
-    from podium.coordinator._run import run_coordinator
+    from podium.coordinator import run_coordinator
 
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
     logging.getLogger("aiokafka").setLevel(logging.WARNING)

@@ -25,11 +25,11 @@ from podium.registry import (
     apply_lines,
     apply_pipelines,
     apply_summary,
+    ensure_request_topics,
     load_pipeline_files,
     pipeline_summaries,
     summary_table,
 )
-from podium.registry._request_topics import ensure_request_topics
 from podium.triggers import trigger_lines
 
 F = TypeVar("F", bound=Callable[..., Any])

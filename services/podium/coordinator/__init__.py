@@ -1,21 +1,29 @@
 """The coordinator: runs pipelines by reacting to events.
 
-This package's core is a pure state machine, ``decide(state, event, pipeline, now_ms)``,
-returning a ``Decision`` (new ``RunState``, commands, ignore reason). Beside it,
-``admit(state, event, limit)`` keeps each pipeline's ``max_active_runs`` queue (also pure).
-The Kafka engine that feeds them and executes their commands lives in other modules
-of this package.
+Two halves. The pure decision core is :mod:`podium.coordinator.core` (open it first):
+``decide(state, event, pipeline, now_ms)`` returns a ``Decision`` (new ``RunState``,
+commands, ignore reason) and ``admit(state, event, limit)`` keeps each pipeline's
+``max_active_runs`` queue. Beside it, the shell: the wire adapters (``_translate``,
+``_budget``), the batched Kafka engine with its tables, changelogs, outbox and timers
+(``_engine``, ``_store``, ``_restore``, ``_outbox``, ``_acks``, ``_timers``,
+``_forward``), the handlers that join the two (``_handle``, ``_admission_handle``) and
+the wiring (``_app``'s :class:`Coordinator`, ``_run``'s :func:`run_coordinator`).
 """
 
-from podium.coordinator._admission import (
+from podium.coordinator._app import Coordinator
+from podium.coordinator._engine import EngineConfig
+from podium.coordinator._handle import Handler, runs_partition_store
+from podium.coordinator._run import run_coordinator
+from podium.coordinator._timers import TimerIndex
+from podium.coordinator.core._admission import (
     AdmissionEvent,
     AdmissionState,
     Enqueue,
     Release,
     admit,
 )
-from podium.coordinator._backoff import compute_backoff
-from podium.coordinator._commands import (
+from podium.coordinator.core._backoff import compute_backoff
+from podium.coordinator.core._commands import (
     Command,
     EmitRunEvent,
     NotifyCancel,
@@ -24,8 +32,8 @@ from podium.coordinator._commands import (
     RequestStep,
     WakeAt,
 )
-from podium.coordinator._fanout import CONDITION_ERROR
-from podium.coordinator._inputs import (
+from podium.coordinator.core._fanout import CONDITION_ERROR
+from podium.coordinator.core._inputs import (
     Admitted,
     CancelRun,
     Event,
@@ -35,17 +43,17 @@ from podium.coordinator._inputs import (
     StepSucceeded,
     TimerFired,
 )
-from podium.coordinator._machine import TIMEOUT_ERROR, Decision, decide, next_wake_ms
-from podium.coordinator._plan import COMPENSATION_PREFIX
-from podium.coordinator._queued import ADMISSION_RETRY_MS
-from podium.coordinator._state import (
+from podium.coordinator.core._machine import TIMEOUT_ERROR, Decision, decide, next_wake_ms
+from podium.coordinator.core._plan import COMPENSATION_PREFIX
+from podium.coordinator.core._queued import ADMISSION_RETRY_MS
+from podium.coordinator.core._state import (
     RunState,
     RunStatus,
     StepError,
     StepState,
     StepStatus,
 )
-from podium.coordinator._tx import compensated_step, compensation_name
+from podium.coordinator.core._tx import compensated_step, compensation_name
 
 __all__ = [
     "ADMISSION_RETRY_MS",
@@ -57,10 +65,13 @@ __all__ = [
     "Admitted",
     "CancelRun",
     "Command",
+    "Coordinator",
     "Decision",
     "EmitRunEvent",
+    "EngineConfig",
     "Enqueue",
     "Event",
+    "Handler",
     "NotifyCancel",
     "Release",
     "ReleaseAdmission",
@@ -76,6 +87,7 @@ __all__ = [
     "StepStatus",
     "StepSucceeded",
     "TimerFired",
+    "TimerIndex",
     "WakeAt",
     "admit",
     "compensated_step",
@@ -83,4 +95,6 @@ __all__ = [
     "compute_backoff",
     "decide",
     "next_wake_ms",
+    "run_coordinator",
+    "runs_partition_store",
 ]

@@ -21,9 +21,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podium._json_limits import read_json
-from podium.coordinator._admission import AdmissionEvent, AdmissionState, Enqueue, Release, admit
 from podium.coordinator._handle import Rejected
 from podium.coordinator._translate import Outgoing, admitted_value
+from podium.coordinator.core._admission import (
+    AdmissionEvent,
+    AdmissionState,
+    Enqueue,
+    Release,
+    admit,
+)
 from podium.headers import routing_headers
 
 _KINDS: dict[str, type[Enqueue] | type[Release]] = {"enqueue": Enqueue, "release": Release}

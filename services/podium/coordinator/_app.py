@@ -36,10 +36,10 @@ from podium.coordinator._handle import (
     run_is_finished,
 )
 from podium.coordinator._outbox import Partitioner
-from podium.coordinator._state import RunState
 from podium.coordinator._store import Retention, Table, changelog_topic
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import Outgoing, timer_value
+from podium.coordinator.core._state import RunState
 from podium.dlq import dead_letter, reason_of
 from podium.registry import PipelineRegistry
 from podium.settings import PodiumSettings

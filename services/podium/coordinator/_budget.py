@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from podium.coordinator._inputs import Event, StepFailedEvent, StepSucceeded
-from podium.coordinator._state import RunState
+from podium.coordinator.core._inputs import Event, StepFailedEvent, StepSucceeded
+from podium.coordinator.core._state import RunState
 
 if TYPE_CHECKING:  # _translate caps error messages with this module's capped_error
     from podium.coordinator._translate import Outgoing

@@ -45,17 +45,7 @@ from podium.coordinator._budget import (
     oversized_state,
     too_large_failure,
 )
-from podium.coordinator._commands import (
-    EmitRunEvent,
-    NotifyCancel,
-    ReleaseAdmission,
-    RequestAdmission,
-    RequestStep,
-    WakeAt,
-)
-from podium.coordinator._inputs import Event, StartRun, StepFailedEvent, StepSucceeded
-from podium.coordinator._machine import Decision, decide
-from podium.coordinator._state import RunState
+from podium.coordinator._store import PartitionStore
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import (
     Outgoing,
@@ -68,6 +58,17 @@ from podium.coordinator._translate import (
     timer_input,
     to_millis,
 )
+from podium.coordinator.core._commands import (
+    EmitRunEvent,
+    NotifyCancel,
+    ReleaseAdmission,
+    RequestAdmission,
+    RequestStep,
+    WakeAt,
+)
+from podium.coordinator.core._inputs import Event, StartRun, StepFailedEvent, StepSucceeded
+from podium.coordinator.core._machine import Decision, decide
+from podium.coordinator.core._state import RunState
 from podium.errors import ConfigError
 from podium.headers import trace_context
 from podium.pipelines import (
@@ -77,7 +78,7 @@ from podium.pipelines import (
     check_params_size,
     resolve_params,
 )
-from podium.runs._idempotency import same_params
+from podium.runs import same_params
 from podium.settings import LimitsSettings, TopicNames
 
 log = logging.getLogger("podium.coordinator")
@@ -396,9 +397,15 @@ def run_finished_at(state: RunState) -> int:
     return state.finished_at_ms if state.finished_at_ms is not None else state.updated_at_ms
 
 
+def runs_partition_store() -> PartitionStore[RunState]:
+    """One partition of the runs table as the coordinator keeps it (default retention),
+    for driving a :class:`Handler` without Kafka (the benchmark's handler-alone figure)."""
+    return PartitionStore(encode_state, decode_state, run_is_finished, run_finished_at)
+
+
 def rebuild_timers(timers: TimerIndex, states: Iterable[RunState]) -> None:
     """Refill the timer index from the table (after recovery or a rebalance)."""
-    from podium.coordinator._machine import next_wake_ms
+    from podium.coordinator.core._machine import next_wake_ms
 
     timers.clear()
     for state in states:

@@ -18,14 +18,15 @@ from podium._frozen import fast_frozen_init
 from podium._json_limits import read_json
 from podium.codec import Codec
 from podium.coordinator._budget import capped_error
-from podium.coordinator._commands import (
+from podium.coordinator._json import json_text, json_text_or_str
+from podium.coordinator.core._commands import (
     EmitRunEvent,
     NotifyCancel,
     ReleaseAdmission,
     RequestAdmission,
     RequestStep,
 )
-from podium.coordinator._inputs import (
+from podium.coordinator.core._inputs import (
     Admitted,
     CancelRun,
     Event,
@@ -34,8 +35,7 @@ from podium.coordinator._inputs import (
     StepSucceeded,
     TimerFired,
 )
-from podium.coordinator._json import json_text, json_text_or_str
-from podium.coordinator._state import RunStatus, StepStatus
+from podium.coordinator.core._state import RunStatus, StepStatus
 from podium.headers import Headers, encode_headers, routing_headers
 
 _RUN_STATUS = {

@@ -44,6 +44,7 @@ from podium.registry._render import (
     pipeline_summaries,
     summary_table,
 )
+from podium.registry._request_topics import ensure_request_topics
 
 __all__ = [
     "DEFAULT_TOPIC",
@@ -70,6 +71,7 @@ __all__ = [
     "checked_batch",
     "decode_record",
     "encode_record",
+    "ensure_request_topics",
     "load_pipeline_files",
     "pipeline_summaries",
     "plan_apply",

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from podium._frozen import fast_frozen_init
-from podium.coordinator._state import JsonValue, RunStatus, StepStatus
+from podium.coordinator.core._state import JsonValue, RunStatus, StepStatus
 
 
 @fast_frozen_init

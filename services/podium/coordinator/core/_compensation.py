@@ -10,8 +10,8 @@ step's retry policy. All undone -> ``compensated``; a compensation failing for g
 
 from __future__ import annotations
 
-from podium.coordinator._state import RunStatus, StepStatus, replace_fields
-from podium.coordinator._tx import (
+from podium.coordinator.core._state import RunStatus, StepStatus, replace_fields
+from podium.coordinator.core._tx import (
     Tx,
     cancel_active,
     compensation_name,

@@ -9,11 +9,11 @@ A failing compensation always fails the run.
 
 from __future__ import annotations
 
-from podium.coordinator._backoff import compute_backoff, retry_delay_ms
-from podium.coordinator._compensation import start_compensation
-from podium.coordinator._plan import StepSpec, to_ms
-from podium.coordinator._state import RunStatus, StepError, StepStatus, replace_fields
-from podium.coordinator._tx import Tx, finish_run, finish_step
+from podium.coordinator.core._backoff import compute_backoff, retry_delay_ms
+from podium.coordinator.core._compensation import start_compensation
+from podium.coordinator.core._plan import StepSpec, to_ms
+from podium.coordinator.core._state import RunStatus, StepError, StepStatus, replace_fields
+from podium.coordinator.core._tx import Tx, finish_run, finish_step
 from podium.pipelines import OnFailure
 
 

@@ -9,9 +9,9 @@ Conditions see ``finished_steps``: each finished pipeline step's status and outp
 
 from __future__ import annotations
 
-from podium.coordinator._failure import fail_attempt
-from podium.coordinator._state import JsonValue, RunStatus, StepError, StepStatus
-from podium.coordinator._tx import Tx, done_steps, finish_run, finish_step, request_step
+from podium.coordinator.core._failure import fail_attempt
+from podium.coordinator.core._state import JsonValue, RunStatus, StepError, StepStatus
+from podium.coordinator.core._tx import Tx, done_steps, finish_run, finish_step, request_step
 from podium.errors import PodiumError
 from podium.pipelines import Step, evaluate_condition
 

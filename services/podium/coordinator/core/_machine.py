@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from podium._frozen import fast_frozen_init
-from podium.coordinator._backoff import heartbeat_deadline_ms
-from podium.coordinator._commands import Command, NotifyCancel, WakeAt
-from podium.coordinator._compensation import compensation_succeeded
-from podium.coordinator._failure import fail_attempt
-from podium.coordinator._fanout import advance
-from podium.coordinator._inputs import (
+from podium.coordinator.core._backoff import heartbeat_deadline_ms
+from podium.coordinator.core._commands import Command, NotifyCancel, WakeAt
+from podium.coordinator.core._compensation import compensation_succeeded
+from podium.coordinator.core._failure import fail_attempt
+from podium.coordinator.core._fanout import advance
+from podium.coordinator.core._inputs import (
     Admitted,
     CancelRun,
     Event,
@@ -27,13 +27,13 @@ from podium.coordinator._inputs import (
     StepSucceeded,
     TimerFired,
 )
-from podium.coordinator._queued import (
+from podium.coordinator.core._queued import (
     admission_retry_ms,
     on_admitted,
     on_queued_timer,
     request_admission,
 )
-from podium.coordinator._state import (
+from podium.coordinator.core._state import (
     RunState,
     RunStatus,
     StepError,
@@ -41,7 +41,7 @@ from podium.coordinator._state import (
     StepStatus,
     replace_fields,
 )
-from podium.coordinator._tx import (
+from podium.coordinator.core._tx import (
     Tx,
     compensated_step,
     finish_run,

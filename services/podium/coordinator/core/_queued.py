@@ -12,10 +12,10 @@ the admission side absorbs repeats (a queued run stays put, an admitted one is r
 
 from __future__ import annotations
 
-from podium.coordinator._commands import RequestAdmission
-from podium.coordinator._fanout import advance
-from podium.coordinator._state import RunState, RunStatus, replace_fields
-from podium.coordinator._tx import Tx, set_run_status
+from podium.coordinator.core._commands import RequestAdmission
+from podium.coordinator.core._fanout import advance
+from podium.coordinator.core._state import RunState, RunStatus, replace_fields
+from podium.coordinator.core._tx import Tx, set_run_status
 
 ADMISSION_RETRY_MS = 30_000
 """How long a queued run waits for an answer before asking for admission again."""

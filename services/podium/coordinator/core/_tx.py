@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from podium.coordinator._commands import (
+from podium.coordinator.core._commands import (
     Command,
     EmitRunEvent,
     NotifyCancel,
     ReleaseAdmission,
     RequestStep,
 )
-from podium.coordinator._plan import COMPENSATION_PREFIX, PipelinePlan, StepSpec, plan_of
-from podium.coordinator._state import (
+from podium.coordinator.core._plan import COMPENSATION_PREFIX, PipelinePlan, StepSpec, plan_of
+from podium.coordinator.core._state import (
     JsonValue,
     RunState,
     RunStatus,

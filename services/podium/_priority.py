@@ -19,6 +19,10 @@ log = logging.getLogger("podium")
 
 NICE_MIN, NICE_MAX = -20, 19
 
+BENCH_COORDINATOR_NICE = -10
+"""``podium bench``'s default nice for the coordinator (here, so its CLI option needs no
+import of the benchmark package until the command runs)."""
+
 
 @dataclass(frozen=True, slots=True)
 class NiceOutcome:

@@ -95,9 +95,7 @@ def test_topics_list_finds_the_installed_topic_files(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     # every declared topic gets a line, whatever the shared broker already holds
-    assert "podium.runs" in result.stdout and "podium.step.results" in result.stdout, (
-        result.stdout
-    )
+    assert "podium.runs" in result.stdout and "podium.step.results" in result.stdout, result.stdout
 
 
 @pytest.fixture

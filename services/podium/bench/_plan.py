@@ -6,7 +6,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-DEFAULT_COORDINATOR_NICE = -10
+from podium._priority import BENCH_COORDINATOR_NICE
+
+DEFAULT_COORDINATOR_NICE = BENCH_COORDINATOR_NICE
 
 STEPS = ("a", "b", "c")
 """The linear pipeline's steps; each has its own no-op service and request topic."""

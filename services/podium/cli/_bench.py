@@ -12,8 +12,7 @@ from pathlib import Path
 
 import click
 
-from podium._priority import NICE_MAX, NICE_MIN
-from podium.bench import DEFAULT_COORDINATOR_NICE
+from podium._priority import BENCH_COORDINATOR_NICE, NICE_MAX, NICE_MIN
 from podium.cli._main import settings_from
 from podium.errors import PodiumError
 
@@ -40,7 +39,7 @@ class RunsFailed(PodiumError):
               help="Runs/s of the latency phase [70% of the measured maximum]: the same "
                    "load across versions.")  # fmt: skip
 @click.option("--coordinator-nice", type=click.IntRange(NICE_MIN, NICE_MAX),
-              default=DEFAULT_COORDINATOR_NICE,
+              default=BENCH_COORDINATOR_NICE,
               show_default=True,
               help="Nice of the coordinator (and of the floor's relay for its hops): "
                    "served first on a shared machine, as on its own core. 0: the same "

@@ -1,0 +1,91 @@
+"""The shape of the package, pinned: no package reaches into another's private modules,
+the packages import each other without cycles, and the CLI loads the benchmark only
+when ``podium bench`` runs."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[2] / "services" / "podium"
+
+
+def _unit(module: str) -> str:
+    """The package a module belongs to (``coordinator.core`` counts as its own)."""
+    parts = module.split(".")[1:] or ["podium"]
+    if parts[:2] == ["coordinator", "core"]:
+        return "coordinator.core"
+    return parts[0]
+
+
+def _top(module: str) -> str:
+    """The top-level package (``coordinator`` for ``podium.coordinator.core._state``)."""
+    return (module.split(".")[1:] or ["podium"])[0]
+
+
+def _module_level_imports() -> Iterator[tuple[Path, str, str]]:
+    """(file, importing module, imported module) for every top-level ``from podium...``."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE.parent).with_suffix("")
+        module = ".".join(relative.parts).removesuffix(".__init__")
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("podium"):
+                assert node.module is not None
+                yield path, module, node.module
+
+
+def test_no_module_imports_another_packages_private_module() -> None:
+    crossing = [
+        f"{path.relative_to(PACKAGE)}: from {imported}"
+        for path, module, imported in _module_level_imports()
+        if any(part.startswith("_") for part in imported.split(".")[2:])
+        and _top(imported) != _top(module)
+    ]
+    assert crossing == []
+
+
+def _cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        if node in path:
+            return [*path[path.index(node) :], node]
+        if node in done:
+            return None
+        for target in sorted(edges.get(node, ())):
+            found = visit(target, [*path, node])
+            if found:
+                return found
+        done.add(node)
+        return None
+
+    for start in sorted(edges):
+        found = visit(start, [])
+        if found:
+            return found
+    return None
+
+
+def test_the_packages_import_each_other_without_cycles() -> None:
+    edges: dict[str, set[str]] = {}
+    for _, module, imported in _module_level_imports():
+        if imported != "podium" and _unit(imported) != _unit(module):
+            edges.setdefault(_unit(module), set()).add(_unit(imported))
+    assert _cycle(edges) is None
+    assert "coordinator" not in edges.get("coordinator.core", set()), "the core imports no shell"
+
+
+def test_a_cycle_is_found_when_there_is_one() -> None:
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": {"c"}}) is None
+
+
+def test_the_cli_loads_the_benchmark_only_for_podium_bench() -> None:
+    probe = "import sys, podium.cli; print(sorted(m for m in sys.modules if 'podium.bench' in m))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "[]"

@@ -9,7 +9,7 @@ from pathlib import Path
 from examples import SAMPLE_CSV
 from examples.file_ingest.services import transform
 from podium.events import StepCompleted
-from podium.service import make_request
+from podium.service.testing import make_request
 from tests.integration.test_service import ServiceKafka, kafka, running
 
 __all__ = ["kafka"]  # the fixture, shared with test_service.py

@@ -26,7 +26,8 @@ from podium.events import StepFailed
 from podium.headers import header_value
 from podium.pipelines import Pipeline
 from podium.registry import PipelineRegistry, encode_record
-from podium.service import PoisonMessage, Service, StepContext, make_request
+from podium.service import PoisonMessage, Service, StepContext
+from podium.service.testing import make_request
 from podium.testing import random_topic_name, wait_until
 from tests.integration.e2e.conftest import make_stack
 from tests.integration.e2e.pipelines import pipeline, step

@@ -20,7 +20,8 @@ from aiokafka.structs import TopicPartition
 from podium.codec import Codec
 from podium.events import PodiumModel, StepCompleted, StepFailed, StepHeartbeat, StepRequested
 from podium.headers import header_value
-from podium.service import NonRetryableError, Service, ServiceRunner, StepContext, make_request
+from podium.service import NonRetryableError, Service, ServiceRunner, StepContext
+from podium.service.testing import make_request
 from podium.testing import random_topic_name, wait_until
 
 TRACEPARENT = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"

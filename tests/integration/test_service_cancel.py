@@ -10,7 +10,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
 from podium.events import StepCancelRequested, StepCompleted, StepRequested
-from podium.service import Service, StepContext, make_cancel, make_request
+from podium.service import Service, StepContext
+from podium.service.testing import make_cancel, make_request
 from podium.testing import wait_until
 from tests.integration.test_service import ServiceKafka, kafka, running
 

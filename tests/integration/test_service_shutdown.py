@@ -13,7 +13,8 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
 from podium.events import StepCompleted
-from podium.service import Service, StepContext, make_request
+from podium.service import Service, StepContext
+from podium.service.testing import make_request
 from podium.testing import wait_until
 from tests.integration.test_service import ServiceKafka, kafka, running
 

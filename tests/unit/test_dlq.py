@@ -89,9 +89,11 @@ def test_the_error_message_is_redacted_and_capped() -> None:
     assert "hunter2" not in text and len(text) == 500 and text.endswith("...")
 
 
-def test_the_service_package_still_exports_the_same_mechanism() -> None:
-    assert podium.service.dead_letter is podium.dlq.dead_letter
-    assert podium.service.send_dead_letter is podium.dlq.send_dead_letter
+def test_the_service_sdk_dead_letters_with_the_same_mechanism() -> None:
+    from podium.service import _dlq as service_dlq
+
+    assert service_dlq.dead_letter is podium.dlq.dead_letter
+    assert service_dlq.send_dead_letter is podium.dlq.send_dead_letter
 
 
 def _read_back(letter: podium.dlq.DeadLetter, offset: int = 7, partition: int = 0) -> DlqEntry:

@@ -37,15 +37,9 @@ from podium.dlq import (
 )
 from podium.headers import header_value
 from podium.registry import RecordError, decode_record
-from podium.service import (
-    NonRetryableError,
-    PoisonMessage,
-    Service,
-    StepContext,
-    execute_step,
-    make_request,
-    run_step,
-)
+from podium.service import NonRetryableError, PoisonMessage, Service, StepContext
+from podium.service._execute import execute_step
+from podium.service.testing import make_request, run_step
 from podium.settings import TopicNames
 from podium.triggers import TriggerRejectedError
 from tests.unit.test_runs_client import pipeline

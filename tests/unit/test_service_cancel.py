@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium.service import Cancellations, make_cancel, make_request
+from podium.service._cancel import Cancellations
+from podium.service.testing import make_cancel, make_request
 
 Key = tuple[str, str, int]
 

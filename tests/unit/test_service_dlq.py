@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from podium.codec import Codec, NotAvroFramingError
 from podium.headers import header_value
-from podium.service import dead_letter, dlq_topic
+from podium.service._dlq import dead_letter, dlq_topic
 
 
 @dataclass

@@ -14,18 +14,11 @@ from opentelemetry import propagate, trace
 
 from podium.codec import Codec
 from podium.events import StepCompleted, StepFailed
-from podium.service import (
-    Service,
-    ServiceRunner,
-    StepContext,
-    failure_of,
-    make_cancel,
-    make_request,
-    run_step,
-)
+from podium.service import Service, ServiceRunner, StepContext
 from podium.service._execute import run_result
-from podium.service._results import completed, completed_record, failed, failed_record
+from podium.service._results import completed, completed_record, failed, failed_record, failure_of
 from podium.service._tracing import _no_sdk
+from podium.service.testing import make_cancel, make_request, run_step
 
 CODEC = Codec()
 TP = TopicPartition("podium.steps.hot", 0)

@@ -10,17 +10,10 @@ from typing import Any
 import pytest
 
 from podium.events import StepCompleted, StepFailed
-from podium.service import (
-    NonRetryableError,
-    Service,
-    StepContext,
-    StepError,
-    execute_step,
-    failure_of,
-    make_request,
-    result_headers,
-)
-from podium.service._results import MAX_MESSAGE, cap
+from podium.service import NonRetryableError, Service, StepContext, StepError
+from podium.service._execute import execute_step
+from podium.service._results import MAX_MESSAGE, cap, failure_of, result_headers
+from podium.service.testing import make_request
 
 TRACEPARENT = b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 

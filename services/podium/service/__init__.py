@@ -24,18 +24,20 @@ handler is cancelled and sends no result (a request arriving after its cancel
 is skipped). Handlers therefore see ``asyncio.CancelledError`` at any ``await``
 and should be cancellation-safe: clean up in ``try/finally`` (or ``async with``),
 re-raise ``CancelledError`` if they catch it, and keep side effects idempotent.
+
+What a step author needs is exported here; :mod:`podium.service.testing` builds requests
+for testing handlers without Kafka; dead letters are :mod:`podium.dlq`'s.
 """
 
-from podium.service._cancel import Cancellations
 from podium.service._context import StepContext, StepLogger
-from podium.service._dedup import InFlight
-from podium.service._dlq import DeadLetter, dead_letter, dlq_topic, reason_of, send_dead_letter
-from podium.service._envelope import StepInput, compensated_step, split_input
-from podium.service._errors import NonRetryableError, PoisonMessage, ServiceLoadError, StepError
-from podium.service._execute import Outcome, execute_step, run_step
+from podium.service._errors import (
+    NonRetryableError,
+    PoisonMessage,
+    SecretUnavailable,
+    ServiceLoadError,
+    StepError,
+)
 from podium.service._load import load_service, run_until_signalled
-from podium.service._offsets import OffsetTracker
-from podium.service._results import Failure, failure_of, output_json, result_headers
 from podium.service._runner import ServiceRunner, ServiceStats
 from podium.service._service import (
     DEFAULT_CONCURRENCY,
@@ -44,42 +46,22 @@ from podium.service._service import (
     Handler,
     Service,
 )
-from podium.service._testing import make_cancel, make_request
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
     "DEFAULT_GRACE_S",
     "RESULTS_TOPIC",
-    "Cancellations",
-    "DeadLetter",
-    "Failure",
     "Handler",
-    "InFlight",
     "NonRetryableError",
-    "OffsetTracker",
-    "Outcome",
     "PoisonMessage",
+    "SecretUnavailable",
     "Service",
     "ServiceLoadError",
     "ServiceRunner",
     "ServiceStats",
     "StepContext",
     "StepError",
-    "StepInput",
     "StepLogger",
-    "compensated_step",
-    "dead_letter",
-    "dlq_topic",
-    "execute_step",
-    "failure_of",
     "load_service",
-    "make_cancel",
-    "make_request",
-    "output_json",
-    "reason_of",
-    "result_headers",
-    "run_step",
     "run_until_signalled",
-    "send_dead_letter",
-    "split_input",
 ]

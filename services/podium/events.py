@@ -22,6 +22,10 @@ from podium._json_limits import read_json
 
 NAMESPACE = "podium.v1"
 
+COMPENSATION_PREFIX = "compensate:"
+"""The ``step`` of a compensation's request and result is ``compensate:<step>`` (``:``
+never occurs in step names); its request has ``compensate`` set too."""
+
 
 class RunStatus(StrEnum):
     """Where a run is (``podium.v1.RunStatus``)."""

@@ -89,3 +89,15 @@ def test_the_cli_loads_the_benchmark_only_for_podium_bench() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert loaded.strip() == "[]"
+
+
+def test_the_compensation_naming_is_written_once() -> None:
+    """``compensate:<step>`` is wire contract (``podium.events.COMPENSATION_PREFIX``):
+    the coordinator, the SDK and the demo all read it from there."""
+    written = [
+        str(path.relative_to(PACKAGE))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for line in path.read_text().splitlines()
+        if '"compensate:' in line
+    ]
+    assert written == ["events.py"]

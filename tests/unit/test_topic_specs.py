@@ -279,7 +279,6 @@ def test_the_repos_own_topic_files_load() -> None:
         "podium.runs",
         "podium.step.results",
         "podium.run.events",
-        "podium.run.status",
         "podium.pipelines",
         "podium.files.landed",
         "podium-coordinator-runs-changelog",
@@ -315,5 +314,11 @@ def test_every_consumed_repo_topic_has_a_long_lived_dlq_twin() -> None:
 
 def test_the_repos_compacted_topics_are_compacted() -> None:
     by_name = load_topic_specs([REPO_TOPICS]).by_name()
-    for name in ("podium.run.status", "podium.pipelines", "podium-coordinator-runs-changelog"):
+    for name in ("podium.pipelines", "podium-coordinator-runs-changelog"):
         assert by_name[name].configs["cleanup.policy"] == "compact"
+
+
+def test_no_topic_is_declared_that_nothing_reads_or_writes() -> None:
+    """``podium.run.status`` was declared and never used: run views fold ``podium.run.events``."""
+    names = set(load_topic_specs([REPO_TOPICS]).names())
+    assert not names & {"podium.run.status", "podium.run.status.dlq"}

@@ -44,7 +44,6 @@ from podium.coordinator.core._inputs import (
     TimerFired,
 )
 from podium.coordinator.core._machine import TIMEOUT_ERROR, Decision, decide, next_wake_ms
-from podium.coordinator.core._plan import COMPENSATION_PREFIX
 from podium.coordinator.core._queued import ADMISSION_RETRY_MS
 from podium.coordinator.core._state import (
     RunState,
@@ -54,6 +53,7 @@ from podium.coordinator.core._state import (
     StepStatus,
 )
 from podium.coordinator.core._tx import compensated_step, compensation_name
+from podium.events import COMPENSATION_PREFIX
 
 __all__ = [
     "ADMISSION_RETRY_MS",

@@ -160,7 +160,7 @@ def request_message(
         "pipeline_version": str(version),
         "input_json": json_text(command.input),
         "params_json": json_text(command.params),
-        "compensate": command.step.startswith("compensate:"),
+        "compensate": command.step.startswith(wire.COMPENSATION_PREFIX),
         "deadline": command.deadline_ms,  # timestamp-millis: the int is the wire value
         "requested_at": now_ms,
     }

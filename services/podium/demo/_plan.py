@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from podium.errors import ConfigError
-from podium.events import FileLanded, RunRequested
+from podium.events import COMPENSATION_PREFIX, FileLanded, RunRequested
 from podium.pipelines import Pipeline
 from podium.triggers import EventSource, plan_event_runs
 
@@ -147,7 +147,7 @@ def expected_run(pipeline: Pipeline, event: FileLanded, topic: str, now: datetim
 
 def step_service(pipeline: Pipeline, step: str) -> str | None:
     """The service running ``step`` (``compensate:<step>`` runs the step's compensation)."""
-    name = step.removeprefix("compensate:")
+    name = step.removeprefix(COMPENSATION_PREFIX)
     for candidate in pipeline.steps:
         if candidate.name == name:
             if name != step and candidate.compensation is not None:

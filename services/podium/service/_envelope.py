@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-COMPENSATION_PREFIX = "compensate:"
+from podium.events import COMPENSATION_PREFIX
+
 _STEP_KEYS = frozenset({"input", "upstream"})
 _COMPENSATION_KEYS = frozenset({"compensates", "input", "step_input", "output"})
 

@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from podium.events import COMPENSATION_PREFIX
 from podium.service._context import StepContext
 from podium.settings import DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_OUTPUT_BYTES
 
@@ -112,7 +113,7 @@ class Service:
     def steps(self) -> list[str]:
         """Names with a handler of their own (``*`` for the default)."""
         handlers = self._handlers
-        undo = [f"compensate:{step}" for step in handlers.compensations]
+        undo = [COMPENSATION_PREFIX + step for step in handlers.compensations]
         return [*handlers.steps, *undo, *(f"*{kind}" for kind in handlers.fallback)]
 
     def replace(self, **changes: Any) -> Service:

@@ -9,8 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from podium.events import StepCancelRequested, StepRequested
-from podium.service._envelope import COMPENSATION_PREFIX
+from podium.events import COMPENSATION_PREFIX, StepCancelRequested, StepRequested
 
 
 def make_request(

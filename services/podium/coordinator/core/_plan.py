@@ -13,10 +13,8 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from podium.events import COMPENSATION_PREFIX  # tracked in the run state by its wire name
 from podium.pipelines import OnFailure, Pipeline, RetryPolicy, Step
-
-COMPENSATION_PREFIX = "compensate:"
-"""A compensation is tracked as step ``compensate:<step>`` (``:`` never occurs in step names)."""
 
 
 def to_ms(seconds: float) -> int:

@@ -16,7 +16,7 @@ from podium.coordinator.core._commands import (
     ReleaseAdmission,
     RequestStep,
 )
-from podium.coordinator.core._plan import COMPENSATION_PREFIX, PipelinePlan, StepSpec, plan_of
+from podium.coordinator.core._plan import PipelinePlan, StepSpec, plan_of
 from podium.coordinator.core._state import (
     JsonValue,
     RunState,
@@ -26,6 +26,7 @@ from podium.coordinator.core._state import (
     StepStatus,
     replace_fields,
 )
+from podium.events import COMPENSATION_PREFIX
 from podium.pipelines import Pipeline, Step
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from podium._json_limits import read_json
 
@@ -224,50 +224,11 @@ class FileLanded(PodiumModel):
     landed_at: AwareDatetime
 
 
-class StepState(PodiumModel):
-    avro_name: ClassVar[str] = f"{NAMESPACE}.StepState"
-
-    status: StepStatus
-    attempt: int = 0
-    deadline: AwareDatetime | None = None
-    next_attempt_at: AwareDatetime | None = None
-    input_json: str | None = None
-    output_json: str | None = None
-    error: StepError | None = None
-    requested_at: AwareDatetime | None = None
-    started_at: AwareDatetime | None = None
-    finished_at: AwareDatetime | None = None
-
-
-class RunState(PodiumModel):
-    avro_name: ClassVar[str] = f"{NAMESPACE}.RunState"
-
-    run_id: str
-    pipeline: str
-    pipeline_version: str
-    status: RunStatus
-    params_json: str = "{}"
-    trigger: Trigger
-    idempotency_key: str | None = None
-    steps: dict[str, StepState] = Field(default_factory=dict)
-    cancel_requested: bool = False
-    error: StepError | None = None
-    events_applied: int = 0
-    stale_events: int = 0
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
-    finished_at: AwareDatetime | None = None
-
-    def params(self) -> Any:
-        return _json(self.params_json)
-
-
 RECORD_MODELS: dict[str, type[PodiumModel]] = {
     model.avro_name: model
     for model in (
         Trigger,
         StepError,
-        StepState,
         RunRequested,
         RunCancelRequested,
         StepRequested,
@@ -277,7 +238,6 @@ RECORD_MODELS: dict[str, type[PodiumModel]] = {
         StepCancelRequested,
         RunStatusChanged,
         FileLanded,
-        RunState,
     )
 }
 """Every record model by full Avro name."""
@@ -300,7 +260,8 @@ EVENT_TYPES: tuple[type[PodiumModel], ...] = (
     RunStatusChanged,
     FileLanded,
 )
-"""The events that travel on topics (RunState travels on the coordinator's changelog)."""
+"""The events that travel on topics. The coordinator's changelogs are its own JSON (see
+``topics/README.md``), not part of the contract."""
 
 __all__ = [
     "ENUMS",
@@ -311,7 +272,6 @@ __all__ = [
     "PodiumModel",
     "RunCancelRequested",
     "RunRequested",
-    "RunState",
     "RunStatus",
     "RunStatusChanged",
     "StepCancelRequested",
@@ -320,7 +280,6 @@ __all__ = [
     "StepFailed",
     "StepHeartbeat",
     "StepRequested",
-    "StepState",
     "StepStatus",
     "Trigger",
     "TriggerSource",

@@ -156,9 +156,9 @@ def test_trailing_bytes_after_the_body_are_corrupt() -> None:
 
 
 def test_an_enum_index_out_of_range_is_corrupt() -> None:
-    entry = REGISTRY.current("StepState")
-    with pytest.raises(CorruptMessageError, match="StepState"):
-        CODEC.decode(frame(entry.fingerprint, b"\x7e" + b"\x00" * 12))
+    entry = REGISTRY.current("StepStatus")
+    with pytest.raises(CorruptMessageError, match="StepStatus"):
+        CODEC.decode(frame(entry.fingerprint, b"\x7e"))
 
 
 @examples

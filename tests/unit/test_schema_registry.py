@@ -12,7 +12,7 @@ from podium.codec import SchemaLoadError, SchemaRegistry, default_schema_dir, un
 
 EVENTS = [
     "RunRequested", "RunCancelRequested", "StepRequested", "StepCompleted", "StepFailed",
-    "StepHeartbeat", "StepCancelRequested", "RunStatusChanged", "FileLanded", "RunState",
+    "StepHeartbeat", "StepCancelRequested", "RunStatusChanged", "FileLanded",
 ]  # fmt: skip
 
 

@@ -90,14 +90,11 @@ SAMPLE_TIME = datetime(2025, 6, 1, 8, 0, 0, 250000, tzinfo=UTC)
 
 
 def sample_events() -> list[PodiumModel]:
-    """One fully populated instance of every event type and of RunState, in contract order."""
+    """One fully populated instance of every event type, in contract order."""
     from podium import events as ev
 
     error = ev.StepError(error_type="IOError", error_message="disk full", retryable=True)
     trigger = ev.Trigger(source=ev.TriggerSource.EVENT, name="files", reference="in/0/42")
-    step = ev.StepState(
-        status=ev.StepStatus.RETRY_WAIT, attempt=2, next_attempt_at=SAMPLE_TIME, error=error
-    )
     t0 = SAMPLE_TIME
     run: dict[str, Any] = {"run_id": "run-1", "pipeline": "etl", "pipeline_version": "3"}
     attempt: dict[str, Any] = {"run_id": "run-1", "step": "load", "attempt": 2}
@@ -120,6 +117,4 @@ def sample_events() -> list[PodiumModel]:
                             error=error, detail_json='{"retry": false}', changed_at=t0),
         ev.FileLanded(uri="s3://b/k.csv", size_bytes=2**40, checksum="sha256:00",
                       content_type="text/csv", source="sftp", landed_at=t0),
-        ev.RunState(**run, status=ev.RunStatus.RUNNING, trigger=trigger, steps={"load": step},
-                    events_applied=7, created_at=t0, updated_at=t0),
     ]  # fmt: skip

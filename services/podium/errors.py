@@ -1,14 +1,56 @@
 """Podium's error tree.
 
 One root, so callers can catch everything Podium raises, and retry behaviour
-carried as data (``retryable``) instead of lists of types::
+carried as data (``retryable``) instead of lists of types. ``ConfigError`` is what a
+user can fix (the CLI exits 2 for it), ``BrokerError`` a cluster that cannot be
+reached, ``CodecError`` bytes that are not a message, ``StepError`` what a step handler
+raises. Every class, where it is defined (``tests/unit/test_error_tree.py`` keeps
+this drawing true)::
 
     PodiumError
-     +-- ConfigError            bad settings or input files (CLI: exit 2)
-     +-- BrokerError            the local broker cannot be fetched, started or reached
-     |    +-- MissingToolError  java or mvn is not installed
-     +-- TopicSpecError         a topics/*.yaml file is invalid (names file and field)
-     +-- CodecError             see podium.codec: a message cannot be decoded or encoded
+        BenchFailed  (podium.bench._run)
+        BenchStalled  (podium.bench._driver)
+        BrokerError  (podium.errors)
+            MissingToolError  (podium.errors)
+            ReadModelUnavailableError  (podium.runs._errors)
+            RegistryUnavailableError  (podium.registry._errors)
+        ChildExited  (podium.bench._children)
+        CodecError  (podium.codec._errors)
+            DecodeError  (podium.codec._errors)
+                CorruptMessageError  (podium.codec._errors)
+                NotAvroFramingError  (podium.codec._errors)
+                RequestTooLarge  (podium.service._errors)
+                SchemaResolutionError  (podium.codec._errors)
+                TruncatedMessageError  (podium.codec._errors)
+                UnknownFingerprintError  (podium.codec._errors)
+                WrongEventTypeError  (podium.codec._errors)
+            EncodeError  (podium.codec._errors)
+            SchemaLoadError  (podium.codec._errors)
+        ConfigError  (podium.errors)
+            ExpressionError  (podium.pipelines._errors)
+            IdempotencyConflictError  (podium.cli._runs)
+            LimitError  (podium.pipelines._errors)
+            ParamError  (podium.pipelines._errors)
+            PipelineValidationError  (podium.pipelines._errors)
+            RegistryTopicMissingError  (podium.registry._errors)
+            RunEventsTopicMissingError  (podium.runs._errors)
+            RunNotFoundError  (podium.runs._errors)
+            SchemaLoadError  (podium.codec._errors)
+            ServiceLoadError  (podium.service._errors)
+            TopicSpecError  (podium.errors)
+            UnknownPipelineError  (podium.registry._errors)
+        DemoError  (podium.demo._run)
+        DlqTopicMissingError  (podium.dlq._errors)
+        NotBrokerTime  (podium.bench._records)
+        RunFinishedError  (podium.runs._errors)
+        RunsFailed  (podium.cli._bench)
+        SecretError  (podium.secrets)
+        StepError  (podium.service._errors)
+            NonRetryableError  (podium.service._errors)
+                PoisonMessage  (podium.service._errors)
+                    UnreadableRequest  (podium.service._errors)
+                SecretUnavailable  (podium.service._errors)
+        TriggerRejectedError  (podium.triggers._plan)
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium.coordinator._json import json_text, json_text_or_str
+from podium._speedups.json_text import json_text, json_text_or_str
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
 KEYS = st.text() | st.integers() | st.floats(allow_nan=False) | st.booleans() | st.none()

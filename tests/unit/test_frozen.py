@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from podium._frozen import fast_frozen_init
+from podium._speedups.frozen import fast_frozen_init
 
 
 @dataclass(frozen=True, slots=True)

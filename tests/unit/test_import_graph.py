@@ -101,3 +101,17 @@ def test_the_compensation_naming_is_written_once() -> None:
         if '"compensate:' in line
     ]
     assert written == ["events.py"]
+
+
+def test_the_hot_path_tricks_live_behind_one_door() -> None:
+    """Generated code, the private JSON encoder and the enum value property are in
+    ``podium/_speedups`` only, each beside its plain fallback."""
+    tricks = ("exec(", "c_make_encoder", '"_value_"')
+    found = [
+        f"{path.relative_to(PACKAGE)}: {trick}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.parent.name != "_speedups"
+        for trick in tricks
+        if trick in path.read_text()
+    ]
+    assert found == []

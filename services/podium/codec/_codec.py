@@ -14,6 +14,7 @@ from typing import Any, TypeVar, overload
 
 from pydantic import ValidationError
 
+from podium._speedups.avro_writer import BodyWriter, Unsupported, compile_writer
 from podium.codec._avro import decode_body, encode_body
 from podium.codec._compat import Incompatibility, check_compatibility
 from podium.codec._errors import (
@@ -25,7 +26,6 @@ from podium.codec._errors import (
 )
 from podium.codec._framing import Frame, frame, unframe
 from podium.codec._registry import SchemaEntry, SchemaRegistry
-from podium.codec._writer import BodyWriter, Unsupported, compile_writer
 from podium.events import RECORD_MODELS, PodiumModel
 
 M = TypeVar("M", bound=PodiumModel)

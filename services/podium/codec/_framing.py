@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from fastavro.schema import fingerprint as _fastavro_fingerprint
 
-from podium._frozen import fast_frozen_init
+from podium._speedups.frozen import fast_frozen_init
 from podium.codec._errors import NotAvroFramingError, TruncatedMessageError
 
 MAGIC = b"\xc3\x01"

@@ -33,9 +33,9 @@ before any of their records is handled (a store already held is kept when the
 changelog's end shows nobody else wrote it meanwhile). A partition never committed
 starts at its beginning (``auto_offset_reset="earliest"``).
 
-Why not faust: its per-event stream, table and producer machinery cost 550-700 µs of
-CPU per event on our machine class (a batched relay costs ~14), and we had to patch
-its consumer twice for records it skipped after a rebalance (see README Guarantees).
+Why not faust: its per-event stream, table and producer machinery cost many times a
+batched relay's CPU per event (``docs/performance.md``), and we had to patch its consumer
+twice for records it skipped after a rebalance (see README Guarantees).
 """
 
 from __future__ import annotations

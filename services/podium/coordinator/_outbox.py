@@ -1,10 +1,10 @@
 """One poll's messages, gathered per topic partition and handed to the producer as batches.
 
-``AIOKafkaProducer.send`` costs ~12 µs of CPU per message on our machine class (a
-coroutine, a future and a metadata object per message, each resolved on the ack); a
-coordinator sends about four messages per event, so that was a sixth of its CPU. Appending
-to a ``BatchBuilder`` and handing it over with ``send_batch`` costs ~3 µs per message:
-one future per batch.
+``AIOKafkaProducer.send`` makes a coroutine, a future and a metadata object per message,
+each resolved on the ack; a coordinator sends about four messages per event, so that was a
+large share of its CPU. Appending to a ``BatchBuilder`` and handing it over with
+``send_batch`` makes one future per batch (figures: ``docs/performance.md``, "The hot
+path's tricks").
 
 A builder is handed over at the end of each poll, or earlier (``hand_over_idle``) when
 nothing handed before for its partition is still unacknowledged: ``send_batch`` waits

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from podium import events as wire
-from podium._frozen import fast_frozen_init
 from podium._json_limits import read_json
+from podium._speedups.frozen import fast_frozen_init
+from podium._speedups.json_text import json_text, json_text_or_str
 from podium.codec import Codec
 from podium.coordinator._budget import capped_error
-from podium.coordinator._json import json_text, json_text_or_str
 from podium.coordinator.core._commands import (
     EmitRunEvent,
     NotifyCancel,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from podium._frozen import fast_frozen_init
+from podium._speedups.frozen import fast_frozen_init
 from podium.coordinator.core._state import JsonValue
 
 

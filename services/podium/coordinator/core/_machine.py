@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from podium._frozen import fast_frozen_init
+from podium._speedups.frozen import fast_frozen_init
 from podium.coordinator.core._backoff import heartbeat_deadline_ms
 from podium.coordinator.core._commands import Command, NotifyCancel, WakeAt
 from podium.coordinator.core._compensation import compensation_succeeded

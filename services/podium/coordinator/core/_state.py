@@ -10,21 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from operator import attrgetter
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
-from podium._frozen import fast_frozen_init, frozen_copier
+from podium._speedups.enum_value import fast_value
+from podium._speedups.frozen import fast_frozen_init, frozen_copier
 
 JsonValue = Any
 """A JSON-compatible value: params, step inputs and outputs."""
-
-
-_FAST_VALUE: Any = property(attrgetter("_value_"))
-"""``member.value`` without Python calls. pydantic reads it for every status it encodes (each
-step's on every changelog write); ``Enum.value`` is a Python descriptor calling a Python
-getter (0.17 µs a read), this C property reads the same attribute in 0.05 µs."""
 
 
 class RunStatus(StrEnum):
@@ -37,7 +31,7 @@ class RunStatus(StrEnum):
     CANCELLED = "cancelled"
     COMPENSATED = "compensated"
 
-    value = _FAST_VALUE
+    value = fast_value  # pydantic reads it per encoded status
 
     @property
     def is_terminal(self) -> bool:
@@ -54,7 +48,7 @@ class StepStatus(StrEnum):
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
 
-    value = _FAST_VALUE
+    value = fast_value  # pydantic reads it per encoded status
 
     @property
     def is_finished(self) -> bool:

@@ -2,7 +2,7 @@
 
 ``json.dumps(value)`` builds its C encoder anew on every call, which for the small values the
 coordinator writes (five per step result: input, params, output and two details) costs more
-than the encoding itself: 2.5 µs a call, 1 µs here. The same C encoder with the same settings
+than the encoding itself. The same C encoder with the same settings
 as ``json.dumps``'s defaults is built once, so the text is the same. One difference: it does
 not check for circular containers (that check keeps state in the encoder when a call fails).
 Our values come from ``json.loads``, pipeline files or the machine and are trees; a cycle

@@ -12,9 +12,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import TopicPartition
 
-from podium.coordinator._outbox import Outbox
-from podium.coordinator._translate import Outgoing
-from podium.partitioner import MemoPartitioner
+from podium.streams import Outgoing
+from podium.streams._outbox import Outbox
+from podium.streams._partitioner import MemoPartitioner
 from podium.testing import random_topic_name, wait_for_topics
 
 PARTITIONS = 4

@@ -10,8 +10,8 @@ from aiokafka.structs import RecordMetadata, TopicPartition
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium.coordinator._acks import acknowledged, written_ends
-from podium.coordinator._outbox import Handed
+from podium.streams._acks import acknowledged, written_ends
+from podium.streams._outbox import Handed
 
 CHANGELOG = "app-runs-changelog"
 

@@ -15,8 +15,8 @@ from podium.coordinator._budget import (
     oversized_message,
     too_large_failure,
 )
-from podium.coordinator._translate import Outgoing
 from podium.coordinator.core._inputs import StepSucceeded
+from podium.streams import Outgoing
 
 BUDGET = Budget(message_bytes=4096, output_bytes=1024)
 

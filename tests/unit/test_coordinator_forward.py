@@ -30,7 +30,7 @@ from podium.coordinator._forward import (
     run_id_fingerprints,
     run_id_of,
 )
-from podium.partitioner import MemoPartitioner
+from podium.streams._partitioner import MemoPartitioner
 
 REGISTRY = SchemaRegistry.load()
 CODEC = Codec(REGISTRY)

@@ -16,8 +16,8 @@ from podium.coordinator._handle import (
     run_finished_at,
     run_is_finished,
 )
-from podium.coordinator._store import PartitionStore, Retention, Table, stale_partitions
 from podium.coordinator.core._state import StepState, StepStatus
+from podium.streams._store import PartitionStore, Retention, Table, stale_partitions
 
 KEYS = st.sampled_from(["run-a", "run-b", "run-c"])
 WRITES = st.lists(st.tuples(KEYS, st.one_of(st.none(), st.binary(min_size=1, max_size=4))))

@@ -115,3 +115,35 @@ def test_the_hot_path_tricks_live_behind_one_door() -> None:
         if trick in path.read_text()
     ]
     assert found == []
+
+
+def test_the_stream_runtime_knows_nothing_of_runs() -> None:
+    """``streams/`` is the one Kafka seam under the domain packages: it imports only the
+    error root and the speedups, never a package built on it."""
+    allowed = {"podium.errors", "podium._speedups.frozen"}
+    upward = [
+        f"{path.relative_to(PACKAGE)}: from {imported}"
+        for path, module, imported in _module_level_imports()
+        if _top(module) == "streams" and _top(imported) != "streams" and imported not in allowed
+    ]
+    assert upward == []
+
+
+def test_the_consume_loops_built_on_streams_use_its_seam() -> None:
+    """The coordinator, the registry and the read model get their consumers from the
+    streams transport; the modules that still build their own are listed (the step
+    service's and the triggers' loops, the DLQ reader, the benchmark's relays), and the
+    list can only shrink."""
+    building = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if "AIOKafkaConsumer(" in path.read_text()
+    )
+    assert building == [
+        "bench/_kafka.py",
+        "bench/_relay.py",
+        "dlq/_kafka.py",
+        "service/_runner.py",
+        "streams/_transport.py",
+        "triggers/_runner.py",
+    ]

@@ -6,7 +6,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium.partitioner import MemoPartitioner
+from podium.streams._partitioner import MemoPartitioner
 
 
 @given(st.lists(st.binary(max_size=40), max_size=50), st.integers(min_value=1, max_value=64))

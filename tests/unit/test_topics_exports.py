@@ -28,6 +28,7 @@ def test_public_names_are_exactly_these() -> None:
             "config_problem",
             "configs_after",
             "copartition_mismatches",
+            "describe_topic",
             "load_topic_specs",
             "open_topic_admin",
             "plan",

@@ -10,10 +10,11 @@ from podium.codec import Codec
 from podium.coordinator import NotifyCancel, RunState
 from podium.coordinator._handle import Handler
 from podium.coordinator._timers import TimerIndex
-from podium.coordinator._translate import Outgoing, cancel_message, from_millis
+from podium.coordinator._translate import cancel_message, from_millis
 from podium.headers import header_value
 from podium.pipelines import Pipeline
 from podium.settings import TopicNames
+from podium.streams import Outgoing
 from tests.unit.test_machine_support import make_pipeline, step
 
 CODEC = Codec()

@@ -11,7 +11,6 @@ the wiring (``_app``'s :class:`Coordinator`, ``_run``'s :func:`run_coordinator`)
 """
 
 from podium.coordinator._app import Coordinator
-from podium.coordinator._engine import EngineConfig
 from podium.coordinator._handle import Handler, runs_partition_store
 from podium.coordinator._run import run_coordinator
 from podium.coordinator._timers import TimerIndex
@@ -54,6 +53,7 @@ from podium.coordinator.core._state import (
 )
 from podium.coordinator.core._tx import compensated_step, compensation_name
 from podium.events import COMPENSATION_PREFIX
+from podium.streams import EngineConfig
 
 __all__ = [
     "ADMISSION_RETRY_MS",

@@ -22,7 +22,7 @@ from typing import Any
 
 from podium._json_limits import read_json
 from podium.coordinator._handle import Rejected
-from podium.coordinator._translate import Outgoing, admitted_value
+from podium.coordinator._translate import admitted_value
 from podium.coordinator.core._admission import (
     AdmissionEvent,
     AdmissionState,
@@ -31,6 +31,7 @@ from podium.coordinator.core._admission import (
     admit,
 )
 from podium.headers import routing_headers
+from podium.streams import Outgoing
 
 _KINDS: dict[str, type[Enqueue] | type[Release]] = {"enqueue": Enqueue, "release": Release}
 

@@ -24,7 +24,6 @@ from aiokafka.structs import ConsumerRecord
 
 from podium.codec import Codec, CodecError
 from podium.coordinator._admission_handle import AdmissionHandler
-from podium.coordinator._engine import Engine, EngineConfig, Route
 from podium.coordinator._forward import Forwarder, run_id_fingerprints
 from podium.coordinator._handle import (
     Handler,
@@ -35,14 +34,23 @@ from podium.coordinator._handle import (
     run_finished_at,
     run_is_finished,
 )
-from podium.coordinator._outbox import Partitioner
-from podium.coordinator._store import Retention, Table, changelog_topic
 from podium.coordinator._timers import TimerIndex
-from podium.coordinator._translate import Outgoing, timer_value
+from podium.coordinator._translate import timer_value
 from podium.coordinator.core._state import RunState
 from podium.dlq import dead_letter, reason_of
 from podium.registry import PipelineRegistry
 from podium.settings import PodiumSettings
+from podium.streams import (
+    Engine,
+    EngineConfig,
+    KafkaTransport,
+    Outgoing,
+    Partitioner,
+    Retention,
+    Route,
+    Table,
+    changelog_topic,
+)
 from podium.triggers import TriggerRunner
 
 log = logging.getLogger("podium.coordinator")
@@ -101,7 +109,8 @@ class Coordinator:
             self.topics.timers: run_route,
             self.topics.admissions: Route(self.admissions, self._handle_admission),
         }
-        return Engine(self.settings.client_kwargs(), config, routes, self._rebuild_timers)
+        transport = KafkaTransport(self.settings.client_kwargs())
+        return Engine(transport, config, routes, self._rebuild_timers)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set, then leave the group cleanly (offsets committed)."""

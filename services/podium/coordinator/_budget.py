@@ -27,7 +27,7 @@ from podium.coordinator.core._inputs import Event, StepFailedEvent, StepSucceede
 from podium.coordinator.core._state import RunState
 
 if TYPE_CHECKING:  # _translate caps error messages with this module's capped_error
-    from podium.coordinator._translate import Outgoing
+    from podium.streams import Outgoing
 
 RECORD_OVERHEAD = 512
 """Bytes a record costs beyond its key, value and headers (batch and record headers,

@@ -30,8 +30,7 @@ from dataclasses import dataclass, field
 from aiokafka.structs import ConsumerRecord
 
 from podium.codec import HEADER_SIZE, MAGIC, SchemaRegistry
-from podium.coordinator._outbox import Partitioner
-from podium.coordinator._translate import Outgoing
+from podium.streams import Outgoing, Partitioner
 
 log = logging.getLogger("podium.coordinator")
 

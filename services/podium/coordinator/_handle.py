@@ -45,10 +45,8 @@ from podium.coordinator._budget import (
     oversized_state,
     too_large_failure,
 )
-from podium.coordinator._store import PartitionStore
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import (
-    Outgoing,
     admission_message,
     cancel_input,
     cancel_message,
@@ -80,6 +78,7 @@ from podium.pipelines import (
 )
 from podium.runs import same_params
 from podium.settings import LimitsSettings, TopicNames
+from podium.streams import Outgoing, PartitionStore
 
 log = logging.getLogger("podium.coordinator")
 

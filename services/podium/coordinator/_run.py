@@ -7,9 +7,9 @@ import logging
 
 from podium._priority import set_nice
 from podium._signals import stop_on_signals
-from podium.coordinator._store import changelog_topic
 from podium.errors import ConfigError
 from podium.settings import PodiumSettings
+from podium.streams import changelog_topic
 from podium.topics import CreateTopic, open_topic_admin
 
 log = logging.getLogger("podium.coordinator")

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from podium import events as wire
 from podium._json_limits import read_json
-from podium._speedups.frozen import fast_frozen_init
 from podium._speedups.json_text import json_text, json_text_or_str
 from podium.codec import Codec
 from podium.coordinator._budget import capped_error
@@ -36,7 +34,8 @@ from podium.coordinator.core._inputs import (
     TimerFired,
 )
 from podium.coordinator.core._state import RunStatus, StepStatus
-from podium.headers import Headers, encode_headers, routing_headers
+from podium.headers import encode_headers, routing_headers
+from podium.streams import Outgoing
 
 _RUN_STATUS = {
     RunStatus.QUEUED: wire.RunStatus.QUEUED,
@@ -62,17 +61,6 @@ _STEP_SYMBOL: dict[StepStatus | None, str | None] = {
     status: symbol.value for status, symbol in _STEP_STATUS.items()
 }
 _STEP_SYMBOL[None] = None
-
-
-@fast_frozen_init
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One message to produce."""
-
-    topic: str
-    key: bytes | None
-    value: bytes | None
-    headers: Headers
 
 
 def from_millis(ms: int) -> datetime:

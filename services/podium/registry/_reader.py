@@ -12,28 +12,25 @@ cannot be used go to ``<topic>.dlq`` once (see ``_dead_letters``).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka import TopicPartition
 
-from podium._follow import Ends, describe_topic, open_from_beginning
 from podium.pipelines import Pipeline
 from podium.registry._catalog import Catalog, CatalogStats
 from podium.registry._dead_letters import RegistryDeadLetters
 from podium.registry._errors import RegistryTopicMissingError, RegistryUnavailableError
 from podium.registry._record import DEFAULT_TOPIC, RegisteredPipeline
+from podium.streams import KafkaTransport, TopicFollower
+from podium.topics import describe_topic
 
 log = logging.getLogger("podium.registry")
 
 DEFAULT_START_TIMEOUT = 30.0
 _POLL_MS = 500
-_RETRY_DELAY = 1.0
 
 
 class PipelineRegistry:
@@ -62,31 +59,32 @@ class PipelineRegistry:
         self._follow = follow
         self._catalog = Catalog()
         self.dead_letters = RegistryDeadLetters(client_kwargs) if dead_letter else None
-        self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._follower: TopicFollower | None = None
 
     async def start(self) -> None:
         """Read the registry to its current end (RegistryUnavailableError past the deadline)."""
-        consumer, ends = await _open(self._client_kwargs, self.topic)
-        self._consumer = consumer
+        self._follower = TopicFollower(
+            KafkaTransport(self._client_kwargs),
+            self.topic,
+            await _partitions(self._client_kwargs, self.topic),
+            self._take,
+            what="pipeline registry",
+            poll_ms=_POLL_MS,
+            log=log,
+        )
         try:
-            await _catch_up_within(consumer, self._take, ends, self._start_timeout, self.topic)
+            await self._catch_up_within(self._follower)
         except BaseException:
             await self.stop()
             raise
         if self._follow:
-            self._task = asyncio.create_task(self._follow_forever(consumer))
+            self._follower.follow()
 
     async def stop(self) -> None:
         """Stop following and close the consumer; safe to call twice."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        consumer, self._consumer = self._consumer, None
-        if consumer is not None:
-            await consumer.stop()
+        follower, self._follower = self._follower, None
+        if follower is not None:
+            await follower.stop()
         if self.dead_letters is not None:
             await self.dead_letters.stop()
 
@@ -120,17 +118,17 @@ class PipelineRegistry:
         """Records read, skipped as unreadable, and conflicting (see the catalog's rules)."""
         return self._catalog.stats
 
-    async def _follow_forever(self, consumer: AIOKafkaConsumer) -> None:
-        while True:
-            try:
-                batch = await consumer.getmany(timeout_ms=_POLL_MS)
-            except KafkaError as exc:  # keep serving what we have; the broker may come back
-                log.warning("reading pipeline registry %s failed, retrying: %s", self.topic, exc)
-                await asyncio.sleep(_RETRY_DELAY)
-                continue
-            self._take(batch)
+    async def _catch_up_within(self, follower: TopicFollower) -> None:
+        try:
+            await follower.catch_up(self._start_timeout)
+        except TimeoutError as exc:
+            raise RegistryUnavailableError(
+                f"could not read pipeline registry {self.topic} to its end within "
+                f"{self._start_timeout:g}s: is Kafka healthy? "
+                "(`podium broker status`, `podium topics list`)"
+            ) from exc
 
-    def _take(self, batch: Mapping[TopicPartition, Iterable[Any]]) -> None:
+    async def _take(self, batch: Mapping[TopicPartition, Iterable[Any]]) -> None:
         for records in batch.values():
             for record in records:
                 error = self._catalog.apply(record.key, record.value)
@@ -150,46 +148,11 @@ async def read_registry(
         return registry.snapshot()
 
 
-async def _open(client_kwargs: Mapping[str, Any], topic: str) -> tuple[AIOKafkaConsumer, Ends]:
-    """A started consumer assigned to every partition of ``topic``, at the beginning."""
-    return await open_from_beginning(
-        client_kwargs, topic, await _partitions(client_kwargs, topic), "pipeline registry"
-    )
-
-
 async def _partitions(client_kwargs: Mapping[str, Any], topic: str) -> int:
-    """The topic's partition count (see :mod:`podium._follow` for why through the admin API)."""
+    """The topic's partition count (from a full listing, see :mod:`podium.streams._follow`)."""
     state = await describe_topic(client_kwargs, topic)
     if state is None:
         raise RegistryTopicMissingError(topic, client_kwargs.get("bootstrap_servers"))
     if state.configs.get("cleanup.policy", "") != "compact":
         log.warning("pipeline registry %s is not compacted: run `podium topics apply`", topic)
     return state.partitions
-
-
-Take = Callable[[Mapping[TopicPartition, Iterable[Any]]], None]
-
-
-async def _catch_up_within(
-    consumer: AIOKafkaConsumer, take: Take, ends: Ends, timeout: float, topic: str
-) -> None:
-    try:
-        async with asyncio.timeout(timeout):
-            await _catch_up(consumer, take, ends)
-    except TimeoutError as exc:
-        raise RegistryUnavailableError(
-            f"could not read pipeline registry {topic} to its end within {timeout:g}s: "
-            "is Kafka healthy? (`podium broker status`, `podium topics list`)"
-        ) from exc
-
-
-async def _catch_up(consumer: AIOKafkaConsumer, take: Take, ends: Ends) -> None:
-    while not await _reached(consumer, ends):
-        take(await consumer.getmany(timeout_ms=_POLL_MS))
-
-
-async def _reached(consumer: AIOKafkaConsumer, ends: Ends) -> bool:
-    for partition, end in ends.items():
-        if await consumer.position(partition) < end:
-            return False
-    return True

@@ -12,7 +12,6 @@ Partitions added after start are not picked up until a restart.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -20,10 +19,9 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
-from podium._follow import Ends, describe_topic, open_from_beginning
 from podium.codec import Codec, CodecError
 from podium.dlq import DeadLetterSink
 from podium.errors import BrokerError
@@ -32,12 +30,13 @@ from podium.runs._errors import ReadModelUnavailableError, RunEventsTopicMissing
 from podium.runs._render import DEFAULT_LIMIT, select_runs
 from podium.runs._retention import FinishedRuns
 from podium.runs._view import RunView, apply_to_view, requested_view
+from podium.streams import KafkaTransport, TopicFollower
+from podium.topics import describe_topic
 
 log = logging.getLogger("podium.runs")
 
 DEFAULT_START_TIMEOUT = 30.0
 _POLL_MS = 200
-_RETRY_DELAY = 1.0
 
 Listener = Callable[[RunStatusChanged], None]
 Predicate = Callable[[RunView], bool]
@@ -72,9 +71,7 @@ class ReadModel:
         self._views: dict[str, RunView] = {}
         self._listeners: list[Listener] = []
         self._changed = asyncio.Condition()
-        self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._failing_since: float | None = None
+        self._follower: TopicFollower | None = None
         self.caught_up = False
         self.applied = 0
         self.skipped = 0
@@ -83,27 +80,29 @@ class ReadModel:
 
     async def start(self) -> None:
         """Read the events to their current end, then keep following in the background."""
-        consumer, ends = await _open(self._client_kwargs, self.topic)
-        self._consumer = consumer
+        self._follower = TopicFollower(
+            KafkaTransport(self._client_kwargs),
+            self.topic,
+            await _partitions(self._client_kwargs, self.topic),
+            self._take,
+            what="run events",
+            poll_ms=_POLL_MS,
+            log=log,
+        )
         try:
-            await self._catch_up_within(consumer, ends)
+            await self._catch_up_within(self._follower)
         except BaseException:
             await self.stop()
             raise
         self.caught_up = True
         self._forget_finished()
-        self._task = asyncio.create_task(self._follow(consumer))
+        self._follower.follow()
 
     async def stop(self) -> None:
         """Stop following and close the consumer; safe to call twice."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        consumer, self._consumer = self._consumer, None
-        if consumer is not None:
-            await consumer.stop()
+        follower, self._follower = self._follower, None
+        if follower is not None:
+            await follower.stop()
         await self._dead_letters.stop()
 
     async def __aenter__(self) -> ReadModel:
@@ -146,10 +145,11 @@ class ReadModel:
         """Why the model cannot be trusted right now, or None when it is healthy."""
         if not self.caught_up:
             return f"run events {self.topic} not read to their end yet"
-        if self._task is None or self._task.done():
+        follower = self._follower
+        if follower is None or not follower.following:
             return f"not following run events {self.topic}"
-        if self._failing_since is not None:
-            failing = time.monotonic() - self._failing_since
+        if follower.failing_since is not None:
+            failing = time.monotonic() - follower.failing_since
             return f"reading run events {self.topic} has failed for {failing:.0f}s"
         return None
 
@@ -157,28 +157,14 @@ class ReadModel:
         view = self._views.get(run_id)
         return view is not None and predicate(view)
 
-    async def _catch_up_within(self, consumer: AIOKafkaConsumer, ends: Ends) -> None:
+    async def _catch_up_within(self, follower: TopicFollower) -> None:
         try:
-            async with asyncio.timeout(self._start_timeout):
-                while not await _reached(consumer, ends):
-                    await self._take(await consumer.getmany(timeout_ms=_POLL_MS))
+            await follower.catch_up(self._start_timeout)
         except TimeoutError as exc:
             raise ReadModelUnavailableError(
                 f"could not read run events {self.topic} to their end within "
                 f"{self._start_timeout:g}s: is Kafka healthy? (`podium broker status`)"
             ) from exc
-
-    async def _follow(self, consumer: AIOKafkaConsumer) -> None:
-        while True:
-            try:
-                batch = await consumer.getmany(timeout_ms=_POLL_MS)
-            except KafkaError as exc:  # keep serving what we have; the broker may come back
-                self._failing_since = self._failing_since or time.monotonic()
-                log.warning("reading run events %s failed, retrying: %s", self.topic, exc)
-                await asyncio.sleep(_RETRY_DELAY)
-                continue
-            self._failing_since = None
-            await self._take(batch)
 
     async def _take(self, batch: Mapping[TopicPartition, Iterable[Any]]) -> None:
         for records in batch.values():
@@ -230,26 +216,12 @@ class ReadModel:
             log.warning("run event DLQ write failed: %s", exc)
 
 
-async def _open(client_kwargs: Mapping[str, Any], topic: str) -> tuple[AIOKafkaConsumer, Ends]:
-    """A started consumer assigned to every partition of ``topic``, at the beginning."""
-    return await open_from_beginning(
-        client_kwargs, topic, await _partitions(client_kwargs, topic), "run events"
-    )
-
-
 async def _partitions(client_kwargs: Mapping[str, Any], topic: str) -> int:
-    """The partition count (see :mod:`podium._follow` for why through the admin API)."""
+    """The partition count (from a full listing, see :mod:`podium.streams._follow`)."""
     state = await describe_topic(client_kwargs, topic)
     if state is None:
         raise RunEventsTopicMissingError(topic, client_kwargs.get("bootstrap_servers"))
     return state.partitions
-
-
-async def _reached(consumer: AIOKafkaConsumer, ends: Ends) -> bool:
-    for partition, end in ends.items():
-        if await consumer.position(partition) < end:
-            return False
-    return True
 
 
 def _where(record: Any) -> str:

@@ -45,7 +45,6 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from podium.codec import Codec, CodecError, WrongEventTypeError
 from podium.dlq import reason_of, send_dead_letter
 from podium.events import StepCancelRequested, StepCompleted, StepRequested
-from podium.partitioner import MemoPartitioner
 from podium.service._cancel import Cancellations
 from podium.service._dedup import InFlight
 from podium.service._errors import RequestTooLarge
@@ -54,6 +53,7 @@ from podium.service._offsets import OffsetTracker
 from podium.service._resend import is_transient, resend_delay
 from podium.service._results import heartbeat, result_headers
 from podium.service._service import Service
+from podium.streams import MemoPartitioner
 
 log = logging.getLogger("podium.service")
 Key = tuple[str, str, int]

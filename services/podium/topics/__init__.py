@@ -5,7 +5,7 @@
 - ``open_topic_admin`` + ``plan_topics`` / ``apply_topics`` talk to a cluster.
 """
 
-from podium.topics._admin import KafkaTopicAdmin, open_topic_admin
+from podium.topics._admin import KafkaTopicAdmin, describe_topic, open_topic_admin
 from podium.topics._apply import TopicAdmin, apply_topics, plan_topics
 from podium.topics._configs import KNOWN_TOPIC_CONFIGS, config_problem
 from podium.topics._load import load_topic_specs
@@ -55,6 +55,7 @@ __all__ = [
     "config_problem",
     "configs_after",
     "copartition_mismatches",
+    "describe_topic",
     "load_topic_specs",
     "open_topic_admin",
     "plan",

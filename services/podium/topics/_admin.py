@@ -138,6 +138,13 @@ async def open_topic_admin(client_kwargs: Mapping[str, Any]) -> AsyncIterator[Ka
         await client.close()
 
 
+async def describe_topic(client_kwargs: Mapping[str, Any], topic: str) -> TopicState | None:
+    """The topic as the cluster has it, or None when it does not exist (found in a full
+    listing: naming a missing topic to the broker could auto-create it)."""
+    async with open_topic_admin(client_kwargs) as admin:
+        return (await admin.describe([topic])).topics.get(topic)
+
+
 async def _start(client: AIOKafkaAdminClient, address: object) -> None:
     try:
         await client.start()

@@ -23,8 +23,8 @@ from aiokafka.errors import KafkaError
 
 from podium.coordinator._app import Coordinator
 from podium.coordinator._run import ensure_changelogs
-from podium.coordinator._translate import Outgoing
 from podium.coordinator.core._state import RunState
+from podium.streams import Outgoing
 from tests.integration.e2e.pipelines import pipeline, step
 from tests.integration.e2e.stack import EventWatcher, Stack
 

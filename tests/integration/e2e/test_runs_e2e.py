@@ -12,10 +12,10 @@ import json
 
 from aiokafka import AIOKafkaConsumer
 
-from podium.coordinator._store import changelog_topic
 from podium.events import RunStatus, RunStatusChanged
 from podium.pipelines import Pipeline
 from podium.runs import RunView, apply_event
+from podium.streams._store import changelog_topic
 from podium.testing import wait_until_sync
 from tests.integration.e2e.pipelines import pipeline, step
 from tests.integration.e2e.services import executions

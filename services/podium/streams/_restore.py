@@ -13,15 +13,14 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
-from podium.coordinator._store import Table, stale_partitions
+from podium.streams._store import Table, stale_partitions
+from podium.streams._transport import Transport
 
 
-async def restore(client_kwargs: dict[str, Any], table: Table[Any], partitions: set[int]) -> int:
+async def restore(transport: Transport, table: Table[Any], partitions: set[int]) -> int:
     """Make ``table``'s stores for ``partitions`` current; returns the records applied."""
     # read_committed: an aborted batch's changelog records never happened
-    reader = AIOKafkaConsumer(
-        enable_auto_commit=False, isolation_level="read_committed", **client_kwargs
-    )
+    reader = transport.consumer(enable_auto_commit=False, isolation_level="read_committed")
     await reader.start()
     try:
         wanted = [TopicPartition(table.changelog, partition) for partition in partitions]

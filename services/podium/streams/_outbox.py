@@ -24,7 +24,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata, TopicPartition
 
-from podium.coordinator._translate import Outgoing
+from podium.streams._message import Outgoing
 
 Partitioner = Callable[[bytes | None, Sequence[int], Sequence[int]], int]
 

@@ -55,12 +55,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.structs import ConsumerRecord, RecordMetadata, TopicPartition
 
-from podium.coordinator._acks import acknowledged, written_ends
-from podium.coordinator._outbox import Outbox
-from podium.coordinator._restore import restore
-from podium.coordinator._store import Table
-from podium.coordinator._translate import Outgoing
-from podium.partitioner import MemoPartitioner
+from podium.streams._acks import acknowledged, written_ends
+from podium.streams._message import Outgoing
+from podium.streams._outbox import Outbox
+from podium.streams._partitioner import MemoPartitioner
+from podium.streams._restore import restore
+from podium.streams._store import Table
+from podium.streams._transport import Transport
 
 log = logging.getLogger("podium.coordinator")
 
@@ -123,7 +124,7 @@ class Engine:
 
     def __init__(
         self,
-        client_kwargs: dict[str, Any],
+        transport: Transport,
         config: EngineConfig,
         routes: dict[str, Route],
         on_assigned: Callable[[], None] = lambda: None,
@@ -131,7 +132,7 @@ class Engine:
         self.config = config
         self.routes = routes
         self.tables = list({id(route.table): route.table for route in routes.values()}.values())
-        self._kwargs = client_kwargs
+        self._transport = transport
         self._on_assigned = on_assigned
         self._owned: set[TopicPartition] = set()
         self._evict_at = time.monotonic() + config.eviction_interval_s
@@ -161,27 +162,30 @@ class Engine:
     async def start(self) -> None:
         """Connect the producers (so timers can send before the first assignment)."""
         config = self.config
-        kwargs = {**self._kwargs, "request_timeout_ms": config.produce_timeout_ms}
+        timeout = config.produce_timeout_ms
         partitioner = MemoPartitioner()
-        self._producer = AIOKafkaProducer(
+        self._producer = self._transport.producer(
             acks="all",
             transactional_id=config.transactional_id or f"{config.group_id}-{uuid.uuid4()}",
             transaction_timeout_ms=config.transaction_timeout_ms,
             linger_ms=config.linger_ms,
             partitioner=partitioner,
-            **kwargs,
+            request_timeout_ms=timeout,
         )
         await self._producer.start()
         self._outbox = Outbox(self._producer, partitioner)
-        self._timer_producer = AIOKafkaProducer(
-            acks="all", enable_idempotence=True, partitioner=MemoPartitioner(), **kwargs
+        self._timer_producer = self._transport.producer(
+            acks="all",
+            enable_idempotence=True,
+            partitioner=MemoPartitioner(),
+            request_timeout_ms=timeout,
         )
         await self._timer_producer.start()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set; then commit what is processed and leave the group."""
         config = self.config
-        self._consumer = AIOKafkaConsumer(
+        self._consumer = self._transport.consumer(
             group_id=config.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -191,7 +195,6 @@ class Engine:
             fetch_max_wait_ms=config.fetch_max_wait_ms,
             max_poll_records=config.max_poll_records,
             isolation_level="read_committed",  # an aborted batch's messages never happened
-            **self._kwargs,
         )
         await self._consumer.start()
         try:
@@ -343,7 +346,7 @@ class Engine:
         )
 
     async def _restore(self, table: Table[Any], partitions: set[int]) -> int:
-        return await restore(self._kwargs, table, partitions)
+        return await restore(self._transport, table, partitions)
 
 
 async def _no_input() -> dict[TopicPartition, int]:

@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 
 from aiokafka.structs import RecordMetadata, TopicPartition
 
-from podium.coordinator._outbox import Handed
+from podium.streams._outbox import Handed
 
 
 async def acknowledged(handed: Sequence[Handed]) -> list[RecordMetadata]:

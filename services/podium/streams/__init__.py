@@ -1,0 +1,42 @@
+"""The stream-table runtime: the one Kafka seam for consume loops. It knows nothing of
+runs; the coordinator, the registry and the run read model are built on it.
+
+- ``_engine``: the batched consume loop (:class:`Engine`): a poll's records go to their
+  topic's :class:`Route`, and what they produce, the tables' changes and the input offsets
+  commit in one Kafka transaction; rebalances restore the tables first.
+- ``_store`` / ``_restore``: :class:`Table` (a per-partition in-memory store with a
+  compacted changelog, and a retention for settled rows) and reading it back.
+- ``_outbox`` / ``_acks``: messages gathered into producer batches per partition, and the
+  acknowledgements a transaction waits for.
+- ``_partitioner``: :class:`MemoPartitioner`, Kafka's murmur2 key partitioner, memoised.
+- ``_follow``: :class:`TopicFollower`, reading a whole topic to its end, then following it.
+- ``_message``: :class:`Outgoing`, what a handler asks to produce.
+- ``_transport``: :class:`Transport`, where the clients come from (:class:`KafkaTransport`;
+  the in-memory one for unit tests is ``podium.streams.testing.MemoryTransport``).
+"""
+
+from podium.streams._engine import Engine, EngineConfig, Handle, Route
+from podium.streams._follow import TopicFollower
+from podium.streams._message import Headers, Outgoing
+from podium.streams._outbox import Partitioner
+from podium.streams._partitioner import MemoPartitioner
+from podium.streams._store import PartitionStore, Retention, Table, changelog_topic
+from podium.streams._transport import KafkaTransport, Transport
+
+__all__ = [
+    "Engine",
+    "EngineConfig",
+    "Handle",
+    "Headers",
+    "KafkaTransport",
+    "MemoPartitioner",
+    "Outgoing",
+    "PartitionStore",
+    "Partitioner",
+    "Retention",
+    "Route",
+    "Table",
+    "TopicFollower",
+    "Transport",
+    "changelog_topic",
+]

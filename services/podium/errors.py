@@ -8,13 +8,13 @@ raises. Every class, where it is defined (``tests/unit/test_error_tree.py`` keep
 this drawing true)::
 
     PodiumError
-        BenchFailed  (podium.bench._run)
-        BenchStalled  (podium.bench._driver)
+        BenchFailed  (podium_bench._run)
+        BenchStalled  (podium_bench._driver)
         BrokerError  (podium.errors)
             MissingToolError  (podium.errors)
             ReadModelUnavailableError  (podium.runs._errors)
             RegistryUnavailableError  (podium.registry._errors)
-        ChildExited  (podium.bench._children)
+        ChildExited  (podium_bench._children)
         CodecError  (podium.codec._errors)
             DecodeError  (podium.codec._errors)
                 CorruptMessageError  (podium.codec._errors)
@@ -41,7 +41,7 @@ this drawing true)::
             UnknownPipelineError  (podium.registry._errors)
         DemoError  (podium.demo._run)
         DlqTopicMissingError  (podium.dlq._errors)
-        NotBrokerTime  (podium.bench._records)
+        NotBrokerTime  (podium_bench._records)
         RunFinishedError  (podium.runs._errors)
         RunsFailed  (podium.cli._bench)
         SecretError  (podium.secrets)

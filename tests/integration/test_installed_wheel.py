@@ -22,10 +22,27 @@ ROOT = Path(__file__).resolve().parents[2]
 INSTALL_TIMEOUT_S = 600
 
 
-def _run(command: list[str], cwd: Path, timeout: float = INSTALL_TIMEOUT_S) -> str:
-    result = subprocess.run(
-        command, cwd=cwd, env=_outside_env(), capture_output=True, text=True, timeout=timeout
+def _launch(
+    command: list[str], cwd: Path, timeout: float, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``command`` run outside the checkout, with ``env`` added to the environment."""
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        env=_outside_env() | (env or {}),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
+
+
+def _run(
+    command: list[str],
+    cwd: Path,
+    timeout: float = INSTALL_TIMEOUT_S,
+    env: dict[str, str] | None = None,
+) -> str:
+    result = _launch(command, cwd, timeout, env)
     assert result.returncode == 0, (
         f"{command} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
     )
@@ -75,6 +92,29 @@ print(*[p.name for p in metadata.files("podium") if p.name == "LICENSE"])
 """
 
 
+def test_the_benchmark_harness_ships_beside_the_package(venv: Path, outside: Path) -> None:
+    """``podium_bench`` is its own top-level package in the same wheel, and ``podium
+    bench`` loads it when it runs (``--help`` does not: a run against a cluster that is
+    not there does, and fails as the harness fails, not as a missing package)."""
+    where = _run(
+        [str(venv / "bin" / "python"), "-c", "import podium_bench; print(podium_bench.__file__)"],
+        outside,
+    )
+    assert Path(where.strip()).is_relative_to(venv), where
+    assert Path(where.strip()).parent.name == "podium_bench", where
+    output = _run([str(venv / "bin" / "podium"), "bench", "--help"], outside, timeout=60)
+    assert "--smoke" in output, output
+    relay = [str(venv / "bin" / "python"), "-m", "podium_bench._relay", "--help"]
+    assert "--hop" in _run(relay, outside, timeout=60)
+    nowhere = {
+        "PODIUM_HOME": str(outside / "home"),
+        "PODIUM_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:1",  # nothing listens
+    }
+    run = _launch([str(venv / "bin" / "podium"), "bench", "--smoke"], outside, 120, nowhere)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "error: benchmark: Kafka at 127.0.0.1:1" in run.stderr, run.stderr
+
+
 def test_schemas_check_reads_the_installed_schemas(venv: Path, outside: Path) -> None:
     output = _run([str(venv / "bin" / "podium"), "schemas", "check"], outside, timeout=60)
     assert f"parsed 16 schema files from {venv}" in output, output
@@ -84,18 +124,10 @@ def test_schemas_check_reads_the_installed_schemas(venv: Path, outside: Path) ->
 def test_topics_list_finds_the_installed_topic_files(
     venv: Path, outside: Path, kafka_bootstrap: str
 ) -> None:
-    env = _outside_env() | {"PODIUM_KAFKA__BOOTSTRAP_SERVERS": kafka_bootstrap}
-    result = subprocess.run(
-        [str(venv / "bin" / "podium"), "topics", "list"],
-        cwd=outside,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    cluster = {"PODIUM_KAFKA__BOOTSTRAP_SERVERS": kafka_bootstrap}
+    listed = _run([str(venv / "bin" / "podium"), "topics", "list"], outside, 60, cluster)
     # every declared topic gets a line, whatever the shared broker already holds
-    assert "podium.runs" in result.stdout and "podium.step.results" in result.stdout, result.stdout
+    assert "podium.runs" in listed and "podium.step.results" in listed, listed
 
 
 @pytest.fixture

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from click.testing import CliRunner
 
-from podium.bench import Plan
-from podium.bench._run import CROWDED_TOPICS, crowded_warning
 from podium.cli._main import podium
+from podium_bench import Plan
+from podium_bench._run import CROWDED_TOPICS, crowded_warning
 
 
 def test_bench_is_a_podium_command_with_the_issue_options() -> None:
@@ -59,3 +61,15 @@ def test_an_unreachable_cluster_is_a_clear_error_not_a_traceback(
     assert result.exit_code == 1
     assert "error: benchmark: Kafka at 127.0.0.1:1" in result.output
     assert "Traceback" not in result.output
+
+
+def test_without_the_harness_bench_says_how_to_get_it_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "podium_bench", None)  # as if it were not installed
+    assert CliRunner().invoke(podium, ["bench", "--help"]).exit_code == 0
+    result = CliRunner().invoke(podium, ["bench", "--smoke"])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "Traceback" not in result.output
+    assert result.output.startswith("error: podium bench needs the benchmark harness")
+    assert "podium_bench" in result.output and "PYTHONPATH" in result.output

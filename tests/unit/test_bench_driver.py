@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from podium.bench import BenchStalled, Completions, Driver
+from podium_bench import BenchStalled, Completions, Driver
 
 
 class FakePodium:

@@ -1,12 +1,12 @@
-"""Pins podium.bench's public API: changing it should be a decision, not an accident."""
+"""Pins podium_bench's public API: changing it should be a decision, not an accident."""
 
 from __future__ import annotations
 
-import podium.bench
+import podium_bench
 
 
 def test_public_names_are_exactly_these() -> None:
-    assert sorted(podium.bench.__all__) == sorted(
+    assert sorted(podium_bench.__all__) == sorted(
         [
             "Append",
             "DEFAULT_COORDINATOR_NICE",
@@ -69,5 +69,5 @@ def test_public_names_are_exactly_these() -> None:
             "usage",
         ]
     )
-    for name in podium.bench.__all__:
-        assert getattr(podium.bench, name) is not None
+    for name in podium_bench.__all__:
+        assert getattr(podium_bench, name) is not None

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium.bench import (
+from podium_bench import (
     CpuTicks,
     Sched,
     SchedSnapshot,

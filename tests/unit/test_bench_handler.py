@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from podium.bench._handler import handle_all, handler_cpu_us_per_event, prepared
 from podium.coordinator.core._state import RunStatus, StepStatus
+from podium_bench._handler import handle_all, handler_cpu_us_per_event, prepared
 
 
 def test_every_run_of_the_baseline_reaches_success_through_the_handler() -> None:

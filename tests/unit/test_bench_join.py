@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium.bench import (
+from podium_bench import (
     STEPS,
     Append,
     Kind,
@@ -18,7 +18,7 @@ from podium.bench import (
     segments,
     transitions,
 )
-from podium.bench._join import chain_hops
+from podium_bench._join import chain_hops
 
 R, Q, C, S = Kind.RUN_REQUESTED, Kind.STEP_REQUESTED, Kind.STEP_COMPLETED, Kind.RUN_SUCCEEDED
 

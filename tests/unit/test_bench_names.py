@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from podium.bench import Names, child_env
 from podium.settings import PodiumSettings
+from podium_bench import Names, child_env
 
 
 def test_every_topic_and_group_starts_with_the_run_prefix() -> None:

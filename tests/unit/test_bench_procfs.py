@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from podium import bench
-from podium.bench import cpu_ticks, peak_rss_kb, usage
+import podium_bench as bench
+from podium_bench import cpu_ticks, peak_rss_kb, usage
 
 STAT = "4242 (podium coord) S 1 4242 4242 0 -1 4194560 5000 0 0 0 130 27 0 0 20 0 3 0"
 

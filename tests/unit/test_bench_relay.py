@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium.bench._relay import ROUND, Loop, loop, parse_args, rounds
+from podium_bench._relay import ROUND, Loop, loop, parse_args, rounds
 
 CHAIN = loop(["start", "results", "requests", "done", "3", "10", "4"])
 

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium.bench import Measured, Percentiles, combine, median_of, render, report, summarize
+from podium_bench import Measured, Percentiles, combine, median_of, render, report, summarize
 
 KEYS = {
     "runs_per_s",

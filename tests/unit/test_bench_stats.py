@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium.bench import median, percentile, summarize
+from podium_bench import median, percentile, summarize
 
 samples = st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=300)
 

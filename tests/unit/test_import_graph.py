@@ -1,6 +1,7 @@
 """The shape of the package, pinned: no package reaches into another's private modules,
-the packages import each other without cycles, and the CLI loads the benchmark only
-when ``podium bench`` runs."""
+the packages import each other without cycles, and the benchmark harness
+(``podium_bench``, beside the package) is loaded by the CLI only when ``podium bench``
+runs and reaches into Podium's private modules only where pinned below."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "services" / "podium"
+BENCH = PACKAGE.parent / "podium_bench"
 
 
 def _unit(module: str) -> str:
@@ -84,11 +86,63 @@ def test_a_cycle_is_found_when_there_is_one() -> None:
 
 
 def test_the_cli_loads_the_benchmark_only_for_podium_bench() -> None:
-    probe = "import sys, podium.cli; print(sorted(m for m in sys.modules if 'podium.bench' in m))"
+    probe = "import sys, podium.cli; print(sorted(m for m in sys.modules if 'podium_bench' in m))"
     loaded = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert loaded.strip() == "[]"
+
+
+def _imports(path: Path, *, nested: bool) -> Iterator[str]:
+    """The modules ``path`` imports: at module level, or (``nested``) anywhere in it."""
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree) if nested else tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module
+        elif isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+
+
+def _is_bench(module: str) -> bool:
+    return module == "podium_bench" or module.startswith("podium_bench.")
+
+
+def test_only_the_bench_command_imports_the_harness_and_only_lazily() -> None:
+    paths = sorted(PACKAGE.rglob("*.py"))
+    at_module_level = [
+        str(path.relative_to(PACKAGE))
+        for path in paths
+        if any(_is_bench(module) for module in _imports(path, nested=False))
+    ]
+    anywhere = [
+        str(path.relative_to(PACKAGE))
+        for path in paths
+        if any(_is_bench(module) for module in _imports(path, nested=True))
+    ]
+    assert at_module_level == []
+    assert anywhere == ["cli/_bench.py"]
+    assert not (PACKAGE / "bench").exists(), "the harness lives in services/podium_bench/"
+
+
+BENCH_PRIVATE_IMPORTS = [
+    # podium._priority (nice_of, set_nice, BENCH_COORDINATOR_NICE) is exported by no
+    # public module; this list may only shrink
+    "_floor.py: podium._priority",
+    "_plan.py: podium._priority",
+    "_podium.py: podium._priority",
+    "_relay.py: podium._priority",
+]
+
+
+def test_the_harness_uses_podiums_public_names_but_where_pinned() -> None:
+    crossing = [
+        f"{path.relative_to(BENCH)}: {module}"
+        for path in sorted(BENCH.rglob("*.py"))
+        for module in _imports(path, nested=True)
+        if module.split(".")[0] == "podium"
+        and any(part.startswith("_") for part in module.split(".")[1:])
+    ]
+    assert crossing == BENCH_PRIVATE_IMPORTS
 
 
 def test_the_compensation_naming_is_written_once() -> None:

@@ -1,7 +1,12 @@
 """`podium bench`: measure throughput and latency against the Kafka floor, on fresh topics.
 
+The harness is its own top-level package, ``podium_bench`` (``services/podium_bench/``,
+shipped in the same wheel): it is imported only when the command runs, so the rest of
+the CLI and the product never load it.
+
 Exit status: 0 when every run succeeded; 1 when a run failed or the benchmark could
-not finish (a child died, nothing finished for a minute); 2 a setting is wrong.
+not finish (a child died, nothing finished for a minute); 2 a setting is wrong or the
+harness is not installed.
 """
 
 from __future__ import annotations
@@ -14,7 +19,13 @@ import click
 
 from podium._priority import BENCH_COORDINATOR_NICE, NICE_MAX, NICE_MIN
 from podium.cli._main import settings_from
-from podium.errors import PodiumError
+from podium.errors import ConfigError, PodiumError
+
+NOT_INSTALLED = (
+    "podium bench needs the benchmark harness, the podium_bench package, which this "
+    "installation lacks: install the podium wheel (it ships podium_bench) or, in a "
+    "checkout, put services/ on PYTHONPATH"
+)
 
 
 class RunsFailed(PodiumError):
@@ -62,7 +73,12 @@ def group(
     that rate, a 40-step chain of 10 ms steps, and a bare aiokafka relay with the
     same hops (the floor). Prints a table; --output writes the JSON.
     """
-    from podium.bench import Plan, render, run_bench
+    try:
+        from podium_bench import Plan, render, run_bench
+    except ModuleNotFoundError as exc:
+        if exc.name != "podium_bench":
+            raise
+        raise ConfigError(NOT_INSTALLED) from None
 
     settings = settings_from(ctx)
     if smoke:

@@ -10,17 +10,20 @@ from functools import partial
 from typing import Any
 
 from podium._priority import nice_of
-from podium.bench._children import Children
-from podium.bench._context import Context, run_ids
-from podium.bench._driver import Completions, Driver
-from podium.bench._figures import (
+from podium.pipelines import Pipeline
+from podium.registry import apply_pipelines
+from podium.runs import open_producer, request_run
+from podium_bench._children import Children
+from podium_bench._context import Context, run_ids
+from podium_bench._driver import Completions, Driver
+from podium_bench._figures import (
     events_between,
     paced_count,
     paced_rate,
     rate,
     scheduling_profile,
 )
-from podium.bench._join import (
+from podium_bench._join import (
     Append,
     Kind,
     chain_hops,
@@ -29,7 +32,7 @@ from podium.bench._join import (
     segments,
     transitions,
 )
-from podium.bench._kafka import (
+from podium_bench._kafka import (
     Follower,
     Offsets,
     create_topics,
@@ -37,16 +40,13 @@ from podium.bench._kafka import (
     partitions_of,
     read_range,
 )
-from podium.bench._pipelines import chain, chain_order, linear, linear_services
-from podium.bench._plan import STEPS
-from podium.bench._procfs import SchedSnapshot, Usage, sched_snapshot, usage
-from podium.bench._records import podium_append, run_finished
-from podium.pipelines import Pipeline
-from podium.registry import apply_pipelines
-from podium.runs import open_producer, request_run
+from podium_bench._pipelines import chain, chain_order, linear, linear_services
+from podium_bench._plan import STEPS
+from podium_bench._procfs import SchedSnapshot, Usage, sched_snapshot, usage
+from podium_bench._records import podium_append, run_finished
 
 SERVICES = {"noop-a": "noop_a", "noop-b": "noop_b", "noop-c": "noop_c", "sleep": "sleeper"}
-"""Service name -> its object in ``podium.bench.services``."""
+"""Service name -> its object in ``podium_bench.services``."""
 
 
 @dataclass
@@ -103,7 +103,7 @@ def _start(ctx: Context, children: Children) -> None:
     options = ["--concurrency", str(ctx.plan.service_concurrency), "--grace", "1"]
     options += ["--log-level", "WARNING"]
     for service, target in SERVICES.items():
-        children.start(service, ["podium", "service", f"podium.bench.services:{target}", *options])
+        children.start(service, ["podium", "service", f"podium_bench.services:{target}", *options])
 
 
 async def _send(producer: Any, ctx: Context, pipeline: Pipeline, run_id: str) -> object:

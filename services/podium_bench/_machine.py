@@ -7,8 +7,8 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from podium.bench._plan import Plan
 from podium.settings import PodiumSettings
+from podium_bench._plan import Plan
 
 
 def _cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:

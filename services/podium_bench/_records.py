@@ -10,12 +10,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from podium import events as wire
-from podium.bench._driver import Completions
-from podium.bench._join import Append, Kind, floor_stage
-from podium.bench._kafka import LOG_APPEND_TYPE, Record
 from podium.codec import Codec
 from podium.errors import PodiumError
 from podium.headers import STEP, header_value
+from podium_bench._driver import Completions
+from podium_bench._join import Append, Kind, floor_stage
+from podium_bench._kafka import LOG_APPEND_TYPE, Record
 
 TERMINAL = {"SUCCEEDED", "FAILED", "CANCELLED", "COMPENSATED"}
 

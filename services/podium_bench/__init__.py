@@ -9,11 +9,16 @@ coordinator and no-op step services as processes, triggers 3-step runs through
 of it for latency), runs a sequential chain of sleeping steps, then relays the
 same hops and message sizes through bare aiokafka processes (the floor). Pure
 parts: ``_stats``, ``_join``, ``_figures``, ``_report``, ``_table``, ``_plan``.
+
+A top-level package beside ``podium`` (shipped in the same wheel, no extra
+dependencies) so the product's import graph never holds it: only ``podium bench``
+imports it, when it runs. It uses Podium's public names, save ``podium._priority``
+(pinned in ``tests/unit/test_import_graph.py``).
 """
 
-from podium.bench._children import ChildExited, Children
-from podium.bench._driver import BenchStalled, Completions, Driver
-from podium.bench._figures import (
+from podium_bench._children import ChildExited, Children
+from podium_bench._driver import BenchStalled, Completions, Driver
+from podium_bench._figures import (
     chain_figures,
     cpu_us_per_event,
     events_between,
@@ -25,7 +30,7 @@ from podium.bench._figures import (
     schedule,
     scheduling_profile,
 )
-from podium.bench._join import (
+from podium_bench._join import (
     Append,
     Kind,
     first_appends,
@@ -37,9 +42,9 @@ from podium.bench._join import (
     segments,
     transitions,
 )
-from podium.bench._names import Names, child_env
-from podium.bench._plan import DEFAULT_COORDINATOR_NICE, STEPS, Plan
-from podium.bench._procfs import (
+from podium_bench._names import Names, child_env
+from podium_bench._plan import DEFAULT_COORDINATOR_NICE, STEPS, Plan
+from podium_bench._procfs import (
     CpuTicks,
     Sched,
     SchedSnapshot,
@@ -53,7 +58,7 @@ from podium.bench._procfs import (
     sched_snapshot,
     usage,
 )
-from podium.bench._report import (
+from podium_bench._report import (
     METRICS,
     Measured,
     Report,
@@ -63,9 +68,9 @@ from podium.bench._report import (
     report,
     targets,
 )
-from podium.bench._run import BenchFailed, measured, run_bench, run_once
-from podium.bench._stats import Percentiles, median, percentile, summarize
-from podium.bench._table import render
+from podium_bench._run import BenchFailed, measured, run_bench, run_once
+from podium_bench._stats import Percentiles, median, percentile, summarize
+from podium_bench._table import render
 
 __all__ = [
     "DEFAULT_COORDINATOR_NICE",

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from podium.bench._kafka import LOG_APPEND_TIME, TopicSpec
-from podium.bench.services import step_topic
 from podium.settings import TopicNames
+from podium_bench._kafka import LOG_APPEND_TIME, TopicSpec
+from podium_bench.services import step_topic
 
 FLOOR_CHAIN_ROLES = ("start", "requests", "results", "done")
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import shutil
 
-from podium.bench._context import Context, Progress
-from podium.bench._figures import chain_figures, cpu_us_per_event
-from podium.bench._floor import FloorFigures, create_floor_topics, measure_floor
-from podium.bench._handler import handler_cpu_us_per_event
-from podium.bench._kafka import delete_topics, topic_count
-from podium.bench._machine import bench_settings, machine
-from podium.bench._plan import Plan
-from podium.bench._podium import PodiumFigures, measure_podium
-from podium.bench._report import Measured, Report, combine, report
-from podium.bench._stats import summarize
 from podium.errors import PodiumError
 from podium.settings import PodiumSettings
+from podium_bench._context import Context, Progress
+from podium_bench._figures import chain_figures, cpu_us_per_event
+from podium_bench._floor import FloorFigures, create_floor_topics, measure_floor
+from podium_bench._handler import handler_cpu_us_per_event
+from podium_bench._kafka import delete_topics, topic_count
+from podium_bench._machine import bench_settings, machine
+from podium_bench._plan import Plan
+from podium_bench._podium import PodiumFigures, measure_podium
+from podium_bench._report import Measured, Report, combine, report
+from podium_bench._stats import summarize
 
 
 class BenchFailed(PodiumError):

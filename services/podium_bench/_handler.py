@@ -16,11 +16,11 @@ from collections.abc import Iterator, MutableMapping
 from datetime import UTC, datetime
 
 from podium import events as wire
-from podium.bench._pipelines import linear
-from podium.bench._plan import STEPS
 from podium.codec import Codec
 from podium.coordinator import Handler, RunState, TimerIndex, runs_partition_store
 from podium.settings import TopicNames
+from podium_bench._pipelines import linear
+from podium_bench._plan import STEPS
 
 TRACE = [("traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]
 """What a triggered run's request carries (every hop keeps the run's trace)."""

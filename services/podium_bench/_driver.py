@@ -12,8 +12,8 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from podium.bench._figures import schedule
 from podium.errors import PodiumError
+from podium_bench._figures import schedule
 
 Send = Callable[[str], Awaitable[object]]
 """Starts the run with this id (returns once the trigger is on Kafka)."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from podium.bench._procfs import SchedSnapshot
-from podium.bench._stats import median
+from podium_bench._procfs import SchedSnapshot
+from podium_bench._stats import median
 
 
 def schedule(count: int, rate: float) -> list[float]:

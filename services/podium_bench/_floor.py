@@ -8,17 +8,17 @@ from functools import partial
 from typing import Any
 
 from podium._priority import nice_of
-from podium.bench._children import Children
-from podium.bench._context import Context, run_ids
-from podium.bench._driver import Completions, Driver
-from podium.bench._figures import events_between, paced_count, rate
-from podium.bench._join import Kind, floor_hops, floor_stage, run_latencies, transitions
-from podium.bench._kafka import Follower, create_topics, end_offsets, partitions_of, read_range
-from podium.bench._plan import STEPS
-from podium.bench._procfs import usage
-from podium.bench._records import floor_append, floor_chain_append, hop_arrived
-from podium.bench._relay import hop
 from podium.runs import open_producer
+from podium_bench._children import Children
+from podium_bench._context import Context, run_ids
+from podium_bench._driver import Completions, Driver
+from podium_bench._figures import events_between, paced_count, rate
+from podium_bench._join import Kind, floor_hops, floor_stage, run_latencies, transitions
+from podium_bench._kafka import Follower, create_topics, end_offsets, partitions_of, read_range
+from podium_bench._plan import STEPS
+from podium_bench._procfs import usage
+from podium_bench._records import floor_append, floor_chain_append, hop_arrived
+from podium_bench._relay import hop
 
 Sizes = dict[Kind, tuple[int, int]]
 DEFAULT_SIZE = (256, 128)
@@ -82,7 +82,7 @@ def _start(ctx: Context, children: Children, sizes: Sizes) -> None:
     one for the coordinator's side and one for the sleeping service (own processes, so
     the other hops' relays consume exactly what they did before the chain was added)."""
     coordinator, services = floor_hops(STEPS)
-    relay, prefix = ["podium.bench._relay", "--group"], ctx.names.prefix
+    relay, prefix = ["podium_bench._relay", "--group"], ctx.names.prefix
     nice = ctx.plan.coordinator_nice  # the same priority as the coordinator it stands for
     own = [] if nice is None else ["--nice", str(nice)]
     hops = _hop_args(ctx, coordinator, sizes)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from podium.bench._plan import STEPS
-from podium.bench.services import step_topic
 from podium.pipelines import Pipeline
+from podium_bench._plan import STEPS
+from podium_bench.services import step_topic
 
 LINEAR = "bench-linear"
 CHAIN = "bench-chain"

@@ -1,6 +1,6 @@
 """The Kafka floor's relay: consume from one topic, produce to the next, nothing else.
 
-Run as ``python -m podium.bench._relay --group G --hop SRC DST VALUE_BYTES HEADER_BYTES ...``
+Run as ``python -m podium_bench._relay --group G --hop SRC DST VALUE_BYTES HEADER_BYTES ...``
 (one process per Podium process it stands in for). Each record consumed from SRC
 becomes a record on DST with the same key and a value and headers of the given
 sizes, sent without waiting for each acknowledgement (as the coordinator sends), ``acks=all``.
@@ -101,7 +101,7 @@ class Relays:
 
 def parse_args(argv: Sequence[str] | None = None) -> Relays:
     """``--nice`` as the coordinator's, for the relay standing for it."""
-    parser = argparse.ArgumentParser(prog="podium.bench._relay")
+    parser = argparse.ArgumentParser(prog="podium_bench._relay")
     parser.add_argument("--group", required=True)
     parser.add_argument("--hop", nargs=4, action="append", default=[], metavar="ARG")
     sleep_hop = "SRC DST SLEEP_MS VALUE_BYTES HEADER_BYTES"

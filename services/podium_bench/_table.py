@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from podium.bench._report import Report
+from podium_bench._report import Report
 
 
 def _num(value: Any) -> str:

@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from podium.bench._figures import ratio
-from podium.bench._stats import Percentiles, median
+from podium_bench._figures import ratio
+from podium_bench._stats import Percentiles, median
 
 METRICS = (
     "runs_per_s",

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from podium.bench._names import Names, child_env, environment
-from podium.bench._plan import Plan
 from podium.codec import Codec
 from podium.settings import PodiumSettings
+from podium_bench._names import Names, child_env, environment
+from podium_bench._plan import Plan
 
 Progress = Callable[[str], None]
 

@@ -186,7 +186,7 @@ def test_the_stream_runtime_knows_nothing_of_runs() -> None:
 def test_the_consume_loops_built_on_streams_use_its_seam() -> None:
     """The coordinator, the registry and the read model get their consumers from the
     streams transport; the modules that still build their own are listed (the step
-    service's and the triggers' loops, the DLQ reader, the benchmark's relays), and the
+    service's and the triggers' loops, the DLQ reader), and the
     list can only shrink."""
     building = sorted(
         str(path.relative_to(PACKAGE))
@@ -194,8 +194,6 @@ def test_the_consume_loops_built_on_streams_use_its_seam() -> None:
         if "AIOKafkaConsumer(" in path.read_text()
     )
     assert building == [
-        "bench/_kafka.py",
-        "bench/_relay.py",
         "dlq/_kafka.py",
         "service/_runner.py",
         "streams/_transport.py",

@@ -22,6 +22,8 @@ from podium.events import PodiumModel, StepCompleted, StepFailed, StepHeartbeat,
 from podium.headers import header_value
 from podium.service import NonRetryableError, Service, ServiceRunner, StepContext
 from podium.service.testing import make_request
+from podium.settings import KafkaSettings, PodiumSettings, TopicNames
+from podium.streams import KafkaTransport
 from podium.testing import random_topic_name, wait_until
 
 TRACEPARENT = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -143,7 +145,7 @@ async def kafka(kafka_bootstrap: str) -> AsyncIterator[ServiceKafka]:
 @contextlib.asynccontextmanager
 async def running(service: Service, kafka: ServiceKafka) -> AsyncIterator[ServiceRunner]:
     """``service`` served in the background; stopped (drained, committed) on exit."""
-    runner = ServiceRunner(service, kafka.kwargs(), kafka.codec)
+    runner = ServiceRunner(service, KafkaTransport(kafka.kwargs()), kafka.codec)
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run(stop))
     try:
@@ -292,3 +294,26 @@ async def test_undecodable_bytes_go_to_the_dlq_and_the_service_keeps_serving(
     assert header_value(headers, "podium-dlq-error")
     assert header_value(headers, "podium-dlq-original-topic") == kafka.request_topic
     assert header_value(headers, "podium-dlq-original-offset") == "0"
+
+
+async def test_run_takes_settings_for_the_cluster_and_what_the_service_left_open(
+    kafka: ServiceKafka,
+) -> None:
+    """``Service.run(settings)``: the cluster comes from the settings (not a kwargs dict),
+    and so does the results topic when the service did not choose one."""
+    service = demo_service().replace(request_topic=kafka.request_topic, group_id=kafka.group)
+    settings = PodiumSettings(
+        kafka=KafkaSettings(bootstrap_servers=kafka.bootstrap),
+        topics=TopicNames(step_results=kafka.results_topic),
+    )
+    stop = asyncio.Event()
+    serving = asyncio.create_task(service.run(settings, stop=stop))
+    try:
+        request = make_request("double", {"n": 4}, params={"uri": "file:///y.csv"})
+        await kafka.send(request)
+        [result] = await kafka.results(1)
+    finally:
+        stop.set()
+        await asyncio.wait_for(serving, timeout=60)
+    assert isinstance(result.event, StepCompleted) and result.event.output()["doubled"] == 8
+    assert await kafka.committed() == 1  # stopping committed the request

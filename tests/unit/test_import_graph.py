@@ -184,18 +184,12 @@ def test_the_stream_runtime_knows_nothing_of_runs() -> None:
 
 
 def test_the_consume_loops_built_on_streams_use_its_seam() -> None:
-    """The coordinator, the registry and the read model get their consumers from the
-    streams transport; the modules that still build their own are listed (the step
-    service's and the triggers' loops, the DLQ reader), and the
-    list can only shrink."""
+    """Every consumer (the coordinator's, the step services', the triggers', the
+    registry's, the read model's, the DLQ reader's) comes from the streams transport,
+    so one seam sees all of Podium's consume loops."""
     building = sorted(
         str(path.relative_to(PACKAGE))
         for path in PACKAGE.rglob("*.py")
         if "AIOKafkaConsumer(" in path.read_text()
     )
-    assert building == [
-        "dlq/_kafka.py",
-        "service/_runner.py",
-        "streams/_transport.py",
-        "triggers/_runner.py",
-    ]
+    assert building == ["streams/_transport.py"]

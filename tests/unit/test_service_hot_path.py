@@ -5,11 +5,11 @@ SDK, and a cancel notice stops a handler running in its request's own task."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka.structs import ConsumerRecord, TopicPartition
+from aiokafka.structs import TopicPartition
 from opentelemetry import propagate, trace
 
 from podium.codec import Codec
@@ -19,6 +19,7 @@ from podium.service._execute import run_result
 from podium.service._results import completed, completed_record, failed, failed_record, failure_of
 from podium.service._tracing import _no_sdk
 from podium.service.testing import make_cancel, make_request, run_step
+from podium.streams.testing import MemoryBroker, MemoryTransport
 
 CODEC = Codec()
 TP = TopicPartition("podium.steps.hot", 0)
@@ -73,63 +74,27 @@ async def test_without_an_sdk_the_handler_propagates_the_requests_trace() -> Non
     assert not trace.get_current_span().get_span_context().is_valid  # detached afterwards
 
 
-# -- the runner, with stand-ins for the Kafka clients ----------------------------------
+# -- the runner, on the in-memory Kafka -------------------------------------------------
 
 
-class _Consumer:
-    """Hands out queued batches; records commits."""
+class _Kafka:
+    """The in-memory broker a runner serves, seen as the test needs it."""
 
-    def __init__(self) -> None:
-        self.batches: asyncio.Queue[list[ConsumerRecord[Any, Any]]] = asyncio.Queue()
-        self.commits: list[dict[TopicPartition, int]] = []
-        self.offset = 0
-        self.position_after = 0
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.broker = MemoryBroker({service.request_topic: 1, service.results_topic: 1})
 
     def put(self, *values: bytes) -> None:
-        batch = []
         for value in values:
-            batch.append(_record(self.offset, value))
-            self.offset += 1
-        self.batches.put_nowait(batch)
+            self.broker.produce(TP.topic, value, b"k", [("traceparent", TRACEPARENT)])
 
-    async def topics(self) -> set[str]:
-        return {TP.topic}
+    @property
+    def sent(self) -> list[tuple[bytes | None, bytes | None, Sequence[tuple[str, bytes]]]]:
+        return self.broker.messages(self.service.results_topic)
 
-    def subscribe(self, topics: list[str], listener: Any) -> None:
-        pass
-
-    def assignment(self) -> set[TopicPartition]:
-        return {TP}
-
-    async def position(self, tp: TopicPartition) -> int:
-        return self.position_after  # past the records handed out, not those still queued
-
-    async def getmany(self, **_: Any) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
-        try:
-            batch = await asyncio.wait_for(self.batches.get(), timeout=0.05)
-        except TimeoutError:
-            return {}
-        if batch:
-            self.position_after = batch[-1].offset + 1
-        return {TP: batch}
-
-    async def commit(self, positions: dict[TopicPartition, int]) -> None:
-        self.commits.append(dict(positions))
-
-
-class _Producer:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes, bytes, list[tuple[str, bytes]]]] = []
-
-    async def send_and_wait(
-        self, topic: str, value: bytes, key: bytes, headers: list[tuple[str, bytes]]
-    ) -> None:
-        self.sent.append((topic, key, value, headers))
-
-
-def _record(offset: int, value: bytes) -> ConsumerRecord[Any, Any]:
-    headers = [("traceparent", TRACEPARENT)]
-    return ConsumerRecord(TP.topic, TP.partition, offset, 0, 0, b"k", value, None, 1, 1, headers)
+    @property
+    def commits(self) -> list[dict[TopicPartition, int]]:
+        return [offsets for group, offsets in self.broker.commits if group == "podium-service-hot"]
 
 
 async def _until(condition: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
@@ -139,11 +104,9 @@ async def _until(condition: Callable[[], bool], what: str, timeout: float = 5.0)
         await asyncio.sleep(0.005)
 
 
-def _runner(service: Service) -> tuple[ServiceRunner, _Consumer, _Producer]:
-    runner = ServiceRunner(service, {}, CODEC)
-    consumer, producer = _Consumer(), _Producer()
-    runner._consumer, runner._producer = consumer, producer  # stand-ins (duck-typed)
-    return runner, consumer, producer
+def _runner(service: Service) -> tuple[ServiceRunner, _Kafka]:
+    kafka = _Kafka(service)
+    return ServiceRunner(service, MemoryTransport(kafka.broker), CODEC), kafka
 
 
 def _slow_service(grace_s: float) -> tuple[Service, dict[str, bool]]:
@@ -167,37 +130,38 @@ def _slow_service(grace_s: float) -> tuple[Service, dict[str, bool]]:
 
 
 async def _serving(runner: ServiceRunner, stop: asyncio.Event) -> asyncio.Task[None]:
-    return asyncio.create_task(runner._serve(stop))
+    return asyncio.create_task(runner.run(stop))
 
 
 async def test_a_cancel_notice_stops_its_handler_sends_nothing_and_commits_it() -> None:
     service, seen = _slow_service(grace_s=5)
-    runner, consumer, producer = _runner(service)
+    runner, kafka = _runner(service)
     stop = asyncio.Event()
     serving = await _serving(runner, stop)
     slow = make_request("slow", run_id="run-slow")
-    consumer.put(CODEC.encode_event(slow), CODEC.encode_event(make_request("fast", run_id="f")))
-    await _until(lambda: seen["started"] and len(producer.sent) == 1, "slow runs, fast sent")
-    consumer.put(CODEC.encode_event(make_cancel(slow)))
+    kafka.put(CODEC.encode_event(slow), CODEC.encode_event(make_request("fast", run_id="f")))
+    await _until(lambda: seen["started"] and len(kafka.sent) == 1, "slow runs, fast sent")
+    kafka.put(CODEC.encode_event(make_cancel(slow)))
     await _until(lambda: runner.stats.cancelled == 1, "the notice stops the slow handler")
     stop.set()
     await asyncio.wait_for(serving, timeout=5)
     assert seen["cancelled"] and runner.stats.completed == 1
-    [(_, key, value, headers)] = producer.sent  # nothing for the cancelled attempt
-    assert key == b"f" and CODEC.decode_event(value, StepCompleted).output_json == '{"ok": true}'
+    [(key, value, headers)] = kafka.sent  # nothing for the cancelled attempt
+    assert key == b"f" and value is not None
+    assert CODEC.decode_event(value, StepCompleted).output_json == '{"ok": true}'
     assert headers[0] == ("traceparent", TRACEPARENT)
-    assert consumer.commits[-1] == {TP: 3}  # both requests and the notice are done
+    assert kafka.commits[-1] == {TP: 3}  # both requests and the notice are done
 
 
 async def test_a_handler_outlasting_the_grace_is_cancelled_and_left_uncommitted() -> None:
     service, seen = _slow_service(grace_s=0)
-    runner, consumer, producer = _runner(service)
+    runner, kafka = _runner(service)
     stop = asyncio.Event()
     serving = await _serving(runner, stop)
-    consumer.put(CODEC.encode_event(make_request("slow", run_id="run-slow")))
+    kafka.put(CODEC.encode_event(make_request("slow", run_id="run-slow")))
     await _until(lambda: seen["started"], "the slow handler runs")
     stop.set()
     await asyncio.wait_for(serving, timeout=5)
     assert seen["cancelled"] and runner.stats.cancelled == 0  # a stop is not a notice
-    assert producer.sent == [] and runner.tracker.committable() == {}
-    assert all(position.get(TP, 0) == 0 for position in consumer.commits)
+    assert kafka.sent == [] and runner.tracker.committable() == {}
+    assert all(position.get(TP, 0) == 0 for position in kafka.commits)

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from podium.service._dedup import InFlight
-from podium.service._offsets import OffsetTracker
+from podium.streams import OffsetTracker
 
 
 def test_an_unfinished_offset_holds_back_the_commit_of_later_finished_ones() -> None:

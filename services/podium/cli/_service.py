@@ -15,8 +15,7 @@ from aiokafka.errors import KafkaError
 
 from podium.cli._main import settings_from
 from podium.errors import BrokerError
-from podium.service import RESULTS_TOPIC, Service, load_service, run_until_signalled
-from podium.settings import DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_OUTPUT_BYTES
+from podium.service import Service, load_service, run_until_signalled
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [run=%(run_id)s step=%(step)s] %(message)s"
 
@@ -70,20 +69,12 @@ def group(
     """
     settings = settings_from(ctx)
     service = _with_options(load_service(target), concurrency, grace, group_id)
-    if service.results_topic == RESULTS_TOPIC:  # not chosen by the service: use the settings'
-        service = service.replace(results_topic=settings.topics.step_results)
-    if service.max_output_bytes == DEFAULT_MAX_OUTPUT_BYTES:  # likewise
-        service = service.replace(max_output_bytes=settings.limits.max_output_bytes)
-    if service.max_message_bytes == DEFAULT_MAX_MESSAGE_BYTES:  # likewise
-        service = service.replace(max_message_bytes=settings.limits.max_message_bytes)
-    kwargs = settings.client_kwargs()
     _configure_logging(log_level.upper())
     try:
-        asyncio.run(run_until_signalled(service, kwargs))
+        asyncio.run(run_until_signalled(service, settings))
     except KafkaError as exc:
-        raise BrokerError(
-            f"service {service.name}: Kafka at {kwargs['bootstrap_servers']}: {exc}"
-        ) from exc
+        servers = settings.client_kwargs()["bootstrap_servers"]
+        raise BrokerError(f"service {service.name}: Kafka at {servers}: {exc}") from exc
 
 
 def _with_options(

@@ -22,6 +22,7 @@ from podium.dlq._errors import DlqTopicMissingError
 from podium.dlq._letter import DLQ_SUFFIX, Record, dlq_topic, send_dead_letter
 from podium.dlq._replay import Replay
 from podium.errors import BrokerError
+from podium.streams import KafkaTransport
 from podium.topics import open_topic_admin
 
 log = logging.getLogger("podium.dlq")
@@ -33,8 +34,7 @@ Kept = list[tuple[DlqEntry, Any]]
 
 @contextlib.asynccontextmanager
 async def _consumer(client_kwargs: Mapping[str, Any]) -> AsyncIterator[AIOKafkaConsumer]:
-    consumer = AIOKafkaConsumer(
-        **client_kwargs,
+    consumer = KafkaTransport(client_kwargs).consumer(
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",

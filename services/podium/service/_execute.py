@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podium._json_limits import JsonLimitError
 from podium.events import StepCompleted, StepFailed, StepRequested
@@ -24,8 +24,10 @@ from podium.service._results import (
     output_json,
     output_within,
 )
-from podium.service._service import Handler, Service
 from podium.service._tracing import process_span
+
+if TYPE_CHECKING:  # a type only: Service.run reaches this module, not the other way
+    from podium.service._service import Handler, Service
 
 
 def _now() -> datetime:

@@ -8,6 +8,7 @@ from typing import Any
 from podium._signals import stop_on_signals
 from podium.service._errors import ServiceLoadError
 from podium.service._service import Service
+from podium.settings import PodiumSettings
 
 
 def load_service(spec: str) -> Service:
@@ -39,7 +40,7 @@ def _import(module_name: str, spec: str) -> Any:
         raise
 
 
-async def run_until_signalled(service: Service, client_kwargs: dict[str, Any]) -> None:
+async def run_until_signalled(service: Service, settings: PodiumSettings) -> None:
     """Run ``service``; SIGTERM or SIGINT stops fetching and starts the graceful drain."""
     with stop_on_signals() as stop:
-        await service.run(client_kwargs, stop=stop)
+        await service.run(settings, stop=stop)

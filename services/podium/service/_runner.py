@@ -4,10 +4,9 @@
   records as there are free slots (``getmany(max_records=free)``), so a burst
   never piles up unstarted work in memory.
 - A record's offset counts as done only when what it caused (its result, or its
-  dead letter) is acknowledged by the broker; commits follow ``OffsetTracker``
-  (highest contiguous done offset per partition), sent at most every
-  ``COMMIT_INTERVAL_S`` while serving (a commit per record was a third of a busy
-  service's CPU), and always on revoke and on stop.
+  dead letter) is acknowledged by the broker; ``podium.streams.GroupCommits``
+  commits the highest contiguous done offset per partition, at most every
+  ``COMMIT_INTERVAL_S`` while serving, and always on revoke and on stop.
 - On stop: no more fetching, in-flight handlers get ``grace_s`` to finish, the
   rest are cancelled (uncommitted, so redelivered), done offsets are committed.
 - A StepCancelRequested on the request topic (the run no longer needs that
@@ -36,9 +35,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
@@ -49,11 +48,12 @@ from podium.service._cancel import Cancellations
 from podium.service._dedup import InFlight
 from podium.service._errors import RequestTooLarge
 from podium.service._execute import Result, run_result
-from podium.service._offsets import OffsetTracker
 from podium.service._resend import is_transient, resend_delay
 from podium.service._results import heartbeat, result_headers
-from podium.service._service import Service
-from podium.streams import MemoPartitioner
+from podium.streams import GroupCommits, MemoPartitioner, OffsetTracker, Transport
+
+if TYPE_CHECKING:  # the runner serves a Service; Service.run builds the runner
+    from podium.service._service import Service
 
 log = logging.getLogger("podium.service")
 Key = tuple[str, str, int]
@@ -100,53 +100,43 @@ MISSING_TOPIC = (
 )
 
 
-class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, runner: ServiceRunner) -> None:
-        self.runner = runner
-
-    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        """Commit what is done before someone else owns these partitions."""
-        await self.runner.commit()
-        self.runner.tracker.forget(revoked)
-
-    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        log.info("serving partitions %s", sorted(tp.partition for tp in assigned))
+async def _announce(assigned: set[TopicPartition]) -> None:
+    log.info("serving partitions %s", sorted(tp.partition for tp in assigned))
 
 
 class ServiceRunner:
     """Runs one :class:`Service` against Kafka until told to stop."""
 
-    def __init__(
-        self, service: Service, client_kwargs: dict[str, Any], codec: Codec | None = None
-    ) -> None:
+    def __init__(self, service: Service, transport: Transport, codec: Codec | None = None) -> None:
         self.service = service
         self.codec = codec or Codec()
         self.stats = ServiceStats()
-        self.tracker: OffsetTracker[TopicPartition] = OffsetTracker()
         self.worker = f"{socket.gethostname()}/{os.getpid()}"
-        self._kwargs = client_kwargs
+        self._transport = transport
+        self._commits: GroupCommits | None = None
         self._in_flight: InFlight[Key, Token] = InFlight()
         self._cancels: Cancellations[Key, asyncio.Task[Any]] = Cancellations()
         self._tasks: set[asyncio.Task[None]] = set()
         self._freed = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
-        self._committed_at = 0.0
         self._stopping = False
         """Set before the runner cancels handlers itself (grace over, or closing): such a
         cancel is not a cancel notice, and leaves the request uncommitted."""
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set; then drain, commit and close the clients."""
-        self._producer = AIOKafkaProducer(
-            acks="all", enable_idempotence=True, partitioner=MemoPartitioner(), **self._kwargs
+        self._producer = self._transport.producer(
+            acks="all", enable_idempotence=True, partitioner=MemoPartitioner()
         )
-        self._consumer = AIOKafkaConsumer(
+        self._consumer = self._transport.consumer(
             group_id=self.service.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",  # a request of an aborted batch never happened
-            **self._kwargs,
+        )
+        self._commits = GroupCommits(
+            self._consumer, interval_s=COMMIT_INTERVAL_S, what=self.service.name, log=log
         )
         try:
             await self._producer.start()
@@ -159,7 +149,8 @@ class ServiceRunner:
         consumer = self.consumer
         if not await self._topic_exists(stop):
             return
-        consumer.subscribe([self.service.request_topic], listener=_Rebalance(self))
+        listener = self.commits.listener(on_assigned=_announce)
+        consumer.subscribe([self.service.request_topic], listener=listener)
         log.info("service %s: serving %s", self.service.name, self.service.request_topic)
         await self._fetch_until(stop)
         log.info("service %s: stopping, %d in flight", self.service.name, len(self._tasks))
@@ -194,6 +185,15 @@ class ServiceRunner:
             await self._producer.stop()
 
     @property
+    def commits(self) -> GroupCommits:
+        assert self._commits is not None, "the runner is not running"
+        return self._commits
+
+    @property
+    def tracker(self) -> OffsetTracker[TopicPartition]:
+        return self.commits.tracker
+
+    @property
     def consumer(self) -> AIOKafkaConsumer:
         assert self._consumer is not None, "the runner is not running"
         return self._consumer
@@ -216,8 +216,7 @@ class ServiceRunner:
                     for record in records:
                         self._start(partition, record)
                 await self._note_positions()
-            if time.monotonic() - self._committed_at >= COMMIT_INTERVAL_S:
-                await self.commit()
+            await self.commits.commit_if_due()
 
     async def _note_positions(self) -> None:
         """Every record a fetch returned is started: the consumer's positions may be
@@ -233,18 +232,9 @@ class ServiceRunner:
             await asyncio.wait_for(self._freed.wait(), timeout=0.2)
 
     async def commit(self) -> None:
-        """Commit every partition's highest contiguous done offset; a failed commit is
-        retried by the next call (the records are then at worst redelivered)."""
-        self._committed_at = time.monotonic()
-        positions = self.tracker.committable()
-        if not positions or self._consumer is None:
-            return
-        try:
-            await self._consumer.commit(positions)
-        except KafkaError as exc:
-            log.warning("commit of %s failed (will retry): %s", positions, exc)
-            return
-        self.tracker.committed(positions)
+        """Commit what is done (see ``GroupCommits.commit``); nothing before the start."""
+        if self._commits is not None:
+            await self._commits.commit()
 
     async def _drain(self) -> None:
         if not self._tasks:

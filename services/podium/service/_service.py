@@ -24,11 +24,14 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from podium.events import COMPENSATION_PREFIX
 from podium.service._context import StepContext
-from podium.settings import DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_OUTPUT_BYTES
+from podium.settings import DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_OUTPUT_BYTES, load_settings
+
+if TYPE_CHECKING:
+    from podium.settings import PodiumSettings
 
 Handler = Callable[[Any, StepContext], Awaitable[Any]]
 H = TypeVar("H", bound=Handler)
@@ -134,10 +137,30 @@ class Service:
         table[key] = handler
         return handler
 
-    async def run(
-        self, client_kwargs: dict[str, Any], *, stop: asyncio.Event | None = None
-    ) -> None:
-        """Serve requests until ``stop`` is set, then drain within ``grace_s`` and commit."""
-        from podium.service._runner import ServiceRunner
+    def with_settings(self, settings: PodiumSettings) -> Service:
+        """A copy that takes from ``settings`` what it did not choose itself: the results
+        topic (``PODIUM_TOPICS__STEP_RESULTS``) and the output and message limits."""
+        changes: dict[str, Any] = {}
+        if self.results_topic == RESULTS_TOPIC:
+            changes["results_topic"] = settings.topics.step_results
+        if self.max_output_bytes == DEFAULT_MAX_OUTPUT_BYTES:
+            changes["max_output_bytes"] = settings.limits.max_output_bytes
+        if self.max_message_bytes == DEFAULT_MAX_MESSAGE_BYTES:
+            changes["max_message_bytes"] = settings.limits.max_message_bytes
+        return self.replace(**changes) if changes else self
 
-        await ServiceRunner(self, client_kwargs).run(stop or asyncio.Event())
+    async def run(
+        self, settings: PodiumSettings | None = None, *, stop: asyncio.Event | None = None
+    ) -> None:
+        """Serve requests until ``stop`` is set, then drain within ``grace_s`` and commit.
+
+        ``settings`` (by default read from the ``PODIUM_*`` environment, as ``podium
+        service`` does) give the cluster, with its SASL and TLS, and what
+        :meth:`with_settings` fills in."""
+        from podium.service._runner import ServiceRunner  # the Kafka side, on first run
+        from podium.streams import KafkaTransport
+
+        settings = settings or load_settings()
+        transport = KafkaTransport(settings.client_kwargs())
+        runner = ServiceRunner(self.with_settings(settings), transport)
+        await runner.run(stop or asyncio.Event())

@@ -47,6 +47,8 @@ class MemoryBroker:
     logs: dict[TopicPartition, list[_Record]] = field(default_factory=dict)
     committed: dict[str, dict[TopicPartition, int]] = field(default_factory=dict)
     """Each group's committed offsets."""
+    commits: list[tuple[str, dict[TopicPartition, int]]] = field(default_factory=list)
+    """Every consumer commit, in order: (group, offsets)."""
     _refusals: dict[str, list[Exception]] = field(default_factory=dict)
     _unreachable: dict[str, Exception] = field(default_factory=dict)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -56,14 +58,24 @@ class MemoryBroker:
             for partition in range(count):
                 self.logs[TopicPartition(topic, partition)] = []
 
-    def produce(self, topic: str, value: bytes | None, key: bytes | None = None) -> None:
+    def produce(
+        self,
+        topic: str,
+        value: bytes | None,
+        key: bytes | None = None,
+        headers: Headers = (),
+    ) -> None:
         """A committed record on ``topic``'s partition 0, as a plain producer writes it."""
-        self._append(TopicPartition(topic, 0), [(key, value, [])], _COMMITTED)
+        self._append(TopicPartition(topic, 0), [(key, value, headers)], _COMMITTED)
 
     def records(self, topic: str) -> list[tuple[bytes | None, bytes | None]]:
         """(key, value) of every committed record of ``topic``, partition by partition."""
+        return [(key, value) for key, value, _ in self.messages(topic)]
+
+    def messages(self, topic: str) -> list[tuple[bytes | None, bytes | None, Headers]]:
+        """(key, value, headers) of every committed record of ``topic``."""
         return [
-            (record.key, record.value)
+            (record.key, record.value, record.headers)
             for tp, log in sorted(self.logs.items())
             if tp.topic == topic
             for record in log
@@ -155,8 +167,17 @@ class MemoryConsumer:
     async def stop(self) -> None:
         self._assigned = set()
 
+    async def topics(self) -> set[str]:
+        return {tp.topic for tp in self._broker.logs}
+
     def subscribe(self, topics: Sequence[str], listener: Any = None) -> None:
         self._subscribed, self._listener, self._announce = list(topics), listener, True
+
+    async def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        """Store the group's offsets, as a consumer's manual commit does."""
+        assert self._group, "a consumer outside a group commits nothing"
+        self._broker.committed.setdefault(self._group, {}).update(offsets)
+        self._broker.commits.append((self._group, dict(offsets)))
 
     def assign(self, partitions: Iterable[TopicPartition]) -> None:
         self._assigned = set(partitions)
@@ -194,14 +215,14 @@ class MemoryConsumer:
     ) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
         if self._announce:
             await self._join()
-        fetched = self._fetch()
+        fetched = self._fetch(max_records)
         if not fetched and timeout_ms:
             changed = self._broker._changed
             try:
                 await asyncio.wait_for(changed.wait(), timeout_ms / 1000)
             except TimeoutError:
                 return {}
-            fetched = self._fetch()
+            fetched = self._fetch(max_records)
         return fetched
 
     async def _join(self) -> None:
@@ -213,23 +234,29 @@ class MemoryConsumer:
         if self._listener is not None:
             await self._listener.on_partitions_assigned(set(self._assigned))
 
-    def _fetch(self) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+    def _fetch(self, most: int | None) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
         self._broker.check_reachable(self._assigned)
         fetched = {}
         for tp in sorted(self._assigned - self._paused):
-            records = self._read(tp)
+            records = self._read(tp, most)
             if records:
                 fetched[tp] = records
+                most = None if most is None else most - len(records)
+            if most == 0:
+                break
         return fetched
 
-    def _read(self, tp: TopicPartition) -> list[ConsumerRecord[bytes, bytes]]:
-        log, start, end = self._broker.logs[tp], self._position(tp), self._end(tp)
-        self._positions[tp] = end
-        return [
-            _consumer_record(tp, offset, log[offset])
-            for offset in range(start, end)
-            if log[offset].state in (_COMMITTED, _OPEN)
-        ]
+    def _read(self, tp: TopicPartition, most: int | None) -> list[ConsumerRecord[bytes, bytes]]:
+        """Up to ``most`` readable records from the position; the position moves past
+        what was read (and past markers and aborted records before the next one)."""
+        log, offset, end = self._broker.logs[tp], self._position(tp), self._end(tp)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        while offset < end and (most is None or len(records) < most):
+            if log[offset].state in (_COMMITTED, _OPEN):
+                records.append(_consumer_record(tp, offset, log[offset]))
+            offset += 1
+        self._positions[tp] = offset
+        return records
 
     def _position(self, tp: TopicPartition) -> int:
         return self._positions.get(tp, 0)
@@ -362,6 +389,16 @@ class MemoryProducer:
             partitions = sorted(await self.partitions_for(topic))
             partition = self._partitioner(key, partitions, partitions)
         return self._produce(TopicPartition(topic, partition), [(key, value, headers or [])])
+
+    async def send_and_wait(
+        self,
+        topic: str,
+        value: bytes | None = None,
+        key: bytes | None = None,
+        partition: int | None = None,
+        headers: Headers | None = None,
+    ) -> RecordMetadata:
+        return await (await self.send(topic, value, key, partition, headers))
 
     def _produce(
         self, tp: TopicPartition, messages: Sequence[tuple[bytes | None, bytes | None, Headers]]

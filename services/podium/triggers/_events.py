@@ -28,12 +28,13 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from podium.codec import Codec, CodecError
 from podium.headers import trace_context
 from podium.pipelines import Pipeline
+from podium.streams import GroupCommits
 from podium.triggers._plan import EventSource, Plan, event_topics, plan_event_runs
 from podium.triggers._send import RunSender, TriggerStats
 from podium.triggers._start import TriggerKey, topic_start
@@ -48,20 +49,6 @@ async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
     """Sleep ``seconds``, returning early once ``stop`` is set."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-
-
-class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, owner: EventTriggers) -> None:
-        self.owner = owner
-
-    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        """Commit what is done before another instance owns these partitions."""
-        await self.owner.commit()
-
-    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        self.owner.assigned = frozenset(assigned)
-        log.info("trigger partitions assigned: %s", sorted(map(str, assigned)))
-        await self.owner.place_new(assigned)
 
 
 class EventTriggers:
@@ -89,7 +76,7 @@ class EventTriggers:
         self.poll_s = poll_s
         self.topics: frozenset[str] = frozenset()
         self.assigned: frozenset[TopicPartition] = frozenset()
-        self._done: dict[TopicPartition, int] = {}
+        self.commits = GroupCommits(consumer, interval_s=0.0, what="event triggers", log=log)
         self._next_poll = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -125,10 +112,16 @@ class EventTriggers:
         log.info("event triggers listen to: %s", ", ".join(sorted(topics)) or "nothing")
         self.topics = topics
         if topics:
-            self.consumer.subscribe(sorted(topics), listener=_CommitOnRevoke(self))
+            listener = self.commits.listener(on_assigned=self._assigned)
+            self.consumer.subscribe(sorted(topics), listener=listener)
         else:
             self.consumer.unsubscribe()
             self.assigned = frozenset()
+
+    async def _assigned(self, assigned: set[TopicPartition]) -> None:
+        self.assigned = frozenset(assigned)
+        log.info("trigger partitions assigned: %s", sorted(map(str, assigned)))
+        await self.place_new(assigned)
 
     async def place_new(self, assigned: set[TopicPartition]) -> None:
         """Move each partition without a committed position to its topic's start: the
@@ -166,7 +159,9 @@ class EventTriggers:
     async def _handle_partition(self, partition: TopicPartition, records: list[Any]) -> bool:
         """Handle records in order; False (after rewinding) when a send was not acknowledged."""
         pipelines, published = self.pipelines(), self.published()
+        tracker = self.commits.tracker
         for record in records:
+            tracker.started(partition, record.offset)
             try:
                 await self.handle(record, pipelines, published)
             except KafkaError as exc:
@@ -174,7 +169,7 @@ class EventTriggers:
                 log.warning("sending for %s failed, retrying it: %s", _where(record), exc)
                 self.consumer.seek(partition, record.offset)
                 return False
-            self._done[partition] = record.offset + 1
+            tracker.finished(partition, record.offset)
         return True
 
     async def handle(
@@ -223,16 +218,9 @@ class EventTriggers:
         self.stats.dead_lettered += 1
 
     async def commit(self) -> None:
-        """Commit the offsets of handled records; a failure is retried by the next call."""
-        done, self._done = self._done, {}
-        if not done:
-            return
-        try:
-            await self.consumer.commit(done)
-        except KafkaError as exc:  # e.g. a rebalance: the new owner re-reads, ids dedup
-            log.warning("committing trigger offsets failed: %s", exc)
-            owned = self.consumer.assignment()
-            self._done = {tp: o for tp, o in done.items() if tp in owned} | self._done
+        """Commit the offsets of handled records; a failure is retried by the next call
+        (after a rebalance the new owner re-reads them, and run ids dedup)."""
+        await self.commits.commit()
 
 
 def _stamp(timestamp_ms: int | None) -> datetime | None:

@@ -6,10 +6,12 @@
     await runner.stop()
 
 The runner reads the registry it is given (it neither starts nor stops it) and
-owns its Kafka clients: one idempotent ``acks=all`` producer and one consumer
-in group ``group_id`` (manual commits). Every coordinator instance may run
-one: event partitions are shared by the group, cron ticks are produced by
-each instance under the same run ids (one run per tick, see ``_cron_loop``).
+owns its Kafka clients, made by its ``transport`` (``podium.streams``; by default
+the settings' cluster): one idempotent ``acks=all`` producer and one consumer
+in group ``group_id`` (manual commits, ``podium.streams.GroupCommits``). Every
+coordinator instance may run one: event partitions are shared by the group, cron
+ticks are produced by each instance under the same run ids (one run per tick, see
+``_cron_loop``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from podium.codec import Codec
 from podium.pipelines import Pipeline
 from podium.registry import RegisteredPipeline
 from podium.settings import PodiumSettings
+from podium.streams import KafkaTransport, Transport
 from podium.triggers._cron_loop import CronTriggers
 from podium.triggers._events import EventTriggers
 from podium.triggers._plan import latest_pipelines
@@ -78,8 +81,11 @@ class TriggerRunner:
         cron_interval_s: float = 1.0,
         registry_poll_s: float = 2.0,
         auto_offset_reset: Literal["earliest", "latest"] = "earliest",
+        transport: Transport | None = None,
     ) -> None:
         self.settings = settings
+        self.transport = transport
+        """Where the clients come from; None: the settings' cluster, at start."""
         self.registry = registry
         self.codec = codec
         self.group_id = group_id
@@ -140,11 +146,10 @@ class TriggerRunner:
         await self.stop()
 
     async def _open_clients(self) -> None:
-        kwargs = self.settings.client_kwargs()
-        self._producer = AIOKafkaProducer(**kwargs, acks="all", enable_idempotence=True)
+        transport = self.transport or KafkaTransport(self.settings.client_kwargs())
+        self._producer = transport.producer(acks="all", enable_idempotence=True)
         await self._producer.start()
-        self._consumer = AIOKafkaConsumer(
-            **kwargs,
+        self._consumer = transport.consumer(
             group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset=self.auto_offset_reset,

@@ -80,6 +80,55 @@ def test_the_packages_import_each_other_without_cycles() -> None:
     assert "coordinator" not in edges.get("coordinator.core", set()), "the core imports no shell"
 
 
+def _modules() -> dict[str, Path]:
+    return {
+        ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(
+            ".__init__"
+        ): path
+        for path in sorted(PACKAGE.rglob("*.py"))
+    }
+
+
+def _runtime_nodes(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node that runs: at module level or in a function, not under TYPE_CHECKING."""
+    stack = [tree]
+    while stack:
+        for child in ast.iter_child_nodes(stack.pop()):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                stack.extend(child.orelse)
+                continue
+            yield child
+            stack.append(child)
+
+
+def _module_edges() -> dict[str, set[str]]:
+    """Module -> the Podium modules it imports when it runs, functions' imports included;
+    ``from podium.dlq import _letter`` is an edge to the submodule. An edge from a module
+    to its own package's ``__init__`` is left out: that is the package importing itself
+    while it initialises, not a cycle a reader has to untangle."""
+    modules, edges = _modules(), {}
+    for module, path in modules.items():
+        targets = set()
+        for node in _runtime_nodes(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                for alias in node.names:
+                    submodule = f"{node.module}.{alias.name}"
+                    targets.add(submodule if submodule in modules else node.module)
+        edges[module] = {
+            target
+            for target in targets
+            if target in modules and not module.startswith(f"{target}.")
+        }
+    return edges
+
+
+def test_no_module_imports_itself_back_even_from_inside_a_function() -> None:
+    """No cycle between modules either: ``Service.run`` builds its runner, which sees
+    ``Service`` as a type only; the CLI's subcommands take their settings from
+    ``cli/_settings.py``, not from the root that registers them."""
+    assert _cycle(_module_edges()) is None
+
+
 def test_a_cycle_is_found_when_there_is_one() -> None:
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": {"c"}}) is None

@@ -6,7 +6,7 @@ import asyncio
 
 import click
 
-from podium.cli._main import settings_from
+from podium.cli._settings import settings_from
 
 
 @click.command(name="api")

@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from podium._priority import BENCH_COORDINATOR_NICE, NICE_MAX, NICE_MIN
-from podium.cli._main import settings_from
+from podium.cli._settings import settings_from
 from podium.errors import ConfigError, PodiumError
 
 NOT_INSTALLED = (

@@ -22,7 +22,7 @@ from podium.broker import (
     read_from,
     resolve_jars,
 )
-from podium.cli._main import settings_from
+from podium.cli._settings import settings_from
 from podium.settings import PodiumSettings
 
 NOT_RUNNING_EXIT_CODE = 3

@@ -10,7 +10,7 @@ import logging
 
 import click
 
-from podium.cli._main import settings_from
+from podium.cli._settings import settings_from
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from podium.cli._main import settings_from
+from podium.cli._settings import settings_from
 
 
 @click.command(name="demo")

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import click
 
-from podium.cli._main import settings_from
+from podium.cli._settings import settings_from
 from podium.dlq import (
     DEFAULT_MAX_REPLAYS,
     DLQ_SUFFIX,

@@ -8,7 +8,6 @@ import click
 
 from podium import __version__
 from podium.errors import ConfigError, PodiumError
-from podium.settings import PodiumSettings, load_settings
 
 
 class _PodiumGroup(click.Group):
@@ -35,16 +34,6 @@ def podium(ctx: click.Context) -> None:
     PODIUM_KAFKA__BOOTSTRAP_SERVERS=host:9092 to use an existing cluster.
     """
     ctx.ensure_object(dict)
-
-
-def settings_from(ctx: click.Context) -> PodiumSettings:
-    """The settings for this invocation, loaded once and shared by subcommands."""
-    root = ctx.find_root()
-    root.ensure_object(dict)
-    if "settings" not in root.obj:
-        root.obj["settings"] = load_settings()
-    settings: PodiumSettings = root.obj["settings"]
-    return settings
 
 
 def _register() -> None:

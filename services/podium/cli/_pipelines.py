@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from podium.cli._main import settings_from
+from podium.cli._settings import settings_from
 from podium.pipelines import Problem, check_file, duplicate_keys, pipeline_files
 from podium.registry import (
     DEFAULT_TOPIC,

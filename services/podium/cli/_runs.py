@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from podium.cli._main import settings_from
+from podium.cli._settings import settings_from
 from podium.codec import Codec
 from podium.errors import ConfigError
 from podium.events import RunStatus, RunStatusChanged, TriggerSource

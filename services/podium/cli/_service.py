@@ -13,7 +13,7 @@ import logging
 import click
 from aiokafka.errors import KafkaError
 
-from podium.cli._main import settings_from
+from podium.cli._settings import settings_from
 from podium.errors import BrokerError
 from podium.service import Service, load_service, run_until_signalled
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from podium._bundle import bundled
-from podium.cli._main import settings_from
+from podium.cli._settings import settings_from
 from podium.topics import (
     ClusterState,
     Plan,

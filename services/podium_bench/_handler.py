@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator, MutableMapping
 from datetime import UTC, datetime
 
-from podium import events as wire
+from podium import contract as wire
 from podium.codec import Codec
 from podium.coordinator import Handler, RunState, TimerIndex, runs_partition_store
 from podium.settings import TopicNames

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from podium import events as wire
+from podium import contract as wire
 from podium.codec import Codec
+from podium.contract import STEP, header_value
 from podium.errors import PodiumError
-from podium.headers import STEP, header_value
 from podium_bench._driver import Completions
 from podium_bench._join import Append, Kind, floor_stage
 from podium_bench._kafka import LOG_APPEND_TYPE, Record

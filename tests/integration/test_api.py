@@ -12,8 +12,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
 from podium.api import ApiSettings, create_app, open_services
-from podium.events import RunCancelRequested, RunRequested, RunStatus, TriggerSource
-from podium.headers import trace_context
+from podium.contract import (
+    RunCancelRequested,
+    RunRequested,
+    RunStatus,
+    TriggerSource,
+    trace_context,
+)
 from podium.testing import wait_until
 from tests.integration.test_api_support import Env, env, simulate_run
 

@@ -8,8 +8,8 @@ import asyncio
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from podium.contract import RunStatus
 from podium.dlq import read_dlq
-from podium.events import RunStatus
 from podium.runs import ReadModel, RunEventsTopicMissingError
 from podium.testing import random_topic_name
 from tests.integration.test_api_support import Env, env, simulate_run

@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from podium.codec import Codec
-from podium.events import PodiumModel, RunStatus, RunStatusChanged, StepError, StepStatus
+from podium.contract import PodiumModel, RunStatus, RunStatusChanged, StepError, StepStatus
 from podium.pipelines import Pipeline
 from podium.registry import apply_pipelines
 from podium.settings import KafkaSettings, PodiumSettings, TopicNames

@@ -31,7 +31,7 @@ from podium.codec import (
 )
 from podium.codec.strategies import SAMPLE_TIME as T0
 from podium.codec.strategies import sample_events
-from podium.events import EVENT_TYPES, FileLanded, StepCompleted, StepFailed
+from podium.contract import EVENT_TYPES, FileLanded, StepCompleted, StepFailed
 from podium.testing import random_topic_name, wait_until
 
 CODEC = Codec()

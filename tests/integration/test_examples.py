@@ -8,7 +8,7 @@ from pathlib import Path
 
 from examples import SAMPLE_CSV
 from examples.file_ingest.services import transform
-from podium.events import StepCompleted
+from podium.contract import StepCompleted
 from podium.service.testing import make_request
 from tests.integration.test_service import ServiceKafka, kafka, running
 

@@ -18,9 +18,9 @@ from collections.abc import Callable
 
 import pytest
 
-from podium import events as wire
+from podium import contract as wire
+from podium.contract import header_value
 from podium.dlq import TRUNCATED
-from podium.headers import header_value
 from tests.integration.e2e.stack import TRACEPARENT
 from tests.integration.test_bad_input import (
     Case,

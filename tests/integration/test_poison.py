@@ -21,9 +21,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from podium.contract import StepFailed, header_value
 from podium.dlq import read_dlq
-from podium.events import StepFailed
-from podium.headers import header_value
 from podium.pipelines import Pipeline
 from podium.registry import PipelineRegistry, encode_record
 from podium.service import PoisonMessage, Service, StepContext

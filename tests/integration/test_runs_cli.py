@@ -12,7 +12,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
-from podium.events import RunCancelRequested, RunRequested, RunStatus, TriggerSource
+from podium.contract import RunCancelRequested, RunRequested, RunStatus, TriggerSource
 from podium.runs import run_id_for
 from podium.testing import wait_until
 from tests.integration.test_api_support import Env, env, simulate_run

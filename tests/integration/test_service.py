@@ -18,8 +18,14 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import TopicPartition
 
 from podium.codec import Codec
-from podium.events import PodiumModel, StepCompleted, StepFailed, StepHeartbeat, StepRequested
-from podium.headers import header_value
+from podium.contract import (
+    PodiumModel,
+    StepCompleted,
+    StepFailed,
+    StepHeartbeat,
+    StepRequested,
+    header_value,
+)
 from podium.service import NonRetryableError, Service, ServiceRunner, StepContext
 from podium.service.testing import make_request
 from podium.settings import KafkaSettings, PodiumSettings, TopicNames

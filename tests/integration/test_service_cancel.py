@@ -9,7 +9,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
-from podium.events import StepCancelRequested, StepCompleted, StepRequested
+from podium.contract import StepCancelRequested, StepCompleted, StepRequested
 from podium.service import Service, StepContext
 from podium.service.testing import make_cancel, make_request
 from podium.testing import wait_until

@@ -12,7 +12,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
-from podium.events import StepCompleted
+from podium.contract import StepCompleted
 from podium.service import Service, StepContext
 from podium.service.testing import make_request
 from podium.testing import wait_until

@@ -15,8 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from podium.codec import Codec
-from podium.events import FileLanded, RunRequested, TriggerSource
-from podium.headers import header_value
+from podium.contract import FileLanded, RunRequested, TriggerSource, header_value
 from podium.pipelines import EventTrigger, Pipeline, load_pipeline_file
 from podium.registry import PipelineRegistry, apply_pipelines
 from podium.settings import KafkaSettings, PodiumSettings, TopicNames

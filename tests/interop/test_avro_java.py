@@ -26,7 +26,7 @@ from fastavro import json_reader, json_writer
 
 from podium.codec import Codec, SchemaRegistry, encode_body, frame
 from podium.codec.strategies import SAMPLE_TIME, sample_events
-from podium.events import PodiumModel, StepCompleted
+from podium.contract import PodiumModel, StepCompleted
 
 HERE = Path(__file__).resolve().parent / "avro-java"
 POM = HERE / "pom.xml"

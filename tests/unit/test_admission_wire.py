@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from podium import events as wire
+from podium import contract as wire
 from podium.codec import Codec
+from podium.contract import header_value
 from podium.coordinator import (
     Admitted,
     Enqueue,
@@ -34,7 +35,6 @@ from podium.coordinator._translate import (
     timer_input,
     timer_value,
 )
-from podium.headers import header_value
 from podium.pipelines import Pipeline
 from podium.settings import TopicNames
 from tests.unit.test_machine_support import make_pipeline, step

@@ -12,8 +12,14 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from podium.api import ApiServices, create_app
 from podium.codec import Codec
-from podium.events import RunCancelRequested, RunRequested, RunStatus, RunStatusChanged, StepStatus
-from podium.headers import trace_context
+from podium.contract import (
+    RunCancelRequested,
+    RunRequested,
+    RunStatus,
+    RunStatusChanged,
+    StepStatus,
+    trace_context,
+)
 from podium.pipelines import Pipeline
 from podium.registry import RegisteredPipeline, UnknownPipelineError
 from podium.runs import RunView, apply_to_view, requested_view, run_id_for, select_runs

@@ -30,13 +30,13 @@ from podium.codec import (
     frame,
 )
 from podium.codec.strategies import events, records
-from podium.errors import ConfigError, PodiumError
-from podium.events import (
+from podium.contract import (
     RECORD_MODELS,
     PodiumModel,
     StepCompleted,
     StepFailed,
 )
+from podium.errors import ConfigError, PodiumError
 
 REGISTRY = SchemaRegistry.load()
 CODEC = Codec(REGISTRY)

@@ -10,7 +10,7 @@ from fastavro import parse_schema, schemaless_writer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from podium import events as wire
+from podium import contract as wire
 from podium._speedups.avro_writer import Unsupported, compile_writer, long_bytes
 from podium.codec import Codec, EncodeError, SchemaRegistry
 from podium.codec.strategies import records, sample_events

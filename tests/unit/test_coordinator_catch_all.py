@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from aiokafka.structs import ConsumerRecord
 
+from podium.contract import header_value
 from podium.coordinator._app import Coordinator
 from podium.dlq import DETAIL, REASON
-from podium.headers import header_value
 from podium.settings import PodiumSettings
 
 

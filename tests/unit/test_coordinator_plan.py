@@ -6,7 +6,8 @@ import gc
 
 import pytest
 
-from podium.coordinator.core._plan import _PLANS, COMPENSATION_PREFIX, plan_of
+from podium.contract import COMPENSATION_PREFIX
+from podium.coordinator.core._plan import _PLANS, plan_of
 from podium.pipelines import OnFailure, Pipeline
 from tests.unit.test_machine_support import make_pipeline, step
 

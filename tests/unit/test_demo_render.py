@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from podium.broker import BrokerStatus
+from podium.contract import RunStatus, RunStatusChanged, StepError, StepStatus
 from podium.demo import (
     Produced,
     broker_line,
@@ -26,7 +27,6 @@ from podium.demo import (
     topics_lines,
     transition_row,
 )
-from podium.events import RunStatus, RunStatusChanged, StepError, StepStatus
 from podium.registry import ApplyResult, ApplyStatus
 from podium.runs import RunView, StepView
 from podium.topics import AlterConfigs, ConfigChange, CreateTopic, Plan, Refusal

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import podium.dlq
 import podium.service
 from podium.codec import Codec, NotAvroFramingError
+from podium.contract import header_value
 from podium.dlq import (
     REPLAY_COUNT,
     REPLAY_OF,
@@ -28,7 +29,6 @@ from podium.dlq import (
     preview,
     superseded_by,
 )
-from podium.headers import header_value
 
 NOW = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-import podium.events as events_module
+from podium import contract
 from podium.codec import SchemaRegistry
-from podium.events import ENUMS, EVENT_TYPES, RECORD_MODELS, StepCompleted, StepRequested
+from podium.contract import ENUMS, EVENT_TYPES, RECORD_MODELS, StepCompleted, StepRequested
 
 REGISTRY = SchemaRegistry.load()
 RECORDS = [e for e in REGISTRY.current_entries() if e.source["type"] == "record"]
@@ -43,9 +43,9 @@ def test_enum_members_are_the_schema_symbols(entry: Any) -> None:
     assert [m.value for m in ENUMS[entry.name]] == entry.source["symbols"]
 
 
-def test_models_are_exported() -> None:
-    for name in events_module.__all__:
-        assert hasattr(events_module, name)
+def test_every_model_and_enum_is_exported_by_the_contract() -> None:
+    exported = [getattr(contract, name) for name in contract.__all__]
+    assert all(model in exported for model in [*RECORD_MODELS.values(), *ENUMS.values()])
 
 
 def test_models_are_immutable_and_reject_unknown_fields() -> None:

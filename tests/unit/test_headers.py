@@ -1,7 +1,7 @@
 from opentelemetry.propagate import extract, inject
 from opentelemetry.trace import get_current_span
 
-from podium.headers import (
+from podium.contract import (
     HeaderGetter,
     HeaderSetter,
     encode_headers,

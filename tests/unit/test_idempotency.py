@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium.events import RunStatus
+from podium.contract import RunStatus
 from podium.runs import RunView, idempotency_conflict, same_params
 
 PARAMS = st.dictionaries(

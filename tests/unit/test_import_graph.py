@@ -195,7 +195,7 @@ def test_the_harness_uses_podiums_public_names_but_where_pinned() -> None:
 
 
 def test_the_compensation_naming_is_written_once() -> None:
-    """``compensate:<step>`` is wire contract (``podium.events.COMPENSATION_PREFIX``):
+    """``compensate:<step>`` is wire contract (``podium.contract.COMPENSATION_PREFIX``):
     the coordinator, the SDK and the demo all read it from there."""
     written = [
         str(path.relative_to(PACKAGE))
@@ -203,7 +203,7 @@ def test_the_compensation_naming_is_written_once() -> None:
         for line in path.read_text().splitlines()
         if '"compensate:' in line
     ]
-    assert written == ["events.py"]
+    assert written == ["contract/_envelope.py"]
 
 
 def test_the_hot_path_tricks_live_behind_one_door() -> None:

@@ -17,15 +17,15 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium import events as wire
+from podium import contract as wire
 from podium.api import ApiServices, create_app
 from podium.cli import podium
 from podium.codec import Codec
+from podium.contract import header_value
 from podium.coordinator import RunState
 from podium.coordinator._handle import Handler, Rejected
 from podium.coordinator._timers import TimerIndex
 from podium.dlq import dead_letter, reason_of
-from podium.headers import header_value
 from podium.pipelines import (
     MAX_CONDITION_LENGTH,
     UNLIMITED,

@@ -525,7 +525,6 @@ def test_public_api_is_pinned() -> None:
     assert sorted(coordinator.__all__) == sorted(
         [
             "ADMISSION_RETRY_MS",
-            "COMPENSATION_PREFIX",
             "CONDITION_ERROR",
             "TIMEOUT_ERROR",
             "AdmissionEvent",
@@ -558,8 +557,6 @@ def test_public_api_is_pinned() -> None:
             "TimerIndex",
             "WakeAt",
             "admit",
-            "compensated_step",
-            "compensation_name",
             "compute_backoff",
             "decide",
             "next_wake_ms",

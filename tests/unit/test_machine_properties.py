@@ -13,6 +13,7 @@ from hypothesis import event as note_stat
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from podium.contract import compensated_step
 from podium.coordinator import (
     Admitted,
     CancelRun,
@@ -30,7 +31,6 @@ from podium.coordinator import (
     StepSucceeded,
     TimerFired,
     WakeAt,
-    compensated_step,
     decide,
     next_wake_ms,
 )

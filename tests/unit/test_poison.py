@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium import events as wire
+from podium import contract as wire
 from podium.codec import (
     Codec,
     CorruptMessageError,
@@ -22,6 +22,7 @@ from podium.codec import (
     UnknownFingerprintError,
     WrongEventTypeError,
 )
+from podium.contract import header_value
 from podium.coordinator import RunState, RunStatus
 from podium.coordinator._handle import Handler, Rejected
 from podium.coordinator._timers import TimerIndex
@@ -35,7 +36,6 @@ from podium.dlq import (
     entry_of,
     reason_of,
 )
-from podium.headers import header_value
 from podium.registry import RecordError, decode_record
 from podium.service import NonRetryableError, PoisonMessage, Service, StepContext
 from podium.service._execute import execute_step

@@ -13,14 +13,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from podium.codec import Codec
-from podium.errors import BrokerError
-from podium.events import (
+from podium.contract import (
     RunCancelRequested,
     RunRequested,
     RunStatus,
     TriggerSource,
+    trace_context,
 )
-from podium.headers import trace_context
+from podium.errors import BrokerError
 from podium.pipelines import ParamError, Pipeline
 from podium.runs import (
     RunFinishedError,

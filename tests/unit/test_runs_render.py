@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from podium.cli._runs import exit_status
-from podium.events import RunStatus, RunStatusChanged, StepError, StepStatus
+from podium.contract import RunStatus, RunStatusChanged, StepError, StepStatus
 from podium.runs import (
     AttemptView,
     RunView,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium.events import RunStatus, RunStatusChanged
+from podium.contract import RunStatus, RunStatusChanged
 from podium.runs import RunView, apply_to_view
 from podium.runs._retention import FinishedRuns
 

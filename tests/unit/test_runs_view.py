@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from podium.events import (
+from podium.contract import (
     RunRequested,
     RunStatus,
     RunStatusChanged,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from podium.contract import split_input
 from podium.service import StepContext
-from podium.service._envelope import split_input
 from podium.service.testing import make_request
 
 TRACE = [("traceparent", b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")]

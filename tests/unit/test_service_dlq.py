@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from podium.codec import Codec, NotAvroFramingError
-from podium.headers import header_value
+from podium.contract import header_value
 from podium.service._dlq import dead_letter, dlq_topic
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from examples import SAMPLE_CSV
 from examples.file_ingest.services import load, notify, transform, validate
-from podium.events import StepCompleted, StepFailed
+from podium.contract import StepCompleted, StepFailed
 from podium.service import Service
 from podium.service._execute import execute_step
 from podium.service.testing import make_request

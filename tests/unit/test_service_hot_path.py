@@ -13,7 +13,7 @@ from aiokafka.structs import TopicPartition
 from opentelemetry import propagate, trace
 
 from podium.codec import Codec
-from podium.events import StepCompleted, StepFailed
+from podium.contract import StepCompleted, StepFailed
 from podium.service import Service, ServiceRunner, StepContext
 from podium.service._execute import run_result
 from podium.service._results import completed, completed_record, failed, failed_record, failure_of

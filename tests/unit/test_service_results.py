@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from podium.events import StepCompleted, StepFailed
+from podium.contract import StepCompleted, StepFailed
 from podium.service import NonRetryableError, Service, StepContext, StepError
 from podium.service._execute import execute_step
 from podium.service._results import MAX_MESSAGE, cap, failure_of, result_headers

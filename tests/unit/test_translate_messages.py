@@ -8,12 +8,12 @@ import json
 
 import pytest
 
-from podium import events as wire
+from podium import contract as wire
 from podium.codec import Codec, EncodeError
+from podium.contract import header_value
 from podium.coordinator._translate import from_millis, request_message, run_event_message
 from podium.coordinator.core._commands import EmitRunEvent, RequestStep
 from podium.coordinator.core._state import RunStatus, StepStatus
-from podium.headers import header_value
 
 CODEC = Codec()
 AT_MS = 1_700_000_000_123

@@ -14,8 +14,7 @@ from aiokafka.errors import KafkaTimeoutError
 
 import podium.triggers._events
 from podium.codec import Codec
-from podium.events import FileLanded, RunRequested
-from podium.headers import header_value
+from podium.contract import FileLanded, RunRequested, header_value
 from podium.pipelines import Pipeline, load_pipeline_file
 from podium.triggers import CronTriggers, EventTriggers, RunSender, TriggerStats, cron_run_id
 

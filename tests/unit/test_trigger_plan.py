@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from podium.events import TriggerSource
-from podium.headers import header_value
+from podium.contract import TriggerSource, header_value
 from podium.pipelines import Pipeline, load_pipeline_file
 from podium.registry import RegisteredPipeline
 from podium.triggers import (

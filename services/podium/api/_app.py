@@ -25,9 +25,8 @@ from podium.api._errors import ApiError, Handler, json_errors
 from podium.api._input import json_object, parse_run_body, parse_run_query
 from podium.api._render import pipeline_json
 from podium.codec import Codec
+from podium.contract import TRACE_HEADERS, RunRequested, RunStatus, TriggerSource
 from podium.errors import BrokerError
-from podium.events import RunRequested, RunStatus, TriggerSource
-from podium.headers import TRACE_HEADERS
 from podium.pipelines import (
     LimitError,
     ParamError,

@@ -13,7 +13,7 @@ from typing import Any
 
 from podium._json_limits import read_json
 from podium.api._errors import ApiError
-from podium.events import RunStatus
+from podium.contract import RunStatus
 from podium.runs import DEFAULT_LIMIT, MAX_LIMIT
 
 RUN_FIELDS = ("pipeline", "version", "params", "idempotency_key")

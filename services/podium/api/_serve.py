@@ -20,7 +20,7 @@ from aiokafka.errors import KafkaError
 from podium.api._app import ApiServices, create_app
 from podium.api._settings import ApiSettings
 from podium.codec import Codec
-from podium.headers import Headers
+from podium.contract import Headers
 from podium.registry import PipelineRegistry
 from podium.runs import ReadModel, open_producer
 from podium.settings import PodiumSettings

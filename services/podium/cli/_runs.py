@@ -19,8 +19,8 @@ import click
 
 from podium.cli._settings import settings_from
 from podium.codec import Codec
+from podium.contract import RunStatus, RunStatusChanged, TriggerSource
 from podium.errors import ConfigError
-from podium.events import RunStatus, RunStatusChanged, TriggerSource
 from podium.pipelines import Pipeline, check_params_size, parse_cli_params, resolve_params
 from podium.registry import PipelineRegistry, RegistryTopicMissingError, read_registry
 from podium.runs import (

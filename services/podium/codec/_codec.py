@@ -26,7 +26,7 @@ from podium.codec._errors import (
 )
 from podium.codec._framing import Frame, frame, unframe
 from podium.codec._registry import SchemaEntry, SchemaRegistry
-from podium.events import RECORD_MODELS, PodiumModel
+from podium.contract import RECORD_MODELS, PodiumModel
 
 M = TypeVar("M", bound=PodiumModel)
 SchemaRef = str | type[PodiumModel]
@@ -137,7 +137,7 @@ class Codec:
         return self._other_plans[key]
 
     def encode_event(self, event: PodiumModel) -> bytes:
-        """Frame a typed event (any :class:`podium.events.PodiumModel`)."""
+        """Frame a typed event (any :class:`podium.contract.PodiumModel`)."""
         return self.encode_trusted(event.avro_name, event.model_dump())  # pydantic checked it
 
     def encode_trusted(self, schema: SchemaRef, record: Mapping[str, Any]) -> bytes:
@@ -174,7 +174,7 @@ class Codec:
         name = plan.reader.name
         model = expected or RECORD_MODELS.get(name)
         if model is None:
-            raise CorruptMessageError(f"{name} has no typed model in podium.events")
+            raise CorruptMessageError(f"{name} has no typed model in podium.contract")
         try:
             return model.model_validate(record)
         except ValidationError as exc:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from hypothesis import strategies as st
 
 from podium.codec._registry import SchemaRegistry
-from podium.events import PodiumModel
+from podium.contract import PodiumModel
 
 M = TypeVar("M", bound=PodiumModel)
 
@@ -91,7 +91,7 @@ SAMPLE_TIME = datetime(2025, 6, 1, 8, 0, 0, 250000, tzinfo=UTC)
 
 def sample_events() -> list[PodiumModel]:
     """One fully populated instance of every event type, in contract order."""
-    from podium import events as ev
+    from podium import contract as ev
 
     error = ev.StepError(error_type="IOError", error_message="disk full", retryable=True)
     trigger = ev.Trigger(source=ev.TriggerSource.EVENT, name="files", reference="in/0/42")

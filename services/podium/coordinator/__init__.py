@@ -51,13 +51,10 @@ from podium.coordinator.core._state import (
     StepState,
     StepStatus,
 )
-from podium.coordinator.core._tx import compensated_step, compensation_name
-from podium.events import COMPENSATION_PREFIX
 from podium.streams import EngineConfig
 
 __all__ = [
     "ADMISSION_RETRY_MS",
-    "COMPENSATION_PREFIX",
     "CONDITION_ERROR",
     "TIMEOUT_ERROR",
     "AdmissionEvent",
@@ -90,8 +87,6 @@ __all__ = [
     "TimerIndex",
     "WakeAt",
     "admit",
-    "compensated_step",
-    "compensation_name",
     "compute_backoff",
     "decide",
     "next_wake_ms",

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podium._json_limits import read_json
+from podium.contract import routing_headers
 from podium.coordinator._handle import Rejected
 from podium.coordinator._translate import admitted_value
 from podium.coordinator.core._admission import (
@@ -30,7 +31,6 @@ from podium.coordinator.core._admission import (
     Release,
     admit,
 )
-from podium.headers import routing_headers
 from podium.streams import Outgoing
 
 _KINDS: dict[str, type[Enqueue] | type[Release]] = {"enqueue": Enqueue, "release": Release}

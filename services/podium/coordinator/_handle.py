@@ -33,9 +33,10 @@ from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from podium import events as wire
+from podium import contract as wire
 from podium._json_limits import read_json
 from podium.codec import Codec
+from podium.contract import trace_context
 from podium.coordinator._budget import (
     SMALL_BYTES,
     Budget,
@@ -68,7 +69,6 @@ from podium.coordinator.core._inputs import Event, StartRun, StepFailedEvent, St
 from podium.coordinator.core._machine import Decision, decide
 from podium.coordinator.core._state import RunState
 from podium.errors import ConfigError
-from podium.headers import trace_context
 from podium.pipelines import (
     LimitError,
     Pipeline,

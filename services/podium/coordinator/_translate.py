@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from podium import events as wire
+from podium import contract as wire
 from podium._json_limits import read_json
 from podium._speedups.json_text import json_text, json_text_or_str
 from podium.codec import Codec
+from podium.contract import encode_headers, routing_headers
 from podium.coordinator._budget import capped_error
 from podium.coordinator.core._commands import (
     EmitRunEvent,
@@ -34,7 +35,6 @@ from podium.coordinator.core._inputs import (
     TimerFired,
 )
 from podium.coordinator.core._state import RunStatus, StepStatus
-from podium.headers import encode_headers, routing_headers
 from podium.streams import Outgoing
 
 _RUN_STATUS = {

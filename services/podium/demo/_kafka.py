@@ -10,9 +10,8 @@ from pathlib import Path
 import aiohttp
 
 from podium.codec import Codec
+from podium.contract import FileLanded, encode_headers
 from podium.demo._plan import LOOPBACK
-from podium.events import FileLanded
-from podium.headers import encode_headers
 from podium.pipelines import Pipeline
 from podium.registry import ApplyResult, apply_pipelines, load_pipeline_files, read_registry
 from podium.runs import new_traceparent, open_producer

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from podium.contract import COMPENSATION_PREFIX, FileLanded, RunRequested
 from podium.errors import ConfigError
-from podium.events import COMPENSATION_PREFIX, FileLanded, RunRequested
 from podium.pipelines import Pipeline
 from podium.triggers import EventSource, plan_event_runs
 

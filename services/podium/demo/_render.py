@@ -9,7 +9,7 @@ from datetime import tzinfo
 from typing import Any
 
 from podium.broker import BrokerStatus
-from podium.events import RunStatus, RunStatusChanged, StepStatus
+from podium.contract import RunStatus, RunStatusChanged, StepStatus
 from podium.registry import ApplyResult, ApplyStatus
 from podium.runs import RunView
 from podium.topics import CreateTopic, Plan, plan_lines

@@ -30,6 +30,7 @@ from typing import TypeVar
 from podium._bundle import bundled
 from podium.broker import BrokerStatus, LocalBroker
 from podium.codec import Codec
+from podium.contract import RunStatusChanged
 from podium.demo._children import Children
 from podium.demo._kafka import (
     apply_pipeline_files,
@@ -69,7 +70,6 @@ from podium.demo._render import (
     transition_row,
 )
 from podium.errors import ConfigError, PodiumError
-from podium.events import RunStatusChanged
 from podium.pipelines import Pipeline
 from podium.registry import ApplyStatus
 from podium.runs import ReadModel, RunView

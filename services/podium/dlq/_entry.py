@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from podium.contract import RUN_ID, STEP, Headers, header_value
 from podium.dlq import _letter as h
 from podium.dlq._fit import TRUNCATED
 from podium.dlq._reasons import canonical_reason
 from podium.dlq._redact import cap
-from podium.headers import RUN_ID, STEP, Headers, header_value
 
 REPLAY_COUNT = "podium-replay-count"
 """How many times this message was replayed from a DLQ (absent: never)."""

@@ -12,7 +12,7 @@ replay`` refuses such a letter (what is left is not the record).
 
 from __future__ import annotations
 
-from podium.headers import Headers, encode_headers
+from podium.contract import Headers, encode_headers
 
 TRUNCATED = "podium-dlq-truncated"
 """Present when the dead letter could not hold its record whole: what was cut, e.g.

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from podium.contract import RUN_ID, Headers, encode_headers, header_value
 from podium.dlq._fit import fit_letter
 from podium.dlq._reasons import canonical_reason, known_code
 from podium.dlq._redact import safe_error
-from podium.headers import RUN_ID, Headers, encode_headers, header_value
 
 PREFIX = "podium-dlq-"
 REASON = "podium-dlq-reason"

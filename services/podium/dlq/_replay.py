@@ -21,9 +21,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from podium.contract import Headers, encode_headers
 from podium.dlq._entry import REPLAY_COUNT, REPLAY_OF, DlqEntry, Origin
 from podium.dlq._letter import PREFIX
-from podium.headers import Headers, encode_headers
 
 DEFAULT_MAX_REPLAYS = 3
 

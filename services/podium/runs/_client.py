@@ -20,15 +20,17 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from podium.codec import Codec
-from podium.errors import BrokerError
-from podium.events import (
+from podium.contract import (
+    Headers,
     PodiumModel,
     RunCancelRequested,
     RunRequested,
     Trigger,
     TriggerSource,
+    encode_headers,
+    routing_headers,
 )
-from podium.headers import Headers, encode_headers, routing_headers
+from podium.errors import BrokerError
 from podium.pipelines import Pipeline, resolve_params
 from podium.runs._errors import RunFinishedError, RunNotFoundError
 from podium.runs._trace import trace_for_request

@@ -23,9 +23,9 @@ from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
 from podium.codec import Codec, CodecError
+from podium.contract import RunRequested, RunStatus, RunStatusChanged
 from podium.dlq import DeadLetterSink
 from podium.errors import BrokerError
-from podium.events import RunRequested, RunStatus, RunStatusChanged
 from podium.runs._errors import ReadModelUnavailableError, RunEventsTopicMissingError
 from podium.runs._render import DEFAULT_LIMIT, select_runs
 from podium.runs._retention import FinishedRuns

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from podium.events import RunStatus, RunStatusChanged, StepError
+from podium.contract import RunStatus, RunStatusChanged, StepError
 from podium.runs._view import AttemptView, RunView, StepView
 
 DEFAULT_LIMIT = 50

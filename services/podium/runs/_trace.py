@@ -12,7 +12,7 @@ import re
 import secrets
 from collections.abc import Mapping
 
-from podium.headers import TRACE_HEADERS
+from podium.contract import TRACE_HEADERS
 
 _TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 _MAX_HEADER = 8192

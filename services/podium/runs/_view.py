@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from podium._json_limits import read_json
-from podium.events import RunRequested, RunStatus, RunStatusChanged, StepError, StepStatus
+from podium.contract import RunRequested, RunStatus, RunStatusChanged, StepError, StepStatus
 
 TERMINAL_RUN_STATUSES = frozenset(
     {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.COMPENSATED}

@@ -11,10 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from podium._json_limits import JsonLimitError, read_json
-from podium.events import StepRequested
-from podium.headers import trace_context
+from podium.contract import StepRequested, split_input, trace_context
 from podium.secrets import HOW, SecretError, parse_reference, redact, resolve_here
-from podium.service._envelope import split_input
 from podium.service._errors import SecretUnavailable
 
 Beat = Callable[[Any, int | None], Awaitable[None]]

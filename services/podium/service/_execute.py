@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from podium._json_limits import JsonLimitError
-from podium.events import StepCompleted, StepFailed, StepRequested
+from podium.contract import StepCompleted, StepFailed, StepRequested
 from podium.service._context import Beat, StepContext
 from podium.service._errors import PoisonMessage, UnreadableRequest
 from podium.service._redact import redact_json_text, redacted_failure

@@ -14,8 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from podium.events import StepCompleted, StepFailed, StepHeartbeat, StepRequested
-from podium.headers import TRACE_HEADERS, Headers, routing_headers
+from podium.contract import (
+    TRACE_HEADERS,
+    Headers,
+    StepCompleted,
+    StepFailed,
+    StepHeartbeat,
+    StepRequested,
+    routing_headers,
+)
 from podium.service._errors import PoisonMessage, StepError
 
 _JSON = json.JSONEncoder(allow_nan=False)

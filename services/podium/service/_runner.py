@@ -42,8 +42,8 @@ from aiokafka.errors import IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from podium.codec import Codec, CodecError, WrongEventTypeError
+from podium.contract import StepCancelRequested, StepCompleted, StepRequested
 from podium.dlq import reason_of, send_dead_letter
-from podium.events import StepCancelRequested, StepCompleted, StepRequested
 from podium.service._cancel import Cancellations
 from podium.service._dedup import InFlight
 from podium.service._errors import RequestTooLarge

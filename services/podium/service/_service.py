@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from podium.events import COMPENSATION_PREFIX
+from podium.contract import COMPENSATION_PREFIX
 from podium.service._context import StepContext
 from podium.settings import DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_OUTPUT_BYTES, load_settings
 

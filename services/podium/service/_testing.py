@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from podium.events import COMPENSATION_PREFIX, StepCancelRequested, StepRequested
+from podium.contract import COMPENSATION_PREFIX, StepCancelRequested, StepRequested
 
 
 def make_request(

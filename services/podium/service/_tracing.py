@@ -21,8 +21,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import ProxyTracer, ProxyTracerProvider, Span, SpanKind
 
-from podium.events import StepRequested
-from podium.headers import HeaderGetter
+from podium.contract import HeaderGetter, StepRequested
 
 _tracer = trace.get_tracer("podium.service")
 

@@ -32,7 +32,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from podium.codec import Codec, CodecError
-from podium.headers import trace_context
+from podium.contract import trace_context
 from podium.pipelines import Pipeline
 from podium.streams import GroupCommits
 from podium.triggers._plan import EventSource, Plan, event_topics, plan_event_runs

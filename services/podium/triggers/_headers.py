@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 
-from podium.headers import Headers, encode_headers, routing_headers
+from podium.contract import Headers, encode_headers, routing_headers
 
 
 def new_traceparent() -> str:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from podium.contract import RunRequested, Trigger, TriggerSource
 from podium.errors import PodiumError
-from podium.events import RunRequested, Trigger, TriggerSource
 from podium.pipelines import CronTrigger, EventTrigger, ParamError, Pipeline, resolve_params
 from podium.registry import RegisteredPipeline
 from podium.triggers._cron import cron_ticks

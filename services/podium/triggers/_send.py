@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from podium.codec import Codec
+from podium.contract import RunRequested
 from podium.dlq import DEFAULT_MAX_LETTER_BYTES, Producer, Record, send_dead_letter
-from podium.events import RunRequested
 from podium.triggers._headers import run_headers
 
 

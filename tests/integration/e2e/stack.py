@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.partitioner import DefaultPartitioner
 
-from podium import events as wire
+from podium import contract as wire
 from podium.codec import Codec
 from podium.pipelines import Pipeline
 from podium.registry import apply_pipelines

@@ -33,7 +33,7 @@ from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import TopicPartition
 
-from podium import events as wire
+from podium import contract as wire
 from podium.broker import LocalBroker
 from podium.errors import PodiumError
 from podium.pipelines import Pipeline

@@ -29,9 +29,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.partitioner import DefaultPartitioner
 
-from podium import events as wire
+from podium import contract as wire
+from podium.contract import PodiumModel
 from podium.dlq import DlqEntry, read_dlqs
-from podium.events import PodiumModel
 from podium.testing import wait_until
 from tests.integration.e2e.conftest import make_stack, serving
 from tests.integration.e2e.pipelines import FAST_RETRY, pipeline, step

@@ -14,7 +14,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from podium import events as wire
+from podium import contract as wire
 from podium.settings import DEFAULT_MAX_OUTPUT_BYTES
 from tests.integration.e2e.pipelines import pipeline, step
 from tests.integration.e2e.stack import PARTITIONS, EventWatcher, RunEvents, Stack

@@ -12,7 +12,7 @@ import json
 
 from aiokafka import AIOKafkaConsumer
 
-from podium.events import RunStatus, RunStatusChanged
+from podium.contract import RunStatus, RunStatusChanged
 from podium.pipelines import Pipeline
 from podium.runs import RunView, apply_event
 from podium.streams._store import changelog_topic

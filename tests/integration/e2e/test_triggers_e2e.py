@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from podium import events as wire
+from podium import contract as wire
 from podium.testing import wait_until
 from tests.integration.e2e.pipelines import pipeline, step
 from tests.integration.e2e.stack import EventWatcher, RunEvents, Stack, same_partition_id

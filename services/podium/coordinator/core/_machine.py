@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from podium._speedups.frozen import fast_frozen_init
+from podium.contract import compensated_step
 from podium.coordinator.core._backoff import heartbeat_deadline_ms
 from podium.coordinator.core._commands import Command, NotifyCancel, WakeAt
 from podium.coordinator.core._compensation import compensation_succeeded
@@ -43,7 +44,6 @@ from podium.coordinator.core._state import (
 )
 from podium.coordinator.core._tx import (
     Tx,
-    compensated_step,
     finish_run,
     finish_step,
     request_step,

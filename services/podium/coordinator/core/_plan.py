@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from podium.events import COMPENSATION_PREFIX  # tracked in the run state by its wire name
+from podium.contract import COMPENSATION_PREFIX  # tracked in the run state by its wire name
 from podium.pipelines import OnFailure, Pipeline, RetryPolicy, Step
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from podium.contract import compensated_step, compensation_envelope, step_envelope
 from podium.coordinator.core._commands import (
     Command,
     EmitRunEvent,
@@ -26,17 +27,7 @@ from podium.coordinator.core._state import (
     StepStatus,
     replace_fields,
 )
-from podium.events import COMPENSATION_PREFIX
 from podium.pipelines import Pipeline, Step
-
-
-def compensation_name(step: str) -> str:
-    return COMPENSATION_PREFIX + step
-
-
-def compensated_step(name: str) -> str | None:
-    """The step that ``name`` compensates, or None for a pipeline step."""
-    return name.removeprefix(COMPENSATION_PREFIX) if name.startswith(COMPENSATION_PREFIX) else None
 
 
 @dataclass
@@ -140,17 +131,12 @@ def step_input(tx: Tx, name: str) -> dict[str, JsonValue]:
     if original is not None:
         return _compensation_input(tx, tx.plan.steps[original])
     step = tx.plan.steps[name]
-    return {"input": dict(step.input), "upstream": _upstream(tx, step)}
+    return step_envelope(step.input, _upstream(tx, step))
 
 
 def _compensation_input(tx: Tx, step: Step) -> dict[str, JsonValue]:
     static = step.compensation.input if step.compensation is not None else {}
-    return {
-        "input": dict(static),
-        "compensates": step.name,
-        "step_input": dict(step.input),
-        "output": tx.step(step.name).output,
-    }
+    return compensation_envelope(step.name, static, step.input, tx.step(step.name).output)
 
 
 def _upstream(tx: Tx, step: Step) -> dict[str, JsonValue]:

@@ -1,4 +1,5 @@
-"""The coordinator's request envelope, unwrapped so a handler sees its own input.
+"""The step request's envelope, both halves: what the coordinator writes in a request's
+``input_json`` and how a service unwraps it so a handler sees its own input.
 
 The coordinator sends ``{"input": <static input>, "upstream": {<dep>: <output>}}``
 for a pipeline step and ``{"compensates": <step>, "input": <the compensation's
@@ -13,10 +14,46 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from podium.events import COMPENSATION_PREFIX
+COMPENSATION_PREFIX = "compensate:"
+"""The ``step`` of a compensation's request and result is ``compensate:<step>`` (``:``
+never occurs in step names); its request has ``compensate`` set too."""
 
 _STEP_KEYS = frozenset({"input", "upstream"})
 _COMPENSATION_KEYS = frozenset({"compensates", "input", "step_input", "output"})
+
+
+def compensation_name(step: str) -> str:
+    """The name of the request that undoes ``step``: ``compensate:<step>``."""
+    return COMPENSATION_PREFIX + step
+
+
+def compensated_step(step: str) -> str | None:
+    """The step that ``compensate:<step>`` undoes, or None for a pipeline step."""
+    return step.removeprefix(COMPENSATION_PREFIX) if step.startswith(COMPENSATION_PREFIX) else None
+
+
+# -- the coordinator's half: writing -------------------------------------------------------
+
+
+def step_envelope(input: Mapping[str, Any], upstream: dict[str, Any]) -> dict[str, Any]:
+    """A pipeline step's request input: its static input and its dependencies' outputs."""
+    return {"input": dict(input), "upstream": upstream}
+
+
+def compensation_envelope(
+    step: str, input: Mapping[str, Any], step_input: Mapping[str, Any], output: Any
+) -> dict[str, Any]:
+    """``compensate:<step>``'s request input: the compensation's own static input, and the
+    input and output of the step it undoes."""
+    return {
+        "input": dict(input),
+        "compensates": step,
+        "step_input": dict(step_input),
+        "output": output,
+    }
+
+
+# -- the service's half: reading -----------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +83,3 @@ def _is_compensation(raw: Any) -> bool:
         and {"compensates", "input"} <= raw.keys() <= _COMPENSATION_KEYS
         and isinstance(raw["compensates"], str)
     )
-
-
-def compensated_step(step: str) -> str | None:
-    """The step that ``compensate:<step>`` undoes, or None for a pipeline step."""
-    return step.removeprefix(COMPENSATION_PREFIX) if step.startswith(COMPENSATION_PREFIX) else None

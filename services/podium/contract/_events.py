@@ -22,10 +22,6 @@ from podium._json_limits import read_json
 
 NAMESPACE = "podium.v1"
 
-COMPENSATION_PREFIX = "compensate:"
-"""The ``step`` of a compensation's request and result is ``compensate:<step>`` (``:``
-never occurs in step names); its request has ``compensate`` set too."""
-
 
 class RunStatus(StrEnum):
     """Where a run is (``podium.v1.RunStatus``)."""
@@ -262,25 +258,3 @@ EVENT_TYPES: tuple[type[PodiumModel], ...] = (
 )
 """The events that travel on topics. The coordinator's changelogs are its own JSON (see
 ``topics/README.md``), not part of the contract."""
-
-__all__ = [
-    "ENUMS",
-    "EVENT_TYPES",
-    "NAMESPACE",
-    "RECORD_MODELS",
-    "FileLanded",
-    "PodiumModel",
-    "RunCancelRequested",
-    "RunRequested",
-    "RunStatus",
-    "RunStatusChanged",
-    "StepCancelRequested",
-    "StepCompleted",
-    "StepError",
-    "StepFailed",
-    "StepHeartbeat",
-    "StepRequested",
-    "StepStatus",
-    "Trigger",
-    "TriggerSource",
-]

@@ -1,0 +1,97 @@
+"""Podium's wire contract, written once: what any service in any language reads and writes.
+
+- ``_events``: the typed models of ``schemas/`` (namespace ``podium.v1``), the events on
+  the topics, the status enums and the error record (pinned field for field to the
+  ``.avsc`` files by ``tests/unit/test_events.py``);
+- ``_headers``: the Kafka headers (W3C trace context, ``podium-run-id``/``-step``/
+  ``-attempt``) and their helpers;
+- ``_envelope``: the step request's ``input_json`` envelope, both the coordinator's half
+  (writing it) and the service's (unwrapping it), and the ``compensate:<step>`` naming.
+
+The coordinator, the step-service SDK, the triggers, the API and the demo all take the
+contract from here; ``topics/README.md`` and ``docs/`` describe it for other languages.
+"""
+
+from podium.contract._envelope import (
+    COMPENSATION_PREFIX,
+    StepInput,
+    compensated_step,
+    compensation_envelope,
+    compensation_name,
+    split_input,
+    step_envelope,
+)
+from podium.contract._events import (
+    ENUMS,
+    EVENT_TYPES,
+    NAMESPACE,
+    RECORD_MODELS,
+    FileLanded,
+    PodiumModel,
+    RunCancelRequested,
+    RunRequested,
+    RunStatus,
+    RunStatusChanged,
+    StepCancelRequested,
+    StepCompleted,
+    StepError,
+    StepFailed,
+    StepHeartbeat,
+    StepRequested,
+    StepStatus,
+    Trigger,
+    TriggerSource,
+)
+from podium.contract._headers import (
+    ATTEMPT,
+    RUN_ID,
+    STEP,
+    TRACE_HEADERS,
+    HeaderGetter,
+    Headers,
+    HeaderSetter,
+    encode_headers,
+    header_value,
+    routing_headers,
+    trace_context,
+)
+
+__all__ = [
+    "ATTEMPT",
+    "COMPENSATION_PREFIX",
+    "ENUMS",
+    "EVENT_TYPES",
+    "NAMESPACE",
+    "RECORD_MODELS",
+    "RUN_ID",
+    "STEP",
+    "TRACE_HEADERS",
+    "FileLanded",
+    "HeaderGetter",
+    "HeaderSetter",
+    "Headers",
+    "PodiumModel",
+    "RunCancelRequested",
+    "RunRequested",
+    "RunStatus",
+    "RunStatusChanged",
+    "StepCancelRequested",
+    "StepCompleted",
+    "StepError",
+    "StepFailed",
+    "StepHeartbeat",
+    "StepInput",
+    "StepRequested",
+    "StepStatus",
+    "Trigger",
+    "TriggerSource",
+    "compensated_step",
+    "compensation_envelope",
+    "compensation_name",
+    "encode_headers",
+    "header_value",
+    "routing_headers",
+    "split_input",
+    "step_envelope",
+    "trace_context",
+]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from podium.coordinator.core._state import RunStatus, StepStatus
+from podium.contract import RunStatus, StepStatus
 from podium_bench._handler import handle_all, handler_cpu_us_per_event, prepared
 
 

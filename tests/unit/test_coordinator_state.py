@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from enum import Enum
 from typing import Any
 
 import pytest
 
-from podium.coordinator.core._state import (
-    RunState,
-    RunStatus,
-    StepError,
-    StepState,
-    StepStatus,
-    replace_fields,
-)
+from podium.contract import RunStatus, StepError, StepStatus
+from podium.coordinator.core._state import RunState, StepState, replace_fields
 
-STEP = StepState(StepStatus.FAILED, 2, error=StepError("IOError", "disk full"), completed_seq=1)
+BOOM = StepError(error_type="IOError", error_message="disk full", retryable=True)
+STEP = StepState(StepStatus.FAILED, 2, error=BOOM, completed_seq=1)
 RUN = RunState(
     "r1", "etl", 3, RunStatus.RUNNING, 10, 20,
     params={"day": 1}, trace={"traceparent": "00-ab-cd-01"}, steps={"load": STEP},
@@ -68,4 +64,38 @@ def test_a_status_value_is_the_enum_value(member: RunStatus | StepStatus) -> Non
 def test_the_fast_value_is_no_member() -> None:
     assert "value" not in RunStatus.__members__
     assert "value" not in StepStatus.__members__
-    assert StepStatus("running") is StepStatus.RUNNING
+    assert StepStatus("RUNNING") is StepStatus.RUNNING
+
+
+def test_state_an_older_coordinator_stored_restores() -> None:
+    """The changelog held lowercase statuses, ``waiting_retry`` and ``{type, message}``
+    errors before the state used the wire's enums and record."""
+    old = {
+        "run_id": "r1",
+        "pipeline": "etl",
+        "version": 2,
+        "status": "running",
+        "created_at_ms": 1,
+        "updated_at_ms": 2,
+        "steps": {
+            "load": {"status": "waiting_retry", "attempt": 1, "retry_at_ms": 9,
+                     "error": {"type": "IOError", "message": "disk full"}},
+            "done": {"status": "succeeded", "attempt": 1, "output": {"rows": 3}},
+        },
+    }  # fmt: skip
+    state = RunState.from_json_bytes(json.dumps(old).encode())
+    assert state.status is RunStatus.RUNNING
+    load = state.steps["load"]
+    assert load.status is StepStatus.RETRY_WAIT and load.timer_ms() == 9
+    assert load.error == StepError(error_type="IOError", error_message="disk full", retryable=False)
+    assert state.steps["done"].status is StepStatus.SUCCEEDED
+    stored = json.loads(state.to_json_bytes())
+    assert stored["steps"]["load"]["status"] == "RETRY_WAIT"  # written back in the new form
+    assert stored["steps"]["load"]["error"]["error_type"] == "IOError"
+
+
+def test_a_status_that_never_was_is_refused() -> None:
+    with pytest.raises(ValueError):
+        StepStatus("retrying")
+    with pytest.raises(ValueError):
+        RunStatus("Running")  # neither the symbol nor an old stored name

@@ -9,14 +9,15 @@ from dataclasses import dataclass, replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium.coordinator import RunState, RunStatus
+from podium.contract import RunStatus, StepStatus
+from podium.coordinator import RunState
 from podium.coordinator._handle import (
     decode_state,
     encode_state,
     run_finished_at,
     run_is_finished,
 )
-from podium.coordinator.core._state import StepState, StepStatus
+from podium.coordinator.core._state import StepState
 from podium.streams._store import PartitionStore, Retention, Table, stale_partitions
 
 KEYS = st.sampled_from(["run-a", "run-b", "run-c"])

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from podium.coordinator.core._state import (
-    RunState,
-    RunStatus,
-    StepState,
-    StepStatus,
-    replace_fields,
-)
+from podium.contract import RunStatus, StepStatus
+from podium.coordinator.core._state import RunState, StepState, replace_fields
 from podium.coordinator.core._tx import Tx
 from tests.unit.test_machine_support import make_pipeline, step
 

@@ -7,14 +7,12 @@ import json
 import pytest
 
 import podium.coordinator as coordinator
+from podium.contract import RunStatus, StepError, StepStatus
 from podium.coordinator import (
     CancelRun,
     RunState,
-    RunStatus,
     StartRun,
-    StepError,
     StepHeartbeatEvent,
-    StepStatus,
     StepSucceeded,
     TimerFired,
     WakeAt,
@@ -63,7 +61,7 @@ def test_start_requests_every_root_with_params_trace_and_deadline() -> None:
     assert (b.step, b.topic, b.deadline_ms) == ("b", "custom.b", 301_000)
     assert a.params == {"day": "2024-01-01"} and a.trace == TRACE and b.trace == TRACE
     assert run.run.steps["c"].status is S.PENDING
-    assert transitions(decision) == [(None, "running"), ("a", "running"), ("b", "running")]
+    assert transitions(decision) == [(None, "RUNNING"), ("a", "RUNNING"), ("b", "RUNNING")]
     assert decision.commands[-1] == WakeAt("run-1", 6_000)
 
 
@@ -111,7 +109,7 @@ def test_fan_in_waits_for_every_dependency_then_the_run_succeeds() -> None:
     assert requested(run.succeed("by_day")) == []
     assert requested(run.succeed("by_user")) == ["load"]
     done = run.succeed("load", {"loaded": True})
-    assert transitions(done) == [("load", "succeeded"), (None, "succeeded")]
+    assert transitions(done) == [("load", "SUCCEEDED"), (None, "SUCCEEDED")]
     assert run.run.status is R.SUCCEEDED and run.run.finished_at_ms == run.now_ms
     assert run.run.steps["load"].output == {"loaded": True}
     assert done.commands[-1] == WakeAt("run-1", None)
@@ -147,7 +145,7 @@ def test_false_condition_skips_the_step_and_its_dependants_still_run() -> None:
     run.succeed("validate", {"rows": 5})
     decision = run.succeed("load")
     assert run.run.steps["notify"].status is S.SKIPPED
-    assert ("notify", "skipped") in transitions(decision)
+    assert ("notify", "SKIPPED") in transitions(decision)
     assert requested(decision) == ["archive"]
     run.succeed("archive")
     assert run.run.status is R.SUCCEEDED
@@ -166,7 +164,7 @@ def test_skips_cascade_and_a_fully_skipped_run_succeeds_at_once() -> None:
     assert requested(decision) == ["b"]
     run = Driver(make_pipeline(step("a", when="params.go == true")))
     decision = run.start({"go": False})
-    assert transitions(decision) == [(None, "running"), ("a", "skipped"), (None, "succeeded")]
+    assert transitions(decision) == [(None, "RUNNING"), ("a", "SKIPPED"), (None, "SUCCEEDED")]
 
 
 def test_a_condition_that_cannot_be_evaluated_fails_the_step() -> None:
@@ -174,7 +172,7 @@ def test_a_condition_that_cannot_be_evaluated_fails_the_step() -> None:
     run.start()
     failed = run.run.steps["a"]
     assert failed.status is S.FAILED and failed.error is not None
-    assert failed.error.type == coordinator.CONDITION_ERROR
+    assert failed.error.error_type == coordinator.CONDITION_ERROR
     assert run.run.status is R.FAILED
 
 
@@ -186,9 +184,10 @@ def test_retryable_failure_waits_for_backoff_then_retries() -> None:
     run.start()
     decision = run.fail("a")
     a = run.run.steps["a"]
-    assert a.status is S.WAITING_RETRY and a.retry_at_ms == 3_000
-    assert a.error == StepError("IOError", "disk full")
+    assert a.status is S.RETRY_WAIT and a.retry_at_ms == 3_000
+    assert a.error == StepError(error_type="IOError", error_message="disk full", retryable=True)
     assert run_events(decision)[0].detail["retry_at_ms"] == 3_000
+    assert run_events(decision)[0].detail["error"]["retryable"] is True  # the run event says so
     assert decision.commands[-1] == WakeAt("run-1", 3_000)
     assert run.tick(2_999).ignored == "not-due"
     retry = run.tick(3_000)
@@ -249,8 +248,8 @@ def test_deadline_passed_counts_as_a_failed_retryable_attempt() -> None:
     assert run.tick(10_999).ignored == "not-due"
     run.tick(11_000)
     a = run.run.steps["a"]
-    assert a.status is S.WAITING_RETRY and a.error is not None
-    assert a.error.type == coordinator.TIMEOUT_ERROR and "10s" in a.error.message
+    assert a.status is S.RETRY_WAIT and a.error is not None
+    assert a.error.error_type == coordinator.TIMEOUT_ERROR and "10s" in a.error.error_message
     retry = run.tick(a.retry_at_ms or 0)
     assert [(r.step, r.attempt) for r in requests(retry)] == [("a", 2)]
 
@@ -283,7 +282,9 @@ def test_timeouts_exhaust_retries_too() -> None:
     run.start()
     run.tick(2_000)
     assert run.run.status is R.FAILED
-    assert run.run.steps["a"].error == StepError("StepTimeout", "no result within 1s (attempt 1)")
+    message = "no result within 1s (attempt 1)"
+    timeout = StepError(error_type="StepTimeout", error_message=message, retryable=True)
+    assert run.run.steps["a"].error == timeout
 
 
 def test_heartbeat_extends_the_deadline() -> None:
@@ -303,7 +304,7 @@ def test_timer_handles_every_due_step_in_one_decision() -> None:
     )
     run.start()
     decision = run.tick(3_000)
-    assert transitions(decision) == [("a", "waiting_retry"), ("b", "waiting_retry")]
+    assert transitions(decision) == [("a", "RETRY_WAIT"), ("b", "RETRY_WAIT")]
     retried = run.tick(5_000)
     assert [(r.step, r.attempt) for r in requests(retried)] == [("a", 2), ("b", 2)]
 
@@ -364,7 +365,7 @@ def test_cancel_stops_running_steps_cancels_the_rest_and_ignores_late_results() 
         "c": S.CANCELLED,
     }
     assert run.run.status is R.CANCELLED and run.run.reason == "operator"
-    assert transitions(decision)[-1] == (None, "cancelled")
+    assert transitions(decision)[-1] == (None, "CANCELLED")
     assert decision.commands[-1] == WakeAt("run-1", None)
     assert run.succeed("a", attempt=1).ignored == "run-finished"
     assert run.cancel().ignored == "run-finished"
@@ -434,7 +435,7 @@ def test_compensation_undoes_completed_steps_newest_first_one_at_a_time() -> Non
         "output": {"id": "r1"},
     }
     done = run.succeed("compensate:reserve")
-    assert transitions(done)[-1] == (None, "compensated")
+    assert transitions(done)[-1] == (None, "COMPENSATED")
     final = run.run  # a fresh name: mypy narrowed run.run.status above
     assert final.status is R.COMPENSATED and final.compensation_queue == ()
     assert final.reason == "step ship failed: IOError: disk full"
@@ -461,7 +462,7 @@ def test_compensation_retries_with_the_step_policy_then_fails_the_run() -> None:
     run.succeed("a")
     run.fail("b", retryable=False)
     run.fail("compensate:a")
-    assert run.run.steps["compensate:a"].status is S.WAITING_RETRY
+    assert run.run.steps["compensate:a"].status is S.RETRY_WAIT
     retry = run.tick(run.run.steps["compensate:a"].retry_at_ms or 0)
     assert [(r.step, r.attempt) for r in requests(retry)] == [("compensate:a", 2)]
     run.fail("compensate:a")
@@ -486,7 +487,7 @@ def test_compensation_with_nothing_to_undo_ends_compensated() -> None:
     run = Driver(make_pipeline(step("a", on_failure="compensate")))
     run.start()
     decision = run.fail("a")
-    assert transitions(decision)[-2:] == [(None, "compensating"), (None, "compensated")]
+    assert transitions(decision)[-2:] == [(None, "COMPENSATING"), (None, "COMPENSATED")]
 
 
 # --- state storage and API -------------------------------------------------------------------
@@ -515,9 +516,9 @@ def test_run_event_log_of_a_simple_run() -> None:
     run = Driver(make_pipeline(step("a"), step("b", "a")))
     logs = [transitions(run.start()), transitions(run.succeed("a")), transitions(run.succeed("b"))]
     assert logs == [
-        [(None, "running"), ("a", "running")],
-        [("a", "succeeded"), ("b", "running")],
-        [("b", "succeeded"), (None, "succeeded")],
+        [(None, "RUNNING"), ("a", "RUNNING")],
+        [("a", "SUCCEEDED"), ("b", "RUNNING")],
+        [("b", "SUCCEEDED"), (None, "SUCCEEDED")],
     ]
 
 
@@ -545,13 +546,10 @@ def test_public_api_is_pinned() -> None:
             "RequestAdmission",
             "RequestStep",
             "RunState",
-            "RunStatus",
             "StartRun",
-            "StepError",
             "StepFailedEvent",
             "StepHeartbeatEvent",
             "StepState",
-            "StepStatus",
             "StepSucceeded",
             "TimerFired",
             "TimerIndex",

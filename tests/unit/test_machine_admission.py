@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 
+from podium.contract import RunStatus, StepStatus
 from podium.coordinator import (
     ADMISSION_RETRY_MS,
     ReleaseAdmission,
     RequestAdmission,
     RunState,
-    RunStatus,
-    StepStatus,
     WakeAt,
 )
 from tests.unit.test_machine_support import (
@@ -52,7 +51,7 @@ def test_admitted_starts_the_run_like_an_uncapped_start() -> None:
     decision = run.admit(at_ms=9_000)
     assert run.run.status is R.RUNNING
     assert requested(decision) == ["a", "b"]
-    assert transitions(decision) == [(None, "running"), ("a", "running"), ("b", "running")]
+    assert transitions(decision) == [(None, "RUNNING"), ("a", "RUNNING"), ("b", "RUNNING")]
     assert run_events(decision)[0].detail == {"queued_ms": 4_000}
     assert admission_requests(decision) == [] and releases(decision) == []
 

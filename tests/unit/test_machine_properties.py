@@ -13,7 +13,7 @@ from hypothesis import event as note_stat
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from podium.contract import compensated_step
+from podium.contract import RunStatus, StepStatus, compensated_step
 from podium.coordinator import (
     Admitted,
     CancelRun,
@@ -24,10 +24,8 @@ from podium.coordinator import (
     RequestAdmission,
     RequestStep,
     RunState,
-    RunStatus,
     StepFailedEvent,
     StepHeartbeatEvent,
-    StepStatus,
     StepSucceeded,
     TimerFired,
     WakeAt,

@@ -22,8 +22,8 @@ from podium.codec import (
     UnknownFingerprintError,
     WrongEventTypeError,
 )
-from podium.contract import header_value
-from podium.coordinator import RunState, RunStatus
+from podium.contract import RunStatus, header_value
+from podium.coordinator import RunState
 from podium.coordinator._handle import Handler, Rejected
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import timer_value

@@ -6,13 +6,13 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from podium.contract import StepStatus as S
 from podium.coordinator import StepFailedEvent, StepHeartbeatEvent
 from podium.coordinator.core._backoff import (
     MAX_SERVICE_DELAY_MS,
     heartbeat_deadline_ms,
     retry_delay_ms,
 )
-from podium.coordinator.core._state import StepStatus as S
 from tests.unit.test_machine_support import Driver, cancels, make_pipeline, requests, step
 
 RETRY3 = {"max_attempts": 3, "initial_backoff": 2.0, "factor": 1.0, "jitter": 0.0}
@@ -74,7 +74,7 @@ def test_a_timed_out_attempt_is_told_to_stop_before_its_retry() -> None:
     run.start()
     timed_out = run.tick(2_000)
     assert [(c.step, c.attempt) for c in cancels(timed_out)] == [("a", 1)]
-    assert run.run.steps["a"].status is S.WAITING_RETRY
+    assert run.run.steps["a"].status is S.RETRY_WAIT
     retried = run.tick(run.run.steps["a"].retry_at_ms or 0)
     assert [(r.step, r.attempt) for r in requests(retried)] == [("a", 2)]
     assert not cancels(retried)

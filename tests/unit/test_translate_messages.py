@@ -10,10 +10,9 @@ import pytest
 
 from podium import contract as wire
 from podium.codec import Codec, EncodeError
-from podium.contract import header_value
+from podium.contract import RunStatus, StepStatus, header_value
 from podium.coordinator._translate import from_millis, request_message, run_event_message
 from podium.coordinator.core._commands import EmitRunEvent, RequestStep
-from podium.coordinator.core._state import RunStatus, StepStatus
 
 CODEC = Codec()
 AT_MS = 1_700_000_000_123
@@ -43,11 +42,9 @@ def test_a_step_request_decodes_to_the_event_with_every_field() -> None:
 
 
 def test_a_failed_step_event_carries_its_error_and_detail() -> None:
-    error = {"type": "Timeout", "message": "no answer", "retryable": True}
+    error = {"error_type": "Timeout", "error_message": "no answer", "retryable": True}
     detail = {"error": error, "retry_at_ms": AT_MS + 500}
-    command = EmitRunEvent(
-        "r1", RunStatus.RUNNING, "load", StepStatus.WAITING_RETRY, 2, detail, AT_MS
-    )
+    command = EmitRunEvent("r1", RunStatus.RUNNING, "load", StepStatus.RETRY_WAIT, 2, detail, AT_MS)
     message = run_event_message(CODEC, command, "podium.run.events", "nightly", 3, TRACE)
     assert CODEC.decode_event(message.value, wire.RunStatusChanged) == wire.RunStatusChanged(
         run_id="r1",

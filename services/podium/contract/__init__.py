@@ -30,7 +30,6 @@ from podium.contract._events import (
     PodiumModel,
     RunCancelRequested,
     RunRequested,
-    RunStatus,
     RunStatusChanged,
     StepCancelRequested,
     StepCompleted,
@@ -38,7 +37,6 @@ from podium.contract._events import (
     StepFailed,
     StepHeartbeat,
     StepRequested,
-    StepStatus,
     Trigger,
     TriggerSource,
 )
@@ -55,6 +53,7 @@ from podium.contract._headers import (
     routing_headers,
     trace_context,
 )
+from podium.contract._status import RunStatus, StepStatus
 
 __all__ = [
     "ATTEMPT",

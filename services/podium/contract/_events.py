@@ -19,38 +19,9 @@ from typing import Any, ClassVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from podium._json_limits import read_json
+from podium.contract._status import RunStatus, StepStatus
 
 NAMESPACE = "podium.v1"
-
-
-class RunStatus(StrEnum):
-    """Where a run is (``podium.v1.RunStatus``)."""
-
-    UNKNOWN = "UNKNOWN"
-    QUEUED = "QUEUED"
-    RUNNING = "RUNNING"
-    CANCELLING = "CANCELLING"
-    CANCELLED = "CANCELLED"
-    COMPENSATING = "COMPENSATING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    COMPENSATED = "COMPENSATED"
-
-
-class StepStatus(StrEnum):
-    """Where one step of a run is (``podium.v1.StepStatus``)."""
-
-    UNKNOWN = "UNKNOWN"
-    PENDING = "PENDING"
-    REQUESTED = "REQUESTED"
-    RUNNING = "RUNNING"
-    RETRY_WAIT = "RETRY_WAIT"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    SKIPPED = "SKIPPED"
-    CANCELLED = "CANCELLED"
-    COMPENSATING = "COMPENSATING"
-    COMPENSATED = "COMPENSATED"
 
 
 class TriggerSource(StrEnum):

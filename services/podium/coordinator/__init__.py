@@ -46,10 +46,7 @@ from podium.coordinator.core._machine import TIMEOUT_ERROR, Decision, decide, ne
 from podium.coordinator.core._queued import ADMISSION_RETRY_MS
 from podium.coordinator.core._state import (
     RunState,
-    RunStatus,
-    StepError,
     StepState,
-    StepStatus,
 )
 from podium.streams import EngineConfig
 
@@ -75,13 +72,10 @@ __all__ = [
     "RequestAdmission",
     "RequestStep",
     "RunState",
-    "RunStatus",
     "StartRun",
-    "StepError",
     "StepFailedEvent",
     "StepHeartbeatEvent",
     "StepState",
-    "StepStatus",
     "StepSucceeded",
     "TimerFired",
     "TimerIndex",

@@ -34,33 +34,7 @@ from podium.coordinator.core._inputs import (
     StepSucceeded,
     TimerFired,
 )
-from podium.coordinator.core._state import RunStatus, StepStatus
 from podium.streams import Outgoing
-
-_RUN_STATUS = {
-    RunStatus.QUEUED: wire.RunStatus.QUEUED,
-    RunStatus.RUNNING: wire.RunStatus.RUNNING,
-    RunStatus.COMPENSATING: wire.RunStatus.COMPENSATING,
-    RunStatus.SUCCEEDED: wire.RunStatus.SUCCEEDED,
-    RunStatus.FAILED: wire.RunStatus.FAILED,
-    RunStatus.CANCELLED: wire.RunStatus.CANCELLED,
-    RunStatus.COMPENSATED: wire.RunStatus.COMPENSATED,
-}
-_STEP_STATUS = {
-    StepStatus.PENDING: wire.StepStatus.PENDING,
-    StepStatus.RUNNING: wire.StepStatus.RUNNING,
-    StepStatus.WAITING_RETRY: wire.StepStatus.RETRY_WAIT,
-    StepStatus.SUCCEEDED: wire.StepStatus.SUCCEEDED,
-    StepStatus.FAILED: wire.StepStatus.FAILED,
-    StepStatus.SKIPPED: wire.StepStatus.SKIPPED,
-    StepStatus.CANCELLED: wire.StepStatus.CANCELLED,
-}
-# the Avro symbols themselves, looked up once here rather than through ``.value`` per message
-_RUN_SYMBOL = {status: symbol.value for status, symbol in _RUN_STATUS.items()}
-_STEP_SYMBOL: dict[StepStatus | None, str | None] = {
-    status: symbol.value for status, symbol in _STEP_STATUS.items()
-}
-_STEP_SYMBOL[None] = None
 
 
 def from_millis(ms: int) -> datetime:
@@ -193,11 +167,11 @@ def run_event_message(
         "run_id": command.run_id,
         "pipeline": pipeline,
         "pipeline_version": str(version),
-        "status": _RUN_SYMBOL[command.run_status],
+        "status": command.run_status,  # a StrEnum: the Avro symbol itself
         "previous_status": None,
         "reason": _text(detail.get("reason")),
         "step": command.step,
-        "step_status": _STEP_SYMBOL[command.step_status],
+        "step_status": command.step_status,
         "attempt": command.attempt,
         "error": _error(detail.get("error")),
         "output_json": json_text(detail["output"]) if "output" in detail else None,
@@ -218,7 +192,7 @@ def _error(value: Any) -> dict[str, Any] | None:
     if not isinstance(value, Mapping):
         return None
     return {
-        "error_type": str(value.get("type", "Error")),
-        "error_message": str(value.get("message", "")),
+        "error_type": str(value.get("error_type", "Error")),
+        "error_message": str(value.get("error_message", "")),
         "retryable": bool(value.get("retryable", False)),
     }

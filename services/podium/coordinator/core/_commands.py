@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from podium._speedups.frozen import fast_frozen_init
-from podium.coordinator.core._state import JsonValue, RunStatus, StepStatus
+from podium.contract import RunStatus, StepStatus
+from podium.coordinator.core._state import JsonValue
 
 
 @fast_frozen_init

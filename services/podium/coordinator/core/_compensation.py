@@ -10,8 +10,8 @@ step's retry policy. All undone -> ``compensated``; a compensation failing for g
 
 from __future__ import annotations
 
-from podium.contract import compensation_name
-from podium.coordinator.core._state import RunStatus, StepStatus, replace_fields
+from podium.contract import RunStatus, StepStatus, compensation_name
+from podium.coordinator.core._state import replace_fields
 from podium.coordinator.core._tx import (
     Tx,
     cancel_active,

@@ -9,25 +9,25 @@ A failing compensation always fails the run.
 
 from __future__ import annotations
 
+from podium.contract import RunStatus, StepError, StepStatus
 from podium.coordinator.core._backoff import compute_backoff, retry_delay_ms
 from podium.coordinator.core._compensation import start_compensation
 from podium.coordinator.core._plan import StepSpec, to_ms
-from podium.coordinator.core._state import RunStatus, StepError, StepStatus, replace_fields
+from podium.coordinator.core._state import replace_fields
 from podium.coordinator.core._tx import Tx, finish_run, finish_step
 from podium.pipelines import OnFailure
 
 
-def fail_attempt(
-    tx: Tx, name: str, error: StepError, *, retryable: bool, retry_after_ms: int | None = None
-) -> None:
-    """The current attempt of ``name`` failed (or timed out, or its condition broke);
-    ``retry_after_ms``: the service's own wait before the next attempt."""
+def fail_attempt(tx: Tx, name: str, error: StepError, *, retry_after_ms: int | None = None) -> None:
+    """The current attempt of ``name`` failed (or timed out, or its condition broke); it is
+    retried if ``error.retryable`` and attempts are left, after ``retry_after_ms`` if the
+    service asked for its own wait."""
     spec = tx.spec(name)
     attempt = tx.step(name).attempt
-    if retryable and 1 <= attempt < spec.retry.max_attempts:
+    if error.retryable and 1 <= attempt < spec.retry.max_attempts:
         _wait_for_retry(tx, name, error, spec, retry_after_ms)
     else:
-        finish_step(tx, name, StepStatus.FAILED, {"error": error.to_json()}, error=error)
+        finish_step(tx, name, StepStatus.FAILED, {"error": error.model_dump()}, error=error)
         _apply_policy(tx, name, error, spec)
 
 
@@ -40,17 +40,17 @@ def _wait_for_retry(
     retry_at = tx.now_ms + retry_delay_ms(backoff_ms, retry_after_ms)
     waiting = replace_fields(
         tx.step(name),
-        status=StepStatus.WAITING_RETRY,
+        status=StepStatus.RETRY_WAIT,
         deadline_ms=None,
         retry_at_ms=retry_at,
         error=error,
     )
     tx.put_step(name, waiting)
-    tx.emit_step(name, {"error": error.to_json(), "retry_at_ms": retry_at})
+    tx.emit_step(name, {"error": error.model_dump(), "retry_at_ms": retry_at})
 
 
 def _apply_policy(tx: Tx, name: str, error: StepError, spec: StepSpec) -> None:
-    reason = f"step {name} failed: {error.type}: {error.message}"
+    reason = f"step {name} failed: {error.error_type}: {error.error_message}"
     if spec.on_failure is OnFailure.FAIL:  # always so for a compensation (see _plan)
         finish_run(tx, RunStatus.FAILED, reason)
     elif spec.on_failure is OnFailure.COMPENSATE:

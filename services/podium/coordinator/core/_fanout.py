@@ -9,8 +9,9 @@ Conditions see ``finished_steps``: each finished pipeline step's status and outp
 
 from __future__ import annotations
 
+from podium.contract import RunStatus, StepError, StepStatus
 from podium.coordinator.core._failure import fail_attempt
-from podium.coordinator.core._state import JsonValue, RunStatus, StepError, StepStatus
+from podium.coordinator.core._state import JsonValue
 from podium.coordinator.core._tx import Tx, done_steps, finish_run, finish_step, request_step
 from podium.errors import PodiumError
 from podium.pipelines import Step, evaluate_condition
@@ -43,7 +44,7 @@ _PENDING = StepStatus.PENDING  # a global: read for every step on every event (s
 def _start(tx: Tx, step: Step) -> None:
     verdict = _condition(tx, step)
     if isinstance(verdict, StepError):
-        fail_attempt(tx, step.name, verdict, retryable=False)
+        fail_attempt(tx, step.name, verdict)
     elif verdict:
         request_step(tx, step.name, 1)
     else:
@@ -56,7 +57,8 @@ def _condition(tx: Tx, step: Step) -> bool | StepError:
     try:
         return evaluate_condition(step.when, tx.state.params, finished_steps(tx))
     except (PodiumError, ValueError, TypeError, LookupError, ArithmeticError) as exc:
-        return StepError(CONDITION_ERROR, f"when {step.when!r}: {exc}")
+        message = f"when {step.when!r}: {exc}"
+        return StepError(error_type=CONDITION_ERROR, error_message=message, retryable=False)
 
 
 def finished_steps(tx: Tx) -> dict[str, dict[str, JsonValue]]:

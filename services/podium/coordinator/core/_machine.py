@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from podium._speedups.frozen import fast_frozen_init
-from podium.contract import compensated_step
+from podium.contract import RunStatus, StepError, StepStatus, compensated_step
 from podium.coordinator.core._backoff import heartbeat_deadline_ms
 from podium.coordinator.core._commands import Command, NotifyCancel, WakeAt
 from podium.coordinator.core._compensation import compensation_succeeded
@@ -34,14 +34,7 @@ from podium.coordinator.core._queued import (
     on_queued_timer,
     request_admission,
 )
-from podium.coordinator.core._state import (
-    RunState,
-    RunStatus,
-    StepError,
-    StepState,
-    StepStatus,
-    replace_fields,
-)
+from podium.coordinator.core._state import RunState, StepState, replace_fields
 from podium.coordinator.core._tx import (
     Tx,
     finish_run,
@@ -185,7 +178,7 @@ def _result_problem(state: RunState, name: str, attempt: int) -> str | None:
         return "unknown-attempt"
     if step.status is StepStatus.RUNNING:
         return None
-    if step.status is StepStatus.WAITING_RETRY:  # this attempt already counted as failed
+    if step.status is StepStatus.RETRY_WAIT:  # this attempt already counted as failed
         return "stale-attempt"
     return "step-finished" if step.status.is_finished else "not-running"
 
@@ -205,10 +198,10 @@ def _on_succeeded(tx: Tx, event: StepSucceeded) -> str | None:
 def _on_failed(tx: Tx, event: StepFailedEvent) -> str | None:
     if problem := _result_problem(tx.state, event.step, event.attempt):
         return problem
-    error = StepError(event.error_type, event.error_message)
-    fail_attempt(
-        tx, event.step, error, retryable=event.retryable, retry_after_ms=event.retry_after_ms
+    error = StepError(
+        error_type=event.error_type, error_message=event.error_message, retryable=event.retryable
     )
+    fail_attempt(tx, event.step, error, retry_after_ms=event.retry_after_ms)
     advance(tx)
     return None
 
@@ -245,8 +238,9 @@ def _fire(tx: Tx, name: str) -> None:
         # the attempt may still be running at its service: tell it to stop, as a run's
         # cancel does, so a retry never races the attempt it replaces
         tx.commands.append(NotifyCancel(tx.state.run_id, name, step.attempt, tx.spec(name).topic))
-        fail_attempt(tx, name, StepError(TIMEOUT_ERROR, message), retryable=True)
-    elif step.status is StepStatus.WAITING_RETRY:
+        timeout = StepError(error_type=TIMEOUT_ERROR, error_message=message, retryable=True)
+        fail_attempt(tx, name, timeout)
+    elif step.status is StepStatus.RETRY_WAIT:
         request_step(tx, name, step.attempt + 1)
 
 

@@ -12,9 +12,10 @@ the admission side absorbs repeats (a queued run stays put, an admitted one is r
 
 from __future__ import annotations
 
+from podium.contract import RunStatus
 from podium.coordinator.core._commands import RequestAdmission
 from podium.coordinator.core._fanout import advance
-from podium.coordinator.core._state import RunState, RunStatus, replace_fields
+from podium.coordinator.core._state import RunState, replace_fields
 from podium.coordinator.core._tx import Tx, set_run_status
 
 ADMISSION_RETRY_MS = 30_000

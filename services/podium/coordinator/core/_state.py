@@ -2,83 +2,39 @@
 
 Frozen dataclasses so a decision can never mutate the state it was given; ``to_dict`` and
 ``from_dict`` convert to and from plain JSON-compatible dicts (the table's value format), with
-pydantic checking every field on the way in.
+pydantic checking every field on the way in. The statuses and the error record are the wire
+contract's (``podium.contract``): the changelog stores the same symbols and fields as the run
+events carry, so there is no second enum and no table between them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import TypeAdapter
+from pydantic import BeforeValidator, TypeAdapter
 
-from podium._speedups.enum_value import fast_value
 from podium._speedups.frozen import fast_frozen_init, frozen_copier
+from podium.contract import RunStatus, StepError, StepStatus
 
 JsonValue = Any
 """A JSON-compatible value: params, step inputs and outputs."""
 
 
-class RunStatus(StrEnum):
-    QUEUED = "queued"
-    """Waiting for a slot under its pipeline's ``max_active_runs``; no step has started."""
-    RUNNING = "running"
-    COMPENSATING = "compensating"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    COMPENSATED = "compensated"
-
-    value = fast_value  # pydantic reads it per encoded status
-
-    @property
-    def is_terminal(self) -> bool:
-        """A terminal run never changes status again; later events are ignored."""
-        return self not in _RUN_UNFINISHED
+_RUNNING_STEP, _WAITING_STEP = StepStatus.RUNNING, StepStatus.RETRY_WAIT
 
 
-class StepStatus(StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    WAITING_RETRY = "waiting_retry"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    CANCELLED = "cancelled"
-
-    value = fast_value  # pydantic reads it per encoded status
-
-    @property
-    def is_finished(self) -> bool:
-        """Finished steps never change again."""
-        return self not in _STEP_UNFINISHED
-
-    @property
-    def is_active(self) -> bool:
-        """Active steps have a timer: a deadline (running) or a retry time (waiting)."""
-        return self in _STEP_ACTIVE
+def _upgrade_error(value: Any) -> Any:
+    """An error as the changelog stored it before the state used the wire's record
+    (``{"type", "message"}``, no retryability): read, so an older coordinator's state
+    restores."""
+    if isinstance(value, Mapping) and "type" in value and "error_type" not in value:
+        return {"error_type": value["type"], "error_message": value["message"], "retryable": False}
+    return value
 
 
-# module globals, not ``StepStatus.X`` in the properties above: those are read for every step
-# on every event, and a member read through the enum class costs 10x a global read
-_RUN_UNFINISHED = (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.COMPENSATING)
-_STEP_UNFINISHED = (StepStatus.PENDING, StepStatus.RUNNING, StepStatus.WAITING_RETRY)
-_STEP_ACTIVE = (StepStatus.RUNNING, StepStatus.WAITING_RETRY)
-_RUNNING_STEP, _WAITING_STEP = _STEP_ACTIVE
-
-
-@fast_frozen_init
-@dataclass(frozen=True, slots=True)
-class StepError:
-    """Why a step attempt failed: the error's type name and message."""
-
-    type: str
-    message: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"type": self.type, "message": self.message}
+StoredError = Annotated[StepError, BeforeValidator(_upgrade_error)]
 
 
 @fast_frozen_init
@@ -95,7 +51,7 @@ class StepState:
     deadline_ms: int | None = None
     retry_at_ms: int | None = None
     output: JsonValue = None
-    error: StepError | None = None
+    error: StoredError | None = None
     started_at_ms: int | None = None
     finished_at_ms: int | None = None
     completed_seq: int | None = None

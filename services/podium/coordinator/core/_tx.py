@@ -9,7 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from podium.contract import compensated_step, compensation_envelope, step_envelope
+from podium.contract import (
+    RunStatus,
+    StepError,
+    StepStatus,
+    compensated_step,
+    compensation_envelope,
+    step_envelope,
+)
 from podium.coordinator.core._commands import (
     Command,
     EmitRunEvent,
@@ -21,10 +28,7 @@ from podium.coordinator.core._plan import PipelinePlan, StepSpec, plan_of
 from podium.coordinator.core._state import (
     JsonValue,
     RunState,
-    RunStatus,
-    StepError,
     StepState,
-    StepStatus,
     replace_fields,
 )
 from podium.pipelines import Pipeline, Step

@@ -30,7 +30,8 @@ from podium import contract as wire
 from podium.codec import CodecError
 from podium.contract import header_value
 from podium.coordinator._forward import run_id_fingerprints, run_id_of
-from podium.dlq import DlqEntry, Origin, read_dlq
+from podium.dlq import DlqEntry, read_dlq
+from podium.dlq._entry import Origin
 from podium.pipelines import Pipeline
 from podium.testing import wait_until
 from tests.integration.e2e.conftest import make_stack

@@ -19,16 +19,16 @@ from podium.codec import (
     Codec,
     CodecError,
     CorruptMessageError,
-    Expected,
     NotAvroFramingError,
     SchemaRegistry,
     SchemaResolutionError,
     TruncatedMessageError,
     UnknownFingerprintError,
     WrongEventTypeError,
-    encode_body,
     frame,
 )
+from podium.codec._avro import encode_body
+from podium.codec._codec import Expected
 from podium.codec.strategies import SAMPLE_TIME as T0
 from podium.codec.strategies import sample_events
 from podium.contract import EVENT_TYPES, FileLanded, StepCompleted, StepFailed

@@ -20,7 +20,7 @@ import pytest
 
 from podium import contract as wire
 from podium.contract import header_value
-from podium.dlq import TRUNCATED
+from podium.dlq._fit import TRUNCATED
 from tests.integration.e2e.stack import TRACEPARENT
 from tests.integration.test_bad_input import (
     Case,

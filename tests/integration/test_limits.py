@@ -21,7 +21,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaProducer
 
 from podium.api import ApiSettings, create_app, open_services
-from podium.dlq import DlqEntry, Origin, read_dlq
+from podium.dlq import DlqEntry, read_dlq
+from podium.dlq._entry import Origin
 from podium.pipelines import Pipeline
 from podium.settings import LimitsSettings, PodiumSettings
 from podium.testing import wait_until

@@ -24,7 +24,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from podium.contract import StepFailed, header_value
 from podium.dlq import read_dlq
 from podium.pipelines import Pipeline
-from podium.registry import PipelineRegistry, encode_record
+from podium.registry import PipelineRegistry
+from podium.registry._record import encode_record
 from podium.service import PoisonMessage, Service, StepContext
 from podium.service.testing import make_request
 from podium.testing import random_topic_name, wait_until

@@ -16,7 +16,6 @@ from click.testing import CliRunner
 from podium.cli import podium
 from podium.pipelines import Pipeline, content_hash
 from podium.registry import (
-    HASH_HEADER,
     ApplyStatus,
     PipelineRegistry,
     RegistryTopicMissingError,
@@ -24,6 +23,7 @@ from podium.registry import (
     apply_pipelines,
     read_registry,
 )
+from podium.registry._record import HASH_HEADER
 from podium.testing import random_topic_name, wait_until
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "services" / "examples" / "pipelines"

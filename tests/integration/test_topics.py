@@ -18,7 +18,6 @@ from podium.errors import TopicSpecError
 from podium.testing import random_topic_name
 from podium.topics import (
     ClusterState,
-    IncreasePartitions,
     Plan,
     TopicSpecs,
     apply_topics,
@@ -26,6 +25,7 @@ from podium.topics import (
     open_topic_admin,
     plan_topics,
 )
+from podium.topics._plan import IncreasePartitions
 
 
 class Topics:

@@ -20,7 +20,8 @@ from podium.pipelines import EventTrigger, Pipeline, load_pipeline_file
 from podium.registry import PipelineRegistry, apply_pipelines
 from podium.settings import KafkaSettings, PodiumSettings, TopicNames
 from podium.testing import random_topic_name, wait_for_topics, wait_until, wait_until_sync
-from podium.triggers import TriggerRunner, cron_run_id, event_run_id
+from podium.triggers import TriggerRunner
+from podium.triggers._ids import cron_run_id, event_run_id
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "services/examples/pipelines/file_ingest.yaml"
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"

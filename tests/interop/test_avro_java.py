@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 from fastavro import json_reader, json_writer
 
-from podium.codec import Codec, SchemaRegistry, encode_body, frame
+from podium.codec import Codec, SchemaRegistry, frame
+from podium.codec._avro import encode_body
 from podium.codec.strategies import SAMPLE_TIME, sample_events
 from podium.contract import PodiumModel, StepCompleted
 

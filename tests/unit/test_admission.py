@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from podium.coordinator import AdmissionEvent, AdmissionState, Enqueue, Release, admit
+from podium.coordinator.core import AdmissionEvent, AdmissionState, Enqueue, Release, admit
 
 RUNS = [f"r{i}" for i in range(8)]
 EVENTS = st.lists(

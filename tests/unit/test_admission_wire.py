@@ -12,15 +12,7 @@ import pytest
 from podium import contract as wire
 from podium.codec import Codec
 from podium.contract import header_value
-from podium.coordinator import (
-    Admitted,
-    Enqueue,
-    Release,
-    ReleaseAdmission,
-    RequestAdmission,
-    RunState,
-    TimerFired,
-)
+from podium.coordinator import RunState
 from podium.coordinator._admission_handle import (
     AdmissionHandler,
     AdmissionRequest,
@@ -34,6 +26,14 @@ from podium.coordinator._translate import (
     admitted_value,
     timer_input,
     timer_value,
+)
+from podium.coordinator.core import (
+    Admitted,
+    Enqueue,
+    Release,
+    ReleaseAdmission,
+    RequestAdmission,
+    TimerFired,
 )
 from podium.pipelines import Pipeline
 from podium.settings import TopicNames

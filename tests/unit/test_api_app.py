@@ -22,7 +22,9 @@ from podium.contract import (
 )
 from podium.pipelines import Pipeline
 from podium.registry import RegisteredPipeline, UnknownPipelineError
-from podium.runs import RunView, apply_to_view, requested_view, run_id_for, select_runs
+from podium.runs import RunView, run_id_for
+from podium.runs._render import select_runs
+from podium.runs._view import apply_to_view, requested_view
 from podium.settings import TopicNames
 from tests.unit.test_runs_client import CALLER, W3C, FakeProducer, pipeline
 

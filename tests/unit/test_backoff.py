@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium.coordinator import compute_backoff
+from podium.coordinator.core import compute_backoff
 from podium.pipelines import RetryPolicy
 
 

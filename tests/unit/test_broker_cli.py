@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import podium.broker
 from podium.cli import podium as cli
 
 SUBCOMMANDS = ["start", "stop", "status", "logs", "fetch"]
@@ -80,28 +79,3 @@ def test_a_bad_kafka_version_is_a_usage_error(runner: CliRunner) -> None:
 def test_the_version_setting_is_honoured(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["broker", "status"], env={"PODIUM_BROKER__KAFKA_VERSION": "3.9.1"})
     assert "kafka:    3.9.1" in result.output
-
-
-def test_the_public_api_is_pinned() -> None:
-    assert set(podium.broker.__all__) == {
-        "DEFAULT_KAFKA_VERSION",
-        "BrokerConfig",
-        "BrokerStatus",
-        "JarCache",
-        "LocalBroker",
-        "PidState",
-        "Ports",
-        "find_pom",
-        "is_broker_cmdline",
-        "is_cluster_id",
-        "judge_pid",
-        "missing_tool_message",
-        "new_cluster_id",
-        "parse_kafka_version",
-        "plan_ports",
-        "read_from",
-        "render_server_properties",
-        "require_tool",
-        "resolve_jars",
-    }
-    assert all(hasattr(podium.broker, name) for name in podium.broker.__all__)

@@ -10,14 +10,16 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from podium.broker import (
+from podium.broker import parse_kafka_version
+from podium.broker._config import (
     BrokerConfig,
+    check_heap,
+    check_version_change,
+    cluster_id_from_meta,
     is_cluster_id,
     new_cluster_id,
-    parse_kafka_version,
     render_server_properties,
 )
-from podium.broker._config import check_heap, check_version_change, cluster_id_from_meta
 from podium.errors import BrokerError, ConfigError
 
 ports = st.integers(min_value=1, max_value=65535)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from podium.broker import JarCache, LocalBroker, find_pom, missing_tool_message, resolve_jars
+from podium.broker import JarCache, LocalBroker, resolve_jars
+from podium.broker._jars import find_pom, missing_tool_message
 from podium.broker._process import cmdline_of
 from podium.errors import BrokerError, MissingToolError
 

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium.broker import Ports, plan_ports
-from podium.broker._ports import free_port, port_is_free
+from podium.broker._ports import Ports, free_port, plan_ports, port_is_free
 from podium.errors import BrokerError
 
 ports = st.integers(min_value=1024, max_value=65535)

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from podium.broker import PidState, is_broker_cmdline, judge_pid
 from podium.broker._process import (
     CmdlineOf,
+    PidState,
     cmdline_of,
+    is_broker_cmdline,
+    judge_pid,
     poll_until,
     proc_state,
     spawn_detached,

@@ -12,7 +12,8 @@ from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from podium.codec import Incompatibility, SchemaRegistry, check_compatibility, is_compatible
+from podium.codec import SchemaRegistry
+from podium.codec._compat import Incompatibility, check_compatibility, is_compatible
 from podium.codec.strategies import avro_values
 
 PRIMITIVES = ["boolean", "int", "long", "float", "double", "string", "bytes"]

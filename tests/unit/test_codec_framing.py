@@ -13,12 +13,11 @@ from podium.codec import (
     MAGIC,
     NotAvroFramingError,
     TruncatedMessageError,
-    canonical_form,
-    fingerprint_bytes,
-    fingerprint_int,
     frame,
     unframe,
 )
+from podium.codec._framing import fingerprint_bytes, fingerprint_int
+from podium.codec._standalone import canonical_form
 
 EMPTY64 = 0xC15D213AA4D7A795
 

@@ -9,7 +9,7 @@ from aiokafka.structs import ConsumerRecord
 
 from podium.contract import header_value
 from podium.coordinator._app import Coordinator
-from podium.dlq import DETAIL, REASON
+from podium.dlq._letter import DETAIL, REASON
 from podium.settings import PodiumSettings
 
 

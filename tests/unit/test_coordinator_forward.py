@@ -18,7 +18,9 @@ from aiokafka.structs import ConsumerRecord
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium.codec import Codec, SchemaEntry, SchemaRegistry, encode_body, frame
+from podium.codec import Codec, SchemaRegistry, frame
+from podium.codec._avro import encode_body
+from podium.codec._registry import SchemaEntry
 from podium.codec.strategies import avro_values, sample_events
 from podium.coordinator._forward import (
     LOG_EVERY_S,

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from podium.demo import Children, ChildSpec, tail
+from podium.demo._children import Children, tail
+from podium.demo._plan import ChildSpec
 from podium.testing import wait_until_sync
 
 FAKE_PYTHON = f"""#!{sys.executable}
@@ -83,7 +84,7 @@ def test_children_of_a_killed_demo_do_not_outlive_it(fake_python: str, tmp_path:
     parent = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from podium.demo import ChildSpec, Children
+        from podium.demo._children import ChildSpec, Children
         children = Children({fake_python!r}, {{}}, cwd=Path({str(tmp_path)!r}))
         print(children.start(ChildSpec("c", ("run",), Path({str(tmp_path / "c.log")!r}))),
               flush=True)

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import podium.demo
 from podium.cli import podium as cli
 
 
@@ -56,19 +55,3 @@ def test_without_java_the_demo_says_what_to_install(
     assert result.exit_code == 1, result.output
     assert "broker: starting Kafka" in result.output
     assert "java" in result.output and "error:" in result.output
-
-
-def test_public_names_are_exactly_these() -> None:
-    assert sorted(podium.demo.__all__) == sorted(
-        [
-            "DEMO_PIPELINE", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "OUT_ENV", "SERVICES",
-            "ChildSpec", "Children", "DemoError", "DemoOptions", "DemoPaths", "Produced",
-            "api_lines", "broker_line", "child_env", "child_specs", "choose_port",
-            "ensure_broker", "expected_run", "failed_step", "failure_lines", "file_landed",
-            "finished_line", "landing_stamp", "pipeline_lines", "produced_lines",
-            "read_produced", "run_demo", "service_group", "short_value", "step_service",
-            "stop_lines", "tail", "topics_lines", "transition_row",
-        ]
-    )  # fmt: skip
-    for name in podium.demo.__all__:
-        assert getattr(podium.demo, name) is not None

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import examples
-from podium.demo import (
+from podium.demo._plan import (
     OUT_ENV,
     SERVICES,
     DemoPaths,
@@ -28,7 +28,7 @@ from podium.demo import (
 from podium.errors import ConfigError
 from podium.pipelines import Pipeline
 from podium.registry import load_pipeline_files
-from podium.triggers import event_identity, event_run_id
+from podium.triggers._ids import event_identity, event_run_id
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 TOPIC = "podium.files.landed"

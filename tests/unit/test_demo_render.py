@@ -14,22 +14,24 @@ from hypothesis import strategies as st
 
 from podium.broker import BrokerStatus
 from podium.contract import RunStatus, RunStatusChanged, StepError, StepStatus
-from podium.demo import (
+from podium.demo._outputs import read_produced
+from podium.demo._render import (
     Produced,
     broker_line,
     failure_lines,
     finished_line,
     pipeline_lines,
     produced_lines,
-    read_produced,
     short_value,
     stop_lines,
     topics_lines,
     transition_row,
 )
 from podium.registry import ApplyResult, ApplyStatus
-from podium.runs import RunView, StepView
-from podium.topics import AlterConfigs, ConfigChange, CreateTopic, Plan, Refusal
+from podium.runs import RunView
+from podium.runs._view import StepView
+from podium.topics import CreateTopic, Plan
+from podium.topics._plan import AlterConfigs, ConfigChange, Refusal
 
 T0 = datetime(2025, 3, 1, 12, 30, 5, 123000, tzinfo=UTC)
 BOOM = StepError(error_type="NonRetryableError", error_message="bad row 3", retryable=False)

@@ -13,22 +13,17 @@ import podium.service
 from podium.codec import Codec, NotAvroFramingError
 from podium.contract import header_value
 from podium.dlq import (
-    REPLAY_COUNT,
-    REPLAY_OF,
     DlqEntry,
-    Origin,
     Replay,
     Skip,
     count_by_reason,
     dead_letter,
-    entry_of,
     entry_table,
-    human_age,
     matches,
     plan_replays,
-    preview,
     superseded_by,
 )
+from podium.dlq._entry import REPLAY_COUNT, REPLAY_OF, Origin, entry_of, human_age, preview
 
 NOW = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -198,9 +193,3 @@ def test_counts_by_topic_and_reason_with_the_oldest() -> None:
 
 def test_ages_read_like_a_person_would_say_them() -> None:
     assert [human_age(s) for s in (None, 5, 300, 7200, 200000)] == ["-", "5s", "5m", "2h", "2d"]
-
-
-def test_every_public_name_exists_once() -> None:
-    assert "dead_letter" in podium.dlq.__all__ and "DeadLetterSink" in podium.dlq.__all__
-    assert sorted(podium.dlq.__all__) == sorted(set(podium.dlq.__all__))
-    assert all(hasattr(podium.dlq, name) for name in podium.dlq.__all__)

@@ -8,8 +8,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from podium.contract import header_value
-from podium.dlq import REASON, TRUNCATED, Skip, dead_letter, entry_of, plan_replays
-from podium.dlq._fit import MAX_KEY_BYTES, fit_letter, letter_size
+from podium.dlq import Skip, dead_letter, plan_replays
+from podium.dlq._entry import entry_of
+from podium.dlq._fit import MAX_KEY_BYTES, TRUNCATED, fit_letter, letter_size
+from podium.dlq._letter import REASON
 
 LIMIT = 1024 * 1024
 ADDED = [(REASON, b"decode"), ("podium-dlq-error", b"e" * 300)]

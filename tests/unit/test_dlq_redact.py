@@ -7,7 +7,7 @@ import string
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from podium.dlq import cap, redact, safe_error
+from podium.dlq._redact import cap, redact, safe_error
 
 SECRETS = st.text(alphabet=string.ascii_letters + string.digits + "-_.+=!$%/:", min_size=8)
 PLANTINGS = [

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from podium.pipelines import evaluate_condition, parse_condition
+from podium.pipelines import evaluate_condition
+from podium.pipelines._expr import parse_condition
 
 PARAMS: dict[str, Any] = {
     "notify": True,

@@ -5,12 +5,8 @@ from __future__ import annotations
 import pytest
 
 from podium.errors import ConfigError
-from podium.pipelines import (
-    MAX_CONDITION_LENGTH,
-    MAX_DEPTH,
-    ExpressionError,
-    parse_condition,
-)
+from podium.pipelines import ExpressionError
+from podium.pipelines._expr import MAX_CONDITION_LENGTH, MAX_DEPTH, parse_condition
 from podium.pipelines._expr_ast import (
     BoolOp,
     Compare,

@@ -8,7 +8,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from podium.pipelines import MAX_DEPTH, ExpressionError, parse_condition
+from podium.pipelines import ExpressionError
+from podium.pipelines._expr import MAX_DEPTH, parse_condition
 from podium.pipelines._expr_ast import (
     BoolOp,
     Compare,

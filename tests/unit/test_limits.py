@@ -27,15 +27,15 @@ from podium.coordinator._handle import Handler, Rejected
 from podium.coordinator._timers import TimerIndex
 from podium.dlq import dead_letter, reason_of
 from podium.pipelines import (
-    MAX_CONDITION_LENGTH,
     UNLIMITED,
     LimitError,
     Pipeline,
     check_params_size,
     evaluate_condition,
-    json_size,
     validate_pipeline,
 )
+from podium.pipelines._expr import MAX_CONDITION_LENGTH
+from podium.pipelines._limits import json_size
 from podium.settings import LimitsSettings, PodiumSettings, TopicNames
 from tests.unit.test_api_app import FakePipelines, FakeRuns, sent
 from tests.unit.test_runs_client import FakeProducer, pipeline

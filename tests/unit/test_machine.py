@@ -6,14 +6,12 @@ import json
 
 import pytest
 
-import podium.coordinator as coordinator
+import podium.coordinator.core as coordinator
 from podium.contract import RunStatus, StepError, StepStatus
-from podium.coordinator import (
-    CancelRun,
-    RunState,
+from podium.coordinator import RunState
+from podium.coordinator.core import (
     StartRun,
     StepHeartbeatEvent,
-    StepSucceeded,
     TimerFired,
     WakeAt,
     compute_backoff,
@@ -520,47 +518,3 @@ def test_run_event_log_of_a_simple_run() -> None:
         [("a", "SUCCEEDED"), ("b", "RUNNING")],
         [("b", "SUCCEEDED"), (None, "SUCCEEDED")],
     ]
-
-
-def test_public_api_is_pinned() -> None:
-    assert sorted(coordinator.__all__) == sorted(
-        [
-            "ADMISSION_RETRY_MS",
-            "CONDITION_ERROR",
-            "TIMEOUT_ERROR",
-            "AdmissionEvent",
-            "AdmissionState",
-            "Admitted",
-            "CancelRun",
-            "Command",
-            "Coordinator",
-            "Decision",
-            "EmitRunEvent",
-            "EngineConfig",
-            "Enqueue",
-            "Event",
-            "Handler",
-            "NotifyCancel",
-            "Release",
-            "ReleaseAdmission",
-            "RequestAdmission",
-            "RequestStep",
-            "RunState",
-            "StartRun",
-            "StepFailedEvent",
-            "StepHeartbeatEvent",
-            "StepState",
-            "StepSucceeded",
-            "TimerFired",
-            "TimerIndex",
-            "WakeAt",
-            "admit",
-            "compute_backoff",
-            "decide",
-            "next_wake_ms",
-            "run_coordinator",
-            "runs_partition_store",
-        ]
-    )
-    assert all(hasattr(coordinator, name) for name in coordinator.__all__)
-    assert CancelRun("r").reason == "" and StepSucceeded("r", "a", 1).output is None

@@ -5,13 +5,8 @@ from __future__ import annotations
 import json
 
 from podium.contract import RunStatus, StepStatus
-from podium.coordinator import (
-    ADMISSION_RETRY_MS,
-    ReleaseAdmission,
-    RequestAdmission,
-    RunState,
-    WakeAt,
-)
+from podium.coordinator import RunState
+from podium.coordinator.core import ADMISSION_RETRY_MS, ReleaseAdmission, RequestAdmission, WakeAt
 from tests.unit.test_machine_support import (
     Driver,
     admission_requests,

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from podium.contract import RunStatus, StepStatus, compensated_step
-from podium.coordinator import (
+from podium.coordinator import RunState
+from podium.coordinator.core import (
     Admitted,
     CancelRun,
     Decision,
@@ -23,7 +24,6 @@ from podium.coordinator import (
     ReleaseAdmission,
     RequestAdmission,
     RequestStep,
-    RunState,
     StepFailedEvent,
     StepHeartbeatEvent,
     StepSucceeded,

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from podium.coordinator import (
+from podium.coordinator import RunState
+from podium.coordinator.core import (
     Admitted,
     CancelRun,
     Decision,
@@ -20,7 +21,6 @@ from podium.coordinator import (
     ReleaseAdmission,
     RequestAdmission,
     RequestStep,
-    RunState,
     StartRun,
     StepFailedEvent,
     StepHeartbeatEvent,

@@ -9,14 +9,9 @@ import yaml
 from click.testing import CliRunner
 
 from podium.cli import podium
-from podium.pipelines import (
-    OnFailure,
-    PipelineValidationError,
-    load_pipeline_file,
-    load_pipelines,
-    parse_condition,
-    topological_order,
-)
+from podium.pipelines import OnFailure, PipelineValidationError, load_pipeline_file, load_pipelines
+from podium.pipelines._expr import parse_condition
+from podium.pipelines._graph import topological_order
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "services" / "examples" / "pipelines"
 EXAMPLE = EXAMPLES / "file_ingest.yaml"

@@ -27,16 +27,12 @@ from podium.coordinator import RunState
 from podium.coordinator._handle import Handler, Rejected
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import timer_value
-from podium.dlq import (
-    DETAILS,
-    REASONS,
-    canonical_reason,
-    dead_letter,
-    detail_of,
-    entry_of,
-    reason_of,
-)
-from podium.registry import RecordError, decode_record
+from podium.dlq import dead_letter, reason_of
+from podium.dlq._entry import entry_of
+from podium.dlq._letter import detail_of
+from podium.dlq._reasons import DETAILS, REASONS, canonical_reason
+from podium.registry import RecordError
+from podium.registry._record import decode_record
 from podium.service import NonRetryableError, PoisonMessage, Service, StepContext
 from podium.service._execute import execute_step
 from podium.service.testing import make_request, run_step

@@ -12,14 +12,14 @@ from podium.pipelines import Pipeline, content_hash
 from podium.registry import (
     ApplyResult,
     ApplyStatus,
-    Catalog,
     UnknownPipelineError,
     apply_lines,
     apply_summary,
-    encode_record,
     pipeline_summaries,
     summary_table,
 )
+from podium.registry._catalog import Catalog
+from podium.registry._record import encode_record
 
 WHEN = datetime(2025, 3, 1, 12, 30, tzinfo=UTC)
 

@@ -11,16 +11,9 @@ from hypothesis import strategies as st
 
 from podium.errors import ConfigError
 from podium.pipelines import Pipeline, PipelineValidationError, content_hash
-from podium.registry import (
-    ApplyStatus,
-    Publish,
-    Refused,
-    RegisteredPipeline,
-    Unchanged,
-    checked_batch,
-    plan_apply,
-    publish_decision,
-)
+from podium.registry import ApplyStatus, RegisteredPipeline
+from podium.registry._apply import checked_batch
+from podium.registry._decide import Publish, Refused, Unchanged, plan_apply, publish_decision
 
 WHEN = datetime(2025, 3, 1, 12, 30, tzinfo=UTC)
 

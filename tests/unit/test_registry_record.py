@@ -12,14 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from podium.pipelines import Pipeline, content_hash, load_pipeline_file
-from podium.registry import (
-    FORMAT,
-    HASH_HEADER,
-    RecordError,
-    decode_record,
-    encode_record,
-    record_key,
-)
+from podium.registry import RecordError
+from podium.registry._record import FORMAT, HASH_HEADER, decode_record, encode_record, record_key
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "services/examples/pipelines/file_ingest.yaml"
 WHEN = datetime(2025, 3, 1, 12, 30, tzinfo=UTC)

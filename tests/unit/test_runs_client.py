@@ -31,9 +31,8 @@ from podium.runs import (
     new_traceparent,
     request_run,
     run_id_for,
-    trace_for_request,
-    valid_traceparent,
 )
+from podium.runs._trace import trace_for_request, valid_traceparent
 from podium.settings import TopicNames
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)

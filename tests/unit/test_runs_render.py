@@ -8,17 +8,9 @@ from typing import Any
 
 from podium.cli._runs import exit_status
 from podium.contract import RunStatus, RunStatusChanged, StepError, StepStatus
-from podium.runs import (
-    AttemptView,
-    RunView,
-    StepView,
-    run_details,
-    run_table,
-    select_runs,
-    summary_json,
-    transition_line,
-    view_json,
-)
+from podium.runs import RunView, run_details, run_table, summary_json, transition_line, view_json
+from podium.runs._render import select_runs
+from podium.runs._view import AttemptView, StepView
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 BOOM = StepError(error_type="ValueError", error_message="bad row 3", retryable=False)

@@ -8,8 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from podium.contract import RunStatus, RunStatusChanged
-from podium.runs import RunView, apply_to_view
+from podium.runs import RunView
 from podium.runs._retention import FinishedRuns
+from podium.runs._view import apply_to_view
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 KEEP = timedelta(seconds=100)

@@ -18,14 +18,8 @@ from podium.contract import (
     Trigger,
     TriggerSource,
 )
-from podium.runs import (
-    RunView,
-    StepView,
-    apply_event,
-    apply_to_view,
-    requested_view,
-    with_pending_steps,
-)
+from podium.runs import RunView, with_pending_steps
+from podium.runs._view import StepView, apply_event, apply_to_view, requested_view
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 BOOM = StepError(error_type="IOError", error_message="disk full", retryable=True)

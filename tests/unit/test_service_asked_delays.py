@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from podium.contract import StepStatus as S
-from podium.coordinator import StepFailedEvent, StepHeartbeatEvent
+from podium.coordinator.core import StepFailedEvent, StepHeartbeatEvent
 from podium.coordinator.core._backoff import (
     MAX_SERVICE_DELAY_MS,
     heartbeat_deadline_ms,

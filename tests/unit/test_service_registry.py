@@ -7,8 +7,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-import podium.service
-import podium.service.testing
 from podium.cli import podium as podium_cli
 from podium.service import Service, ServiceLoadError, StepContext, load_service
 
@@ -90,27 +88,3 @@ def test_the_cli_refuses_a_bad_target_with_exit_2() -> None:
     result = CliRunner().invoke(podium_cli, ["service", "examples.file_ingest.services:nope"])
     assert result.exit_code == 2
     assert "has no attribute 'nope'" in result.output
-
-
-def test_public_names_are_exactly_these() -> None:
-    assert sorted(podium.service.__all__) == sorted(
-        [
-            "DEFAULT_CONCURRENCY",
-            "DEFAULT_GRACE_S",
-            "RESULTS_TOPIC",
-            "Handler",
-            "NonRetryableError",
-            "PoisonMessage",
-            "SecretUnavailable",
-            "Service",
-            "ServiceLoadError",
-            "ServiceRunner",
-            "ServiceStats",
-            "StepContext",
-            "StepError",
-            "StepLogger",
-            "load_service",
-            "run_until_signalled",
-        ]
-    )
-    assert sorted(podium.service.testing.__all__) == ["make_cancel", "make_request", "run_step"]

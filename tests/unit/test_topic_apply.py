@@ -8,20 +8,17 @@ import pytest
 
 from podium.errors import BrokerError, TopicSpecError
 from podium.topics import (
-    AlterConfigs,
     ClusterState,
     CreateTopic,
-    IncreasePartitions,
     Plan,
     TopicSpec,
     TopicSpecs,
-    TopicState,
     apply_topics,
-    configs_after,
     simulate,
     status_table,
     topic_statuses,
 )
+from podium.topics._plan import AlterConfigs, IncreasePartitions, TopicState, configs_after
 
 
 class MemoryAdmin:

@@ -10,21 +10,23 @@ from hypothesis import strategies as st
 
 from podium.errors import TopicSpecError
 from podium.topics import (
-    AlterConfigs,
     ClusterState,
-    ConfigChange,
     CreateTopic,
-    IncreasePartitions,
     Plan,
-    Refusal,
     TopicSpec,
     TopicSpecs,
-    TopicState,
-    check_replication,
     plan,
     plan_lines,
     plan_summary,
     simulate,
+)
+from podium.topics._plan import (
+    AlterConfigs,
+    ConfigChange,
+    IncreasePartitions,
+    Refusal,
+    TopicState,
+    check_replication,
 )
 
 

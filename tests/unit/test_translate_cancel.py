@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from podium import contract as wire
 from podium.codec import Codec
 from podium.contract import header_value
-from podium.coordinator import NotifyCancel, RunState
+from podium.coordinator import RunState
 from podium.coordinator._handle import Handler
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import cancel_message, from_millis
+from podium.coordinator.core import NotifyCancel
 from podium.pipelines import Pipeline
 from podium.settings import TopicNames
 from podium.streams import Outgoing

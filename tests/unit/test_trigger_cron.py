@@ -9,7 +9,7 @@ from croniter import croniter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from podium.triggers import cron_ticks, cron_window
+from podium.triggers._cron import cron_ticks, cron_window
 
 T0 = datetime(2025, 3, 1, 12, 0, 30, tzinfo=UTC)
 

@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium.triggers import RUN_ID_NAMESPACE, cron_run_id, event_identity, event_run_id, tick_text
+from podium.triggers._ids import (
+    RUN_ID_NAMESPACE,
+    cron_run_id,
+    event_identity,
+    event_run_id,
+    tick_text,
+)
 
 TICK = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -16,7 +16,10 @@ import podium.triggers._events
 from podium.codec import Codec
 from podium.contract import FileLanded, RunRequested, header_value
 from podium.pipelines import Pipeline, load_pipeline_file
-from podium.triggers import CronTriggers, EventTriggers, RunSender, TriggerStats, cron_run_id
+from podium.triggers._cron_loop import CronTriggers
+from podium.triggers._events import EventTriggers
+from podium.triggers._ids import cron_run_id
+from podium.triggers._send import RunSender, TriggerStats
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "services/examples/pipelines/file_ingest.yaml"
 TOPIC = "podium.files.landed"

@@ -9,7 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from podium.pipelines import EventTrigger
-from podium.triggers import event_params, event_type_matches, field_matches, is_glob, match_event
+from podium.triggers._match import (
+    event_params,
+    event_type_matches,
+    field_matches,
+    is_glob,
+    match_event,
+)
 
 
 def trigger(match: dict[str, str] | None = None, **params: str) -> EventTrigger:

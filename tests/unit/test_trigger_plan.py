@@ -10,18 +10,10 @@ from typing import Any
 from podium.contract import TriggerSource, header_value
 from podium.pipelines import Pipeline, load_pipeline_file
 from podium.registry import RegisteredPipeline
-from podium.triggers import (
-    EventSource,
-    TriggerRejectedError,
-    cron_run_id,
-    event_run_id,
-    event_topics,
-    latest_pipelines,
-    new_traceparent,
-    plan_cron_runs,
-    plan_event_runs,
-    run_headers,
-)
+from podium.triggers import EventSource, TriggerRejectedError, latest_pipelines, plan_event_runs
+from podium.triggers._headers import new_traceparent, run_headers
+from podium.triggers._ids import cron_run_id, event_run_id
+from podium.triggers._plan import event_topics, plan_cron_runs
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "services/examples/pipelines/file_ingest.yaml"
 NOW = datetime(2025, 3, 1, 12, 0, 30, tzinfo=UTC)

@@ -11,16 +11,8 @@ from pydantic import ValidationError
 
 from podium.pipelines import EventTrigger, Pipeline
 from podium.registry import RegisteredPipeline
-from podium.triggers import (
-    EventSource,
-    TriggerKey,
-    first_published,
-    plan_event_runs,
-    topic_start,
-    trigger_bound,
-    trigger_lines,
-)
-from podium.triggers._start import takes
+from podium.triggers import EventSource, plan_event_runs, trigger_lines
+from podium.triggers._start import TriggerKey, first_published, takes, topic_start, trigger_bound
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 times = st.datetimes(

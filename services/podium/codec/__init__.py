@@ -14,9 +14,7 @@ Errors are drawn as a tree in :mod:`podium.codec._errors`. Test data:
 :mod:`podium.codec.strategies` (needs hypothesis).
 """
 
-from podium.codec._avro import decode_body, encode_body
-from podium.codec._codec import Codec, Decoded, Expected, RawValue, SchemaRef
-from podium.codec._compat import Incompatibility, check_compatibility, is_compatible
+from podium.codec._codec import Codec
 from podium.codec._errors import (
     CodecError,
     CorruptMessageError,
@@ -30,18 +28,8 @@ from podium.codec._errors import (
     WrongEventTypeError,
 )
 from podium.codec._evolution import HistoryCheck, check_history, undocumented
-from podium.codec._framing import (
-    FINGERPRINT_SIZE,
-    HEADER_SIZE,
-    MAGIC,
-    Frame,
-    fingerprint_bytes,
-    fingerprint_int,
-    frame,
-    unframe,
-)
-from podium.codec._registry import SchemaEntry, SchemaRegistry, default_schema_dir
-from podium.codec._standalone import canonical_form, standalone
+from podium.codec._framing import FINGERPRINT_SIZE, HEADER_SIZE, MAGIC, frame, unframe
+from podium.codec._registry import SchemaRegistry, default_schema_dir
 
 __all__ = [
     "FINGERPRINT_SIZE",
@@ -51,33 +39,18 @@ __all__ = [
     "CodecError",
     "CorruptMessageError",
     "DecodeError",
-    "Decoded",
     "EncodeError",
-    "Expected",
-    "Frame",
     "HistoryCheck",
-    "Incompatibility",
     "NotAvroFramingError",
-    "RawValue",
-    "SchemaEntry",
     "SchemaLoadError",
-    "SchemaRef",
     "SchemaRegistry",
     "SchemaResolutionError",
     "TruncatedMessageError",
     "UnknownFingerprintError",
     "WrongEventTypeError",
-    "canonical_form",
-    "check_compatibility",
     "check_history",
-    "decode_body",
     "default_schema_dir",
-    "encode_body",
-    "fingerprint_bytes",
-    "fingerprint_int",
     "frame",
-    "is_compatible",
-    "standalone",
     "undocumented",
     "unframe",
 ]

@@ -14,76 +14,15 @@ from podium.coordinator._app import Coordinator
 from podium.coordinator._handle import Handler, runs_partition_store
 from podium.coordinator._run import run_coordinator
 from podium.coordinator._timers import TimerIndex
-from podium.coordinator.core._admission import (
-    AdmissionEvent,
-    AdmissionState,
-    Enqueue,
-    Release,
-    admit,
-)
-from podium.coordinator.core._backoff import compute_backoff
-from podium.coordinator.core._commands import (
-    Command,
-    EmitRunEvent,
-    NotifyCancel,
-    ReleaseAdmission,
-    RequestAdmission,
-    RequestStep,
-    WakeAt,
-)
-from podium.coordinator.core._fanout import CONDITION_ERROR
-from podium.coordinator.core._inputs import (
-    Admitted,
-    CancelRun,
-    Event,
-    StartRun,
-    StepFailedEvent,
-    StepHeartbeatEvent,
-    StepSucceeded,
-    TimerFired,
-)
-from podium.coordinator.core._machine import TIMEOUT_ERROR, Decision, decide, next_wake_ms
-from podium.coordinator.core._queued import ADMISSION_RETRY_MS
-from podium.coordinator.core._state import (
-    RunState,
-    StepState,
-)
+from podium.coordinator.core._state import RunState
 from podium.streams import EngineConfig
 
 __all__ = [
-    "ADMISSION_RETRY_MS",
-    "CONDITION_ERROR",
-    "TIMEOUT_ERROR",
-    "AdmissionEvent",
-    "AdmissionState",
-    "Admitted",
-    "CancelRun",
-    "Command",
     "Coordinator",
-    "Decision",
-    "EmitRunEvent",
     "EngineConfig",
-    "Enqueue",
-    "Event",
     "Handler",
-    "NotifyCancel",
-    "Release",
-    "ReleaseAdmission",
-    "RequestAdmission",
-    "RequestStep",
     "RunState",
-    "StartRun",
-    "StepFailedEvent",
-    "StepHeartbeatEvent",
-    "StepState",
-    "StepSucceeded",
-    "TimerFired",
     "TimerIndex",
-    "WakeAt",
-    "admit",
-    "compute_backoff",
-    "decide",
-    "next_wake_ms",
     "run_coordinator",
     "runs_partition_store",
 ]

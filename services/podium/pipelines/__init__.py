@@ -1,7 +1,6 @@
 """Pipeline definitions: models, loading, validation, params and ``when`` conditions."""
 
 from podium.pipelines._canonical import canonical_json, content_hash
-from podium.pipelines._durations import Duration, parse_duration
 from podium.pipelines._errors import (
     ExpressionError,
     LimitError,
@@ -9,29 +8,8 @@ from podium.pipelines._errors import (
     PipelineValidationError,
     Problem,
 )
-from podium.pipelines._expr import (
-    MAX_CONDITION_LENGTH,
-    MAX_DEPTH,
-    Condition,
-    StepView,
-    evaluate_condition,
-    parse_condition,
-)
-from podium.pipelines._graph import (
-    ancestors,
-    dependants,
-    dependencies,
-    find_cycles,
-    roots,
-    topological_order,
-)
-from podium.pipelines._limits import (
-    UNLIMITED,
-    check_message_size,
-    check_params_size,
-    check_size,
-    json_size,
-)
+from podium.pipelines._expr import Condition, evaluate_condition
+from podium.pipelines._limits import UNLIMITED, check_message_size, check_params_size
 from podium.pipelines._load import (
     check_file,
     duplicate_keys,
@@ -53,17 +31,14 @@ from podium.pipelines._model import (
     Step,
     Trigger,
 )
-from podium.pipelines._params import parse_cli_params, resolve_params, type_matches
-from podium.pipelines._validate import check_pipeline, validate_pipeline
+from podium.pipelines._params import parse_cli_params, resolve_params
+from podium.pipelines._validate import validate_pipeline
 
 __all__ = [
-    "MAX_CONDITION_LENGTH",
-    "MAX_DEPTH",
     "UNLIMITED",
     "Compensation",
     "Condition",
     "CronTrigger",
-    "Duration",
     "EventTrigger",
     "ExpressionError",
     "LimitError",
@@ -76,33 +51,20 @@ __all__ = [
     "Problem",
     "RetryPolicy",
     "Step",
-    "StepView",
     "Trigger",
-    "ancestors",
     "canonical_json",
     "check_file",
     "check_message_size",
     "check_params_size",
-    "check_pipeline",
-    "check_size",
     "content_hash",
-    "dependants",
-    "dependencies",
     "duplicate_keys",
     "evaluate_condition",
-    "find_cycles",
-    "json_size",
     "load_pipeline_file",
     "load_pipeline_sources",
     "load_pipelines",
     "parse_cli_params",
-    "parse_condition",
-    "parse_duration",
     "parse_pipeline",
     "pipeline_files",
     "resolve_params",
-    "roots",
-    "topological_order",
-    "type_matches",
     "validate_pipeline",
 ]

@@ -11,14 +11,12 @@ and the CLI's tables. Errors are drawn as a tree in :mod:`podium.runs._errors`.
 """
 
 from podium.runs._client import (
-    RUN_ID_NAMESPACE,
     Producer,
     cancel_run,
     check_cancellable,
     open_producer,
     request_run,
     run_id_for,
-    run_requested,
 )
 from podium.runs._errors import (
     ReadModelUnavailableError,
@@ -31,39 +29,18 @@ from podium.runs._model import ReadModel
 from podium.runs._render import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
-    attempt_json,
-    error_json,
     run_details,
     run_table,
-    select_runs,
-    step_json,
-    step_table,
     summary_json,
     transition_line,
     view_json,
 )
-from podium.runs._trace import new_traceparent, trace_for_request, valid_traceparent
-from podium.runs._view import (
-    FINISHED_STEP_STATUSES,
-    TERMINAL_RUN_STATUSES,
-    AttemptView,
-    RunView,
-    StepView,
-    apply_event,
-    apply_to_view,
-    requested_view,
-    run_rank,
-    step_rank,
-    with_pending_steps,
-)
+from podium.runs._trace import new_traceparent
+from podium.runs._view import RunView, with_pending_steps
 
 __all__ = [
     "DEFAULT_LIMIT",
-    "FINISHED_STEP_STATUSES",
     "MAX_LIMIT",
-    "RUN_ID_NAMESPACE",
-    "TERMINAL_RUN_STATUSES",
-    "AttemptView",
     "IdempotencyConflict",
     "Producer",
     "ReadModel",
@@ -72,32 +49,18 @@ __all__ = [
     "RunFinishedError",
     "RunNotFoundError",
     "RunView",
-    "StepView",
-    "apply_event",
-    "apply_to_view",
-    "attempt_json",
     "cancel_run",
     "check_cancellable",
-    "error_json",
     "idempotency_conflict",
     "new_traceparent",
     "open_producer",
     "request_run",
-    "requested_view",
     "run_details",
     "run_id_for",
-    "run_rank",
-    "run_requested",
     "run_table",
     "same_params",
-    "select_runs",
-    "step_json",
-    "step_rank",
-    "step_table",
     "summary_json",
-    "trace_for_request",
     "transition_line",
-    "valid_traceparent",
     "view_json",
     "with_pending_steps",
 ]

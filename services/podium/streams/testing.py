@@ -17,6 +17,8 @@ Faults are data: :meth:`MemoryBroker.refuse` fails the next batches produced to 
 
 from __future__ import annotations
 
+__all__ = ["MemoryBroker", "MemoryConsumer", "MemoryProducer", "MemoryTransport"]
+
 import asyncio
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence

@@ -14,7 +14,8 @@ from aiokafka import AIOKafkaConsumer
 
 from podium.contract import RunStatus, RunStatusChanged
 from podium.pipelines import Pipeline
-from podium.runs import RunView, apply_event
+from podium.runs import RunView
+from podium.runs._view import apply_event
 from podium.streams._store import changelog_topic
 from podium.testing import wait_until_sync
 from tests.integration.e2e.pipelines import pipeline, step

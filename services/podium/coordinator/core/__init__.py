@@ -10,3 +10,70 @@ consumes, ``_plan`` what it looks up in a pipeline, ``_tx`` one decision's worki
 state. Everything is property-tested with hypothesis in ``tests/unit``; the Kafka
 shell around it is the rest of :mod:`podium.coordinator`.
 """
+
+from podium.coordinator.core._admission import (
+    AdmissionEvent,
+    AdmissionState,
+    Enqueue,
+    Release,
+    admit,
+)
+from podium.coordinator.core._backoff import compute_backoff
+from podium.coordinator.core._commands import (
+    Command,
+    EmitRunEvent,
+    NotifyCancel,
+    ReleaseAdmission,
+    RequestAdmission,
+    RequestStep,
+    WakeAt,
+)
+from podium.coordinator.core._fanout import CONDITION_ERROR
+from podium.coordinator.core._inputs import (
+    Admitted,
+    CancelRun,
+    Event,
+    StartRun,
+    StepFailedEvent,
+    StepHeartbeatEvent,
+    StepSucceeded,
+    TimerFired,
+)
+from podium.coordinator.core._machine import TIMEOUT_ERROR, Decision, decide, next_wake_ms
+from podium.coordinator.core._queued import ADMISSION_RETRY_MS
+from podium.coordinator.core._state import (
+    RunState,
+    StepState,
+)
+
+__all__ = [
+    "ADMISSION_RETRY_MS",
+    "CONDITION_ERROR",
+    "TIMEOUT_ERROR",
+    "AdmissionEvent",
+    "AdmissionState",
+    "Admitted",
+    "CancelRun",
+    "Command",
+    "Decision",
+    "EmitRunEvent",
+    "Enqueue",
+    "Event",
+    "NotifyCancel",
+    "Release",
+    "ReleaseAdmission",
+    "RequestAdmission",
+    "RequestStep",
+    "RunState",
+    "StartRun",
+    "StepFailedEvent",
+    "StepHeartbeatEvent",
+    "StepState",
+    "StepSucceeded",
+    "TimerFired",
+    "WakeAt",
+    "admit",
+    "compute_backoff",
+    "decide",
+    "next_wake_ms",
+]

@@ -135,10 +135,24 @@ class CoordinatorSettings(BaseModel):
     transaction_timeout_s: float = Field(default=60.0, ge=1.0, le=900.0)
     """How long a batch's transaction may stay open before the broker aborts it: longer
     than a broker outage the coordinator should ride out without a restart."""
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    """Serve Prometheus metrics on ``http://<metrics_host>:<port>/metrics`` (0: a free
+    port, logged); None serves none. The trigger runner's metrics are the coordinator's."""
+    metrics_host: str = "0.0.0.0"
     producer_linger_ms: int = Field(default=0, ge=0, le=100)
     """How long the producer holds a batch for more messages before sending it. 0 (send at
     once) measured best here: 1 ms cost ~5 ms per step of a 40-step chain and did not raise
     throughput, since a busy coordinator's sends batch anyway while a request is in flight."""
+
+
+class ServiceProcessSettings(BaseModel):
+    """A ``podium service`` process (``PODIUM_SERVICE__*``); what a service declares
+    (its name, topics, concurrency) is on its ``Service`` object."""
+
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    """Serve Prometheus metrics on ``http://<metrics_host>:<port>/metrics`` (0: a free
+    port, logged); None serves none."""
+    metrics_host: str = "0.0.0.0"
 
 
 DEFAULT_MAX_OUTPUT_BYTES = 256 * 1024
@@ -194,6 +208,7 @@ class PodiumSettings(BaseSettings):
     broker: LocalBrokerSettings = Field(default_factory=LocalBrokerSettings)
     topics: TopicNames = Field(default_factory=TopicNames)
     coordinator: CoordinatorSettings = Field(default_factory=CoordinatorSettings)
+    service: ServiceProcessSettings = Field(default_factory=ServiceProcessSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
 
     @property

@@ -173,6 +173,13 @@ EXPORTS: dict[str, list[str]] = {
         "stats_table",
         "superseded_by",
     ],
+    "podium.metrics": [
+        "CONTENT_TYPE",
+        "MetricsServer",
+        "new_registry",
+        "render",
+        "serve_metrics",
+    ],
     "podium.pipelines": [
         "Compensation",
         "Condition",
@@ -284,6 +291,7 @@ EXPORTS: dict[str, list[str]] = {
     "podium.streams": [
         "Engine",
         "EngineConfig",
+        "EngineObserver",
         "GroupCommits",
         "Handle",
         "Headers",
@@ -321,6 +329,7 @@ EXPORTS: dict[str, list[str]] = {
     ],
     "podium.triggers": [
         "EventSource",
+        "TriggerMetrics",
         "TriggerRejectedError",
         "TriggerRunner",
         "latest_pipelines",

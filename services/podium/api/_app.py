@@ -20,13 +20,16 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
 from podium.api._errors import ApiError, Handler, json_errors
 from podium.api._input import json_object, parse_run_body, parse_run_query
+from podium.api._metrics import REGISTRY, metrics, request_metrics
 from podium.api._render import pipeline_json
 from podium.codec import Codec
 from podium.contract import TRACE_HEADERS, RunRequested, RunStatus, TriggerSource
 from podium.errors import BrokerError
+from podium.metrics import new_registry
 from podium.pipelines import (
     LimitError,
     ParamError,
@@ -95,13 +98,21 @@ SERVICES = web.AppKey("services", ApiServices)
 
 
 def create_app(
-    services: ApiServices, *, token: str | None = None, max_body_bytes: int = 1024 * 1024
+    services: ApiServices,
+    *,
+    token: str | None = None,
+    max_body_bytes: int = 1024 * 1024,
+    registry: CollectorRegistry | None = None,
 ) -> web.Application:
-    """The aiohttp application; with ``token``, every ``/v1`` route needs ``Bearer <token>``."""
-    app = web.Application(
-        middlewares=[json_errors, bearer_auth(token)], client_max_size=max_body_bytes
-    )
+    """The aiohttp application; with ``token``, every ``/v1`` route needs ``Bearer <token>``.
+    ``GET /metrics`` serves ``registry`` (a new one by default), with the API's own
+    request metrics in it; like ``/healthz`` it needs no token (it holds no secret)."""
+    registry = new_registry() if registry is None else registry
+    middlewares = [request_metrics(registry), json_errors, bearer_auth(token)]
+    app = web.Application(middlewares=middlewares, client_max_size=max_body_bytes)
     app[SERVICES] = services
+    app[REGISTRY] = registry
+    app.router.add_get("/metrics", metrics)
     app.router.add_post("/v1/runs", post_run)
     app.router.add_get("/v1/runs", list_runs)
     app.router.add_get("/v1/runs/{run_id}", get_run)

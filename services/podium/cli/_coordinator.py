@@ -21,8 +21,15 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
     default="INFO",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Serve Prometheus metrics on this port at /metrics (0: a free one) "
+    "[PODIUM_COORDINATOR__METRICS_PORT; default: none].",
+)
 @click.pass_context
-def group(ctx: click.Context, log_level: str) -> None:
+def group(ctx: click.Context, log_level: str, metrics_port: int | None) -> None:
     """Run the coordinator: consumes run requests and step results, drives the runs.
 
     Several instances share the partitions (one consumer group,
@@ -33,4 +40,7 @@ def group(ctx: click.Context, log_level: str) -> None:
 
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
-    run_coordinator(settings_from(ctx))
+    settings = settings_from(ctx)
+    if metrics_port is not None:
+        settings.coordinator.metrics_port = metrics_port
+    run_coordinator(settings)

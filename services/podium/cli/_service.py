@@ -54,6 +54,13 @@ def _configure_logging(level: str) -> None:
     default="INFO",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Serve Prometheus metrics on this port at /metrics (0: a free one) "
+    "[PODIUM_SERVICE__METRICS_PORT; default: none].",
+)
 @click.pass_context
 def group(
     ctx: click.Context,
@@ -62,12 +69,15 @@ def group(
     grace: float | None,
     group_id: str | None,
     log_level: str,
+    metrics_port: int | None,
 ) -> None:
     """Run the step service MODULE:OBJECT (a podium.service.Service).
 
     Example: podium service examples.file_ingest.services:transform
     """
     settings = settings_from(ctx)
+    if metrics_port is not None:
+        settings.service.metrics_port = metrics_port
     service = _with_options(load_service(target), concurrency, grace, group_id)
     _configure_logging(log_level.upper())
     try:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +72,8 @@ def _text(data: Mapping[str, Any], name: str) -> str:
 class AdmissionHandler:
     timers_topic: str
     counters: Counter[str] = field(default_factory=Counter)
+    queued: dict[str, int] = field(default_factory=dict)
+    """Runs waiting per pipeline, in the queues held here (read by the metrics)."""
 
     def handle(self, value: bytes | None, table: MutableMapping[str, bytes]) -> list[Outgoing]:
         """Apply one message; returns the Admitted answers. Raises Rejected for a dead letter."""
@@ -84,9 +86,18 @@ class AdmissionHandler:
         new, admitted = admit(state, request.event, request.limit)
         if new != state:
             _store(table, request.pipeline, new)
+            self.queued[request.pipeline] = len(new.queue)
         self.counters[f"admission:{type(request.event).__name__.lower()}"] += 1
         self.counters["admission:admitted"] += len(admitted)
         return [self._admitted(run_id) for run_id in admitted]
+
+    def recount(self, tables: Iterable[Mapping[str, bytes]]) -> None:
+        """Count the waiting runs again from the queues held (after an assignment)."""
+        self.queued = {
+            pipeline: len(AdmissionState.from_dict(json.loads(raw)).queue)
+            for table in tables
+            for pipeline, raw in table.items()
+        }
 
     def _admitted(self, run_id: str) -> Outgoing:
         headers = routing_headers(run_id)

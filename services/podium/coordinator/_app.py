@@ -21,6 +21,7 @@ import time
 from collections.abc import MutableMapping, Sequence
 
 from aiokafka.structs import ConsumerRecord
+from prometheus_client import CollectorRegistry
 
 from podium.codec import Codec, CodecError
 from podium.coordinator._admission_handle import AdmissionHandler
@@ -34,10 +35,12 @@ from podium.coordinator._handle import (
     run_finished_at,
     run_is_finished,
 )
+from podium.coordinator._metrics import CoordinatorMetrics, QueuedRuns
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import timer_value
 from podium.coordinator.core._state import RunState
 from podium.dlq import dead_letter, reason_of
+from podium.metrics import new_registry
 from podium.registry import PipelineRegistry
 from podium.settings import PodiumSettings
 from podium.streams import (
@@ -51,7 +54,7 @@ from podium.streams import (
     Table,
     changelog_topic,
 )
-from podium.triggers import TriggerRunner
+from podium.triggers import TriggerMetrics, TriggerRunner
 
 log = logging.getLogger("podium.coordinator")
 
@@ -59,9 +62,11 @@ log = logging.getLogger("podium.coordinator")
 class Coordinator:
     """Wires the handlers, tables, registry, triggers and timers to one engine."""
 
-    def __init__(self, settings: PodiumSettings) -> None:
+    def __init__(self, settings: PodiumSettings, registry: CollectorRegistry | None = None) -> None:
         self.settings = settings
+        self.metrics_registry = new_registry() if registry is None else registry
         self.topics = settings.topics
+        self._results_topic = settings.topics.step_results
         self.codec = Codec()
         self.timers = TimerIndex()
         self.registry = PipelineRegistry(
@@ -80,6 +85,11 @@ class Coordinator:
             self.handler.counters,
         )
         self.admission = AdmissionHandler(self.topics.timers)
+        self.metrics = CoordinatorMetrics(
+            self.metrics_registry, self.handler.observed, self.handler.counters
+        )
+        self.metrics_registry.register(QueuedRuns(lambda: list(self.admission.queued.items())))
+        self.metrics_registry.register(TriggerMetrics(lambda: self.triggers.stats))
         app_id = settings.coordinator.app_id
         self.runs = Table(
             changelog_topic(app_id, "runs"),
@@ -110,7 +120,7 @@ class Coordinator:
             self.topics.admissions: Route(self.admissions, self._handle_admission),
         }
         transport = KafkaTransport(self.settings.client_kwargs())
-        return Engine(transport, config, routes, self._rebuild_timers)
+        return Engine(transport, config, routes, self._rebuild_timers, self.metrics)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set, then leave the group cleanly (offsets committed)."""
@@ -129,6 +139,7 @@ class Coordinator:
 
     def _rebuild_timers(self) -> None:
         rebuild_timers(self.timers, self.runs.unsettled_values())  # finished: no timer
+        self.admission.recount(self.admissions.stores.values())
         log.info("timers rebuilt: %d runs waiting", len(self.timers))
 
     def _handle_run_event(
@@ -137,7 +148,10 @@ class Coordinator:
         if (forward := self.forwarder.forward(record)) is not None:
             return [forward]
         try:
-            return self.handler.handle(record.topic, record.value, record.headers, store)
+            appended_ms = record.timestamp if record.topic == self._results_topic else None
+            return self.handler.handle(
+                record.topic, record.value, record.headers, store, appended_ms
+            )
         except (CodecError, Rejected) as exc:
             return [self._dead_letter(record, exc, run_keyed=True)]
         except Exception as exc:  # our bug, met on this record: its DLQ entry, not our exit
@@ -178,7 +192,9 @@ class Coordinator:
             run_keyed=run_keyed,
             max_bytes=self.settings.limits.max_message_bytes,
         )
-        self.handler.counters[f"dead-letter:{reason_of(error)}"] += 1
+        reason = reason_of(error)
+        self.handler.counters[f"dead-letter:{reason}"] += 1
+        self.metrics.dead_lettered(record.topic, reason)
         log.warning("dead-lettered %s to %s: %s", _where(record), letter.topic, error)
         return Outgoing(letter.topic, letter.key, letter.value, letter.headers)
 

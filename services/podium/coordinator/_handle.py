@@ -46,6 +46,7 @@ from podium.coordinator._budget import (
     oversized_state,
     too_large_failure,
 )
+from podium.coordinator._observe import Observed
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import (
     admission_message,
@@ -109,6 +110,8 @@ class Handler:
     clock: Callable[[], float] = time.time
     limits: LimitsSettings = field(default_factory=LimitsSettings)
     counters: Counter[str] = field(default_factory=Counter)
+    observed: list[Observed] = field(default_factory=list)
+    """Each applied decision, for the metrics (``_metrics`` drains it per batch)."""
     budget: Budget = field(init=False)
 
     def __post_init__(self) -> None:
@@ -120,8 +123,10 @@ class Handler:
         value: bytes | None,
         headers: Sequence[tuple[str, bytes]],
         table: MutableMapping[str, RunState],
+        appended_ms: int | None = None,
     ) -> list[Outgoing]:
-        """Apply one message; returns what to produce. Raises Rejected for a dead letter."""
+        """Apply one message; returns what to produce. Raises Rejected for a dead letter.
+        ``appended_ms``: when a step result was appended (its transition's start)."""
         now_ms = int(self.clock() * 1000)
         self._check_size(topic, value)
         event, pipeline, output_bytes = self._event(topic, value, headers, table)
@@ -141,6 +146,7 @@ class Handler:
         decision = decide(state, event, pipeline, now_ms)
         decision, out = self._fitted(state, event, output_bytes, pipeline, decision, now_ms)
         self._apply(decision, state, table)
+        self.observed.append((decision, state is None, appended_ms))
         return out
 
     def _fitted(

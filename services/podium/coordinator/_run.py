@@ -8,6 +8,7 @@ import logging
 from podium._priority import set_nice
 from podium._signals import stop_on_signals
 from podium.errors import ConfigError
+from podium.metrics import serve_metrics
 from podium.settings import PodiumSettings
 from podium.streams import changelog_topic
 from podium.topics import CreateTopic, open_topic_admin
@@ -67,8 +68,17 @@ async def _serve(settings: PodiumSettings) -> None:
     coordinator = Coordinator(settings)
     changelogs = [coordinator.runs.changelog, coordinator.admissions.changelog]
     await ensure_changelogs(settings, changelogs)
-    with stop_on_signals() as stop:
-        await coordinator.run(stop)
+    conf = settings.coordinator
+    server = None
+    if conf.metrics_port is not None:
+        registry = coordinator.metrics_registry
+        server = serve_metrics(registry, conf.metrics_port, conf.metrics_host, what="coordinator")
+    try:
+        with stop_on_signals() as stop:
+            await coordinator.run(stop)
+    finally:
+        if server is not None:
+            server.close()
 
 
 async def ensure_changelogs(settings: PodiumSettings, names: list[str]) -> None:

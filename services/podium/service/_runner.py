@@ -185,6 +185,11 @@ class ServiceRunner:
             await self._producer.stop()
 
     @property
+    def in_flight(self) -> int:
+        """Handlers running now."""
+        return len(self._tasks)
+
+    @property
     def commits(self) -> GroupCommits:
         assert self._commits is not None, "the runner is not running"
         return self._commits

@@ -157,10 +157,12 @@ class Service:
         ``settings`` (by default read from the ``PODIUM_*`` environment, as ``podium
         service`` does) give the cluster, with its SASL and TLS, and what
         :meth:`with_settings` fills in."""
+        from podium.service._metrics import serving_metrics
         from podium.service._runner import ServiceRunner  # the Kafka side, on first run
         from podium.streams import KafkaTransport
 
         settings = settings or load_settings()
         transport = KafkaTransport(settings.client_kwargs())
         runner = ServiceRunner(self.with_settings(settings), transport)
-        await runner.run(stop or asyncio.Event())
+        with serving_metrics(runner, settings.service):
+            await runner.run(stop or asyncio.Event())

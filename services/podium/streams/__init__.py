@@ -14,13 +14,14 @@ model are built on it.
   committed on a cadence, on revoke and on stop, for loops that finish records out of
   band (the step services, the event triggers); :class:`OffsetTracker` keeps which.
 - ``_follow``: :class:`TopicFollower`, reading a whole topic to its end, then following it.
+  An :class:`EngineObserver` hears of each batch and assignment (the coordinator's metrics).
 - ``_message``: :class:`Outgoing`, what a handler asks to produce.
 - ``_transport``: :class:`Transport`, where the clients come from (:class:`KafkaTransport`;
   the in-memory one for unit tests is ``podium.streams.testing.MemoryTransport``).
 """
 
 from podium.streams._commits import GroupCommits
-from podium.streams._engine import Engine, EngineConfig, Handle, Route
+from podium.streams._engine import Engine, EngineConfig, EngineObserver, Handle, Route
 from podium.streams._follow import TopicFollower
 from podium.streams._message import Headers, Outgoing
 from podium.streams._offsets import OffsetTracker
@@ -32,6 +33,7 @@ from podium.streams._transport import KafkaTransport, Transport
 __all__ = [
     "Engine",
     "EngineConfig",
+    "EngineObserver",
     "GroupCommits",
     "Handle",
     "Headers",

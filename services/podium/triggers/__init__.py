@@ -21,6 +21,7 @@ coordination: triggers produce RunRequested under deterministic run ids and
 the coordinator's idempotent start ignores a run id it already has.
 """
 
+from podium.triggers._metrics import TriggerMetrics
 from podium.triggers._plan import (
     EventSource,
     TriggerRejectedError,
@@ -32,6 +33,7 @@ from podium.triggers._start import trigger_lines
 
 __all__ = [
     "EventSource",
+    "TriggerMetrics",
     "TriggerRejectedError",
     "TriggerRunner",
     "latest_pipelines",

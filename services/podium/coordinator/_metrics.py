@@ -1,0 +1,185 @@
+"""The coordinator's Prometheus metrics, updated once per batch (``docs/metrics.md``).
+
+The engine reports each committed batch and each assignment (``streams.EngineObserver``);
+on a batch this folds the decisions the handler kept (``_observe.tally``) and the
+handler's counters into the metrics, one update per label set. Queued runs are read from
+the admissions table when Prometheus scrapes, so they cost nothing between scrapes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+
+from prometheus_client import CollectorRegistry, Gauge, Histogram
+from prometheus_client import Counter as PromCounter
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from podium.coordinator._observe import Observed, Tally, tally
+from podium.streams import EngineObserver
+
+DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800, 3600)
+"""Run and step durations: from a no-op step to an hour-long load."""
+LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+"""Transition latency and batch time: milliseconds when healthy, seconds when not."""
+BATCH_BUCKETS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500)
+
+IGNORED_PREFIX = "ignored:"
+
+
+class CoordinatorMetrics(EngineObserver):
+    """The metrics of one coordinator process, on ``registry``."""
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        observed: list[Observed],
+        counters: Counter[str],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._observed = observed  # the handler's list, drained per batch
+        self._counters = counters  # the handler's counters, read as deltas per batch
+        self._flushed: Counter[str] = Counter()
+        self._clock = clock
+        self._define(registry)
+
+    def _define(self, registry: CollectorRegistry) -> None:
+        def counter(name: str, doc: str, labels: Iterable[str] = ()) -> PromCounter:
+            return PromCounter(name, doc, list(labels), registry=registry)
+
+        def histogram(
+            name: str, doc: str, labels: Iterable[str], buckets: Iterable[float]
+        ) -> Histogram:
+            return Histogram(name, doc, list(labels), registry=registry, buckets=tuple(buckets))
+
+        self.runs_started = counter(
+            "podium_runs_started", "Runs started, by pipeline.", ["pipeline"]
+        )
+        self.runs_finished = counter(
+            "podium_runs_finished",
+            "Runs that reached a terminal status, by pipeline and status.",
+            ["pipeline", "status"],
+        )
+        self.run_seconds = histogram(
+            "podium_run_duration_seconds",
+            "From a run's start to its terminal status.",
+            ["pipeline"],
+            DURATION_BUCKETS,
+        )
+        self.step_seconds = histogram(
+            "podium_step_duration_seconds",
+            "From a step's first request to its success or failure (retries included).",
+            ["pipeline", "step"],
+            DURATION_BUCKETS,
+        )
+        self.attempts = counter(
+            "podium_step_attempts",
+            "Step attempts by outcome: succeeded, failed, retried, timed_out.",
+            ["pipeline", "step", "outcome"],
+        )
+        self.transition_seconds = histogram(
+            "podium_transition_latency_seconds",
+            "From a step result's append to the append of the step request it led to "
+            "(the batch's commit).",
+            [],
+            LATENCY_BUCKETS,
+        )
+        self.events = counter("podium_coordinator_events", "Events the coordinator applied.")
+        self.ignored = counter(
+            "podium_coordinator_events_ignored",
+            "Events that changed nothing, by reason (duplicate, stale-attempt, "
+            "run-finished, step-finished, unknown-run, ...).",
+            ["reason"],
+        )
+        self.dead_letters = counter(
+            "podium_dead_letters",
+            "Records the coordinator dead-lettered, by source topic and reason.",
+            ["topic", "reason"],
+        )
+        self.batch_records = histogram(
+            "podium_coordinator_batch_records", "Records per batch (poll).", [], BATCH_BUCKETS
+        )
+        self.batch_seconds = histogram(
+            "podium_coordinator_batch_seconds",
+            "Time to handle and commit one batch (its whole transaction).",
+            [],
+            LATENCY_BUCKETS,
+        )
+        self.owned = Gauge(
+            "podium_coordinator_owned_partitions",
+            "Input partitions this instance owns.",
+            registry=registry,
+        )
+        self.restore_seconds = Gauge(
+            "podium_coordinator_restore_seconds",
+            "How long the last assignment's table restore took.",
+            registry=registry,
+        )
+        self.restored = counter(
+            "podium_coordinator_restored_records", "Changelog records read back on assignments."
+        )
+
+    # -- EngineObserver --------------------------------------------------------------
+
+    def batch_done(self, records: int, seconds: float) -> None:
+        self.batch_records.observe(records)
+        self.batch_seconds.observe(seconds)
+        observed, self._observed[:] = list(self._observed), []
+        self._apply(tally(observed), self._clock())
+        self._flush_counters()
+
+    def assigned(self, partitions: int, restored: int, seconds: float) -> None:
+        self.owned.set(partitions)
+        if partitions:
+            self.restore_seconds.set(seconds)
+            self.restored.inc(restored)
+
+    def dead_lettered(self, topic: str, reason: str) -> None:
+        self.dead_letters.labels(topic, reason).inc()
+
+    # -- per batch -------------------------------------------------------------------
+
+    def _apply(self, batch: Tally, now_s: float) -> None:
+        for pipeline, runs in batch.runs_started.items():
+            self.runs_started.labels(pipeline).inc(runs)
+        for (pipeline, status), runs in batch.runs_finished.items():
+            self.runs_finished.labels(pipeline, status).inc(runs)
+        for pipeline, seconds in batch.run_seconds:
+            self.run_seconds.labels(pipeline).observe(seconds)
+        for pipeline, step, seconds in batch.step_seconds:
+            self.step_seconds.labels(pipeline, step).observe(seconds)
+        for (pipeline, step, outcome), attempts in batch.attempts.items():
+            self.attempts.labels(pipeline, step, outcome).inc(attempts)
+        for result_ms in batch.transitions_from_ms:
+            self.transition_seconds.observe(max(0.0, now_s - result_ms / 1000))
+
+    def _flush_counters(self) -> None:
+        for name, total in self._counters.items():
+            delta = total - self._flushed[name]
+            if delta <= 0:
+                continue
+            self._flushed[name] = total
+            if name == "events":
+                self.events.inc(delta)
+            elif name.startswith(IGNORED_PREFIX):
+                self.ignored.labels(name.removeprefix(IGNORED_PREFIX)).inc(delta)
+
+
+class QueuedRuns(Collector):
+    """``podium_runs_queued{pipeline}``: runs waiting under ``max_active_runs`` in the
+    admission queues this instance owns, counted when Prometheus scrapes."""
+
+    def __init__(self, queues: Callable[[], Iterable[tuple[str, int]]]) -> None:
+        self._queues = queues
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "podium_runs_queued",
+            "Runs waiting for a slot under their pipeline's max_active_runs.",
+            labels=["pipeline"],
+        )
+        for pipeline, waiting in self._queues():
+            family.add_metric([pipeline], waiting)
+        yield family

@@ -26,6 +26,12 @@ if ! command -v kcat >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/de
   apt-get update -qq && apt-get install -y -qq kcat >/dev/null \
     || echo "warning: could not install kcat; the foreign-client test will skip (fail in CI)" >&2
 fi
+# Prometheus (server and promtool), for tests/integration/e2e/test_prometheus_e2e.py and
+# deploy/prometheus's rule tests; installed when we can (root on Debian).
+if ! command -v promtool >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq prometheus >/dev/null \
+    || echo "warning: could not install prometheus; its tests will fail" >&2
+fi
 # The local broker needs a JDK and Maven; install them when we can (root on Debian).
 if [ -z "${PODIUM_KAFKA__BOOTSTRAP_SERVERS:-}" ]; then
   if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then

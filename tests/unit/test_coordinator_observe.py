@@ -5,14 +5,16 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from podium.coordinator._observe import Observed, tally
-from podium.coordinator.core import TIMEOUT_ERROR
+from podium.coordinator._observe import tally
+from podium.coordinator.core import TIMEOUT_ERROR, Decision
 from tests.unit.test_machine_support import Driver, make_pipeline, step
 
 RETRY2 = {"max_attempts": 2, "initial_backoff": "1s", "factor": 1, "max_backoff": "1s"}
 
 
-def observed(run: Driver, results: dict[int, int] | None = None) -> list[Observed]:
+def observed(
+    run: Driver, results: dict[int, int] | None = None
+) -> list[tuple[Decision, bool, int | None]]:
     """Each decision as the handler keeps it: the first one created the run; ``results``
     gives, by decision index, when the step result it applied was appended."""
     appended = results or {}

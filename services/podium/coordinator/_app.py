@@ -86,7 +86,7 @@ class Coordinator:
         )
         self.admission = AdmissionHandler(self.topics.timers)
         self.metrics = CoordinatorMetrics(
-            self.metrics_registry, self.handler.observed, self.handler.counters
+            self.metrics_registry, self.handler.take_tally, self.handler.counters
         )
         self.metrics_registry.register(QueuedRuns(lambda: list(self.admission.queued.items())))
         self.metrics_registry.register(TriggerMetrics(lambda: self.triggers.stats))

@@ -46,7 +46,7 @@ from podium.coordinator._budget import (
     oversized_state,
     too_large_failure,
 )
-from podium.coordinator._observe import Observed
+from podium.coordinator._observe import Tally
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import (
     admission_message,
@@ -110,12 +110,17 @@ class Handler:
     clock: Callable[[], float] = time.time
     limits: LimitsSettings = field(default_factory=LimitsSettings)
     counters: Counter[str] = field(default_factory=Counter)
-    observed: list[Observed] = field(default_factory=list)
-    """Each applied decision, for the metrics (``_metrics`` drains it per batch)."""
+    tally: Tally = field(default_factory=Tally)
+    """The metrics' counts of the decisions applied since ``_metrics`` last took them."""
     budget: Budget = field(init=False)
 
     def __post_init__(self) -> None:
         self.budget = Budget(self.limits.max_message_bytes, self.limits.max_output_bytes)
+
+    def take_tally(self) -> Tally:
+        """The metrics' counts since the last call; a new tally starts."""
+        taken, self.tally = self.tally, Tally()
+        return taken
 
     def handle(
         self,
@@ -146,7 +151,7 @@ class Handler:
         decision = decide(state, event, pipeline, now_ms)
         decision, out = self._fitted(state, event, output_bytes, pipeline, decision, now_ms)
         self._apply(decision, state, table)
-        self.observed.append((decision, state is None, appended_ms))
+        self.tally.add(decision, state is None, appended_ms)
         return out
 
     def _fitted(

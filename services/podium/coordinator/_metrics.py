@@ -1,8 +1,9 @@
 """The coordinator's Prometheus metrics, updated once per batch (``docs/metrics.md``).
 
 The engine reports each committed batch and each assignment (``streams.EngineObserver``);
-on a batch this folds the decisions the handler kept (``_observe.tally``) and the
-handler's counters into the metrics, one update per label set. Queued runs are read from
+on a batch this takes the handler's tally of its decisions (``_observe.Tally``) and the
+handler's counters into the metrics, one update per label set (label children are
+looked up once and kept: ``labels()`` costs more than the update). Queued runs are read from
 the admissions table when Prometheus scrapes, so they cost nothing between scrapes.
 """
 
@@ -11,13 +12,14 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client import Counter as PromCounter
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from podium.coordinator._observe import Observed, Tally, tally
+from podium.coordinator._observe import Tally
 from podium.streams import EngineObserver
 
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800, 3600)
@@ -35,12 +37,13 @@ class CoordinatorMetrics(EngineObserver):
     def __init__(
         self,
         registry: CollectorRegistry,
-        observed: list[Observed],
+        take_tally: Callable[[], Tally],
         counters: Counter[str],
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._observed = observed  # the handler's list, drained per batch
+        self._take_tally = take_tally  # the handler's tally, handed over per batch
         self._counters = counters  # the handler's counters, read as deltas per batch
+        self._children: dict[tuple[object, tuple[str, ...]], Any] = {}
         self._flushed: Counter[str] = Counter()
         self._clock = clock
         self._define(registry)
@@ -126,8 +129,7 @@ class CoordinatorMetrics(EngineObserver):
     def batch_done(self, records: int, seconds: float) -> None:
         self.batch_records.observe(records)
         self.batch_seconds.observe(seconds)
-        observed, self._observed[:] = list(self._observed), []
-        self._apply(tally(observed), self._clock())
+        self._apply(self._take_tally(), self._clock())
         self._flush_counters()
 
     def assigned(self, partitions: int, restored: int, seconds: float) -> None:
@@ -142,18 +144,27 @@ class CoordinatorMetrics(EngineObserver):
     # -- per batch -------------------------------------------------------------------
 
     def _apply(self, batch: Tally, now_s: float) -> None:
+        child = self._child
         for pipeline, runs in batch.runs_started.items():
-            self.runs_started.labels(pipeline).inc(runs)
+            child(self.runs_started, pipeline).inc(runs)
         for (pipeline, status), runs in batch.runs_finished.items():
-            self.runs_finished.labels(pipeline, status).inc(runs)
+            child(self.runs_finished, pipeline, status).inc(runs)
         for pipeline, seconds in batch.run_seconds:
-            self.run_seconds.labels(pipeline).observe(seconds)
+            child(self.run_seconds, pipeline).observe(seconds)
         for pipeline, step, seconds in batch.step_seconds:
-            self.step_seconds.labels(pipeline, step).observe(seconds)
+            child(self.step_seconds, pipeline, step).observe(seconds)
         for (pipeline, step, outcome), attempts in batch.attempts.items():
-            self.attempts.labels(pipeline, step, outcome).inc(attempts)
+            child(self.attempts, pipeline, step, outcome).inc(attempts)
         for result_ms in batch.transitions_from_ms:
             self.transition_seconds.observe(max(0.0, now_s - result_ms / 1000))
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, kept: the label sets are few (pipelines, steps)."""
+        key = (metric, labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
 
     def _flush_counters(self) -> None:
         for name, total in self._counters.items():

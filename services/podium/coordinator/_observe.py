@@ -1,10 +1,11 @@
-"""What a batch of decisions means for the metrics: a pure tally, made once per batch.
+"""What the decisions of a batch mean for the metrics: a pure tally.
 
-The handler keeps each decision it applies (one list append per event, nothing else on the
-record path); when the engine reports a batch done, the metrics shell folds them here and
-updates Prometheus once per label set (``_metrics``). Everything a metric needs is in the
-decision: its run events (transitions, with their times and errors) and its new state
-(when the run and the step started).
+The handler adds each decision it applies to the batch's ``Tally`` (counts and a few
+numbers; the decision itself is not kept, so nothing outlives its event for the garbage
+collector to carry); when the engine reports the batch done, the metrics shell takes the
+tally and updates Prometheus (``_metrics``). Everything a metric needs is in the decision:
+its run events (transitions, with their times and errors) and its new state (when the run
+and the step started).
 """
 
 from __future__ import annotations
@@ -17,11 +18,6 @@ from podium.contract import StepStatus
 from podium.coordinator.core._commands import EmitRunEvent, RequestStep
 from podium.coordinator.core._machine import TIMEOUT_ERROR, Decision
 from podium.coordinator.core._state import RunState
-
-Observed = tuple[Decision, bool, int | None]
-"""One applied decision, whether it created the run's state, and when the step result
-that caused it was appended (None for other events: only a result measures a
-transition). A plain tuple: the handler makes one per event."""
 
 
 @dataclass
@@ -41,6 +37,24 @@ class Tally:
     transitions_from_ms: list[int] = field(default_factory=list)
     """When each result that led to a next step request was appended"""
 
+    def add(self, decision: Decision, new_run: bool, result_ms: int | None) -> None:
+        """Count one applied decision. ``new_run``: it created the run's state;
+        ``result_ms``: when the step result it applied was appended (None for other
+        events: only a result starts a transition)."""
+        state = decision.state
+        if state is None:
+            return
+        if new_run:
+            self.runs_started[state.pipeline] += 1
+        requested = False
+        for command in decision.commands:
+            if isinstance(command, EmitRunEvent):
+                _transition(self, state, command)
+            elif isinstance(command, RequestStep):
+                requested = True
+        if requested and result_ms is not None:
+            self.transitions_from_ms.append(result_ms)
+
 
 _OUTCOMES = {
     StepStatus.SUCCEEDED: "succeeded",
@@ -49,23 +63,11 @@ _OUTCOMES = {
 }
 
 
-def tally(observed: Iterable[Observed]) -> Tally:
-    """Fold a batch's decisions into the counts and durations the metrics take."""
+def tally(observed: Iterable[tuple[Decision, bool, int | None]]) -> Tally:
+    """Fold ``(decision, new_run, result_ms)`` triples, as the handler adds them."""
     out = Tally()
     for decision, new_run, result_ms in observed:
-        state = decision.state
-        if state is None:
-            continue
-        if new_run:
-            out.runs_started[state.pipeline] += 1
-        requested = False
-        for command in decision.commands:
-            if isinstance(command, EmitRunEvent):
-                _transition(out, state, command)
-            elif isinstance(command, RequestStep):
-                requested = True
-        if requested and result_ms is not None:
-            out.transitions_from_ms.append(result_ms)
+        out.add(decision, new_run, result_ms)
     return out
 
 

@@ -204,6 +204,8 @@ class PodiumSettings(BaseSettings):
     )
 
     home: Path = Field(default_factory=default_home)
+    log_format: Literal["text", "json"] = "text"
+    """``PODIUM_LOG_FORMAT``: ``json`` for one JSON object per line (``podium.logs``)."""
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     broker: LocalBrokerSettings = Field(default_factory=LocalBrokerSettings)
     topics: TopicNames = Field(default_factory=TopicNames)

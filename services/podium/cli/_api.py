@@ -7,6 +7,7 @@ import asyncio
 import click
 
 from podium.cli._settings import settings_from
+from podium.logs import configure_logging
 
 
 @click.command(name="api")
@@ -24,6 +25,7 @@ def group(ctx: click.Context, host: str | None, port: int | None) -> None:
     from podium.api import load_api_settings, serve
 
     settings = settings_from(ctx)
+    configure_logging("INFO", settings.log_format)
     overrides = {key: value for key, value in (("host", host), ("port", port)) if value is not None}
     api = load_api_settings().model_copy(update=overrides)
     asyncio.run(serve(settings, api, announce=click.echo))

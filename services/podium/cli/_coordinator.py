@@ -6,13 +6,10 @@ left); 1 the cluster could not be reached, or a produce failed (nothing committe
 
 from __future__ import annotations
 
-import logging
-
 import click
 
 from podium.cli._settings import settings_from
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+from podium.logs import configure_logging
 
 
 @click.command(name="coordinator")
@@ -38,9 +35,8 @@ def group(ctx: click.Context, log_level: str, metrics_port: int | None) -> None:
     """
     from podium.coordinator import run_coordinator
 
-    logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
     settings = settings_from(ctx)
+    configure_logging(log_level, settings.log_format)
     if metrics_port is not None:
         settings.coordinator.metrics_port = metrics_port
     run_coordinator(settings)

@@ -8,36 +8,14 @@ for redelivery, done offsets committed); 1 the cluster could not be reached;
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import click
 from aiokafka.errors import KafkaError
 
 from podium.cli._settings import settings_from
 from podium.errors import BrokerError
+from podium.logs import configure_logging
 from podium.service import Service, load_service, run_until_signalled
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [run=%(run_id)s step=%(step)s] %(message)s"
-
-
-class _StepFields(logging.Filter):
-    """Gives records without a step (the service's own) ``-`` for run and step."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        for name in ("run_id", "step"):
-            if not hasattr(record, name):
-                setattr(record, name, "-")
-        return True
-
-
-def _configure_logging(level: str) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    handler.addFilter(_StepFields())
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(level)
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
 
 
 @click.command("service")
@@ -79,7 +57,7 @@ def group(
     if metrics_port is not None:
         settings.service.metrics_port = metrics_port
     service = _with_options(load_service(target), concurrency, grace, group_id)
-    _configure_logging(log_level.upper())
+    configure_logging(log_level, settings.log_format)
     try:
         asyncio.run(run_until_signalled(service, settings))
     except KafkaError as exc:

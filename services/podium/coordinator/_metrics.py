@@ -20,6 +20,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from podium.coordinator._observe import Tally
+from podium.coordinator._runlog import log_runs
 from podium.streams import EngineObserver
 
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800, 3600)
@@ -129,7 +130,9 @@ class CoordinatorMetrics(EngineObserver):
     def batch_done(self, records: int, seconds: float) -> None:
         self.batch_records.observe(records)
         self.batch_seconds.observe(seconds)
-        self._apply(self._take_tally(), self._clock())
+        batch = self._take_tally()
+        self._apply(batch, self._clock())
+        log_runs(batch.notes)  # the run lines come from the same tally
         self._flush_counters()
 
     def assigned(self, partitions: int, restored: int, seconds: float) -> None:

@@ -11,13 +11,29 @@ and the step started).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from podium.contract import StepStatus
 from podium.coordinator.core._commands import EmitRunEvent, RequestStep
 from podium.coordinator.core._machine import TIMEOUT_ERROR, Decision
 from podium.coordinator.core._state import RunState
+
+
+@dataclass(frozen=True, slots=True)
+class RunNote:
+    """A run's start or end, for the coordinator's one log line about it."""
+
+    run_id: str
+    pipeline: str
+    version: int
+    status: str
+    """``queued`` or ``running`` at the start; the terminal status at the end."""
+    trace: Mapping[str, str]
+    seconds: float | None = None
+    """How long the run took (at the end)."""
+    reason: str | None = None
+    """Why it ended badly."""
 
 
 @dataclass
@@ -36,6 +52,8 @@ class Tally:
     """(pipeline, step, outcome) -> attempts; outcome: succeeded, failed, retried, timed_out"""
     transitions_from_ms: list[int] = field(default_factory=list)
     """When each result that led to a next step request was appended"""
+    notes: list[RunNote] = field(default_factory=list)
+    """Runs that started or ended, in order"""
 
     def add(self, decision: Decision, new_run: bool, result_ms: int | None) -> None:
         """Count one applied decision. ``new_run``: it created the run's state;
@@ -46,6 +64,7 @@ class Tally:
             return
         if new_run:
             self.runs_started[state.pipeline] += 1
+            self.notes.append(_note(state, state.status.value.lower()))
         requested = False
         for command in decision.commands:
             if isinstance(command, EmitRunEvent):
@@ -75,8 +94,10 @@ def _transition(out: Tally, state: RunState, event: EmitRunEvent) -> None:
     if event.step is None:
         if event.run_status.is_terminal:
             status = event.run_status.value.lower()
+            seconds = (event.at_ms - state.created_at_ms) / 1000
             out.runs_finished[state.pipeline, status] += 1
-            out.run_seconds.append((state.pipeline, (event.at_ms - state.created_at_ms) / 1000))
+            out.run_seconds.append((state.pipeline, seconds))
+            out.notes.append(_note(state, status, seconds, state.reason))
         return
     outcome = _OUTCOMES.get(event.step_status) if event.step_status is not None else None
     if outcome is None:
@@ -89,6 +110,14 @@ def _transition(out: Tally, state: RunState, event: EmitRunEvent) -> None:
     if finished and step is not None and step.started_at_ms is not None:
         seconds = (event.at_ms - step.started_at_ms) / 1000
         out.step_seconds.append((state.pipeline, event.step, seconds))
+
+
+def _note(
+    state: RunState, status: str, seconds: float | None = None, reason: str | None = None
+) -> RunNote:
+    return RunNote(
+        state.run_id, state.pipeline, state.version, status, state.trace, seconds, reason
+    )
 
 
 def _error_type(event: EmitRunEvent) -> str | None:

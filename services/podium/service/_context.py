@@ -12,6 +12,7 @@ from typing import Any
 
 from podium._json_limits import JsonLimitError, read_json
 from podium.contract import StepRequested, split_input, trace_context
+from podium.logs import trace_fields
 from podium.secrets import HOW, SecretError, parse_reference, redact, resolve_here
 from podium.service._errors import SecretUnavailable
 
@@ -129,7 +130,14 @@ class StepContext:
     ) -> tuple[StepContext, Any]:
         """The context for ``request`` and the handler's (unwrapped) input."""
         unwrapped = split_input(_json(request.input_json), request.step)
-        base = {"run_id": request.run_id, "step": request.step, "attempt": request.attempt}
+        trace = trace_context(headers)
+        base = {
+            "run_id": request.run_id,
+            "pipeline": request.pipeline,
+            "step": request.step,
+            "attempt": request.attempt,
+            **trace_fields(trace),
+        }
         context = cls(
             run_id=request.run_id,
             step=request.step,
@@ -138,7 +146,7 @@ class StepContext:
             params=_params(request.params_json),
             pipeline=request.pipeline,
             pipeline_version=request.pipeline_version,
-            trace=trace_context(headers),
+            trace=trace,
             logger=StepLogger(logger or _log, base),
             compensate=request.compensate or unwrapped.compensates is not None,
             compensates=unwrapped.compensates,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from podium.demo._plan import (
     expected_run,
     file_landed,
     landing_stamp,
+    prometheus_config,
     service_group,
     step_service,
 )
@@ -138,3 +140,19 @@ def test_the_api_port_is_the_requested_one_else_8080_else_any_free() -> None:
     assert choose_port(None, 8080, is_free=is_free, free_port=any_port) == 40123
     with pytest.raises(ConfigError, match=r"port 9000 is busy.*--api-port"):
         choose_port(9000, 8080, is_free=is_free, free_port=any_port)
+
+
+def test_each_child_but_the_api_gets_its_metrics_port(tmp_path: Path) -> None:
+    ports = {"coordinator": 9101, **{s: 9102 + i for i, s in enumerate(SERVICES)}}
+    specs = {s.name: s.args for s in child_specs("app", 8123, DemoPaths.under(tmp_path), ports)}
+    assert specs["coordinator"] == ("coordinator", "--metrics-port", "9101")
+    assert specs[SERVICES[0]][-2:] == ("--metrics-port", "9102")
+    assert "--metrics-port" not in specs["api"]  # the API serves /metrics on its own port
+
+
+def test_the_prometheus_config_scrapes_every_child() -> None:
+    config = json.loads(prometheus_config({"coordinator": 9101, "api": 8080}))
+    jobs = {
+        job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]
+    }
+    assert jobs == {"podium-coordinator": ["127.0.0.1:9101"], "podium-api": ["127.0.0.1:8080"]}

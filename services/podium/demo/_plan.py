@@ -7,6 +7,7 @@ these functions decide, so the decisions are unit-tested without either.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -49,6 +50,10 @@ class DemoPaths:
     def out(self) -> Path:
         return self.root / "out"
 
+    @property
+    def prometheus_config(self) -> Path:
+        return self.root / "prometheus.yml"
+
     def log(self, child: str) -> Path:
         return self.logs / f"{child}.log"
 
@@ -78,17 +83,37 @@ def service_group(app_id: str, service: str) -> str:
     return f"{app_id}-service-{service}"
 
 
-def child_specs(app_id: str, api_port: int, paths: DemoPaths) -> list[ChildSpec]:
-    """The coordinator, the API and the four example services, in start order."""
+def child_specs(
+    app_id: str, api_port: int, paths: DemoPaths, metrics_ports: Mapping[str, int] | None = None
+) -> list[ChildSpec]:
+    """The coordinator, the API and the four example services, in start order; a child
+    named in ``metrics_ports`` serves its metrics on that port (the API on its own)."""
+    ports = metrics_ports or {}
+
+    def metrics(name: str) -> tuple[str, ...]:
+        return ("--metrics-port", str(ports[name])) if name in ports else ()
+
     specs = [
-        ChildSpec("coordinator", ("coordinator",), paths.log("coordinator")),
+        ChildSpec(
+            "coordinator", ("coordinator", *metrics("coordinator")), paths.log("coordinator")
+        ),
         ChildSpec("api", ("api", "--host", LOOPBACK, "--port", str(api_port)), paths.log("api")),
     ]
     for service in SERVICES:
         target = f"{SERVICE_MODULE}:{service}"
-        args = ("service", target, "--group", service_group(app_id, service))
+        args = ("service", target, "--group", service_group(app_id, service), *metrics(service))
         specs.append(ChildSpec(service, args, paths.log(service)))
     return specs
+
+
+def prometheus_config(targets: Mapping[str, int]) -> str:
+    """A Prometheus scrape config for the demo's children (``name -> metrics port``), one
+    job each, scraped every 5 s (JSON, which Prometheus reads as YAML)."""
+    jobs = [
+        {"job_name": f"podium-{name}", "static_configs": [{"targets": [f"{LOOPBACK}:{port}"]}]}
+        for name, port in targets.items()
+    ]
+    return json.dumps({"global": {"scrape_interval": "5s"}, "scrape_configs": jobs}, indent=2)
 
 
 def child_env(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
+from pathlib import Path
 from typing import Any
 
 from podium.broker import BrokerStatus
 from podium.contract import RunStatus, RunStatusChanged, StepStatus
+from podium.demo._plan import LOOPBACK
 from podium.registry import ApplyResult, ApplyStatus
 from podium.runs import RunView
 from podium.topics import CreateTopic, Plan, plan_lines
@@ -157,6 +159,16 @@ def api_lines(url: str, run_id: str) -> list[str]:
         f"API: {url} (from any shell):",
         f"  curl {url}/v1/runs/{run_id}",
         f"  curl {url}/v1/runs",
+    ]
+
+
+def metrics_lines(ports: Mapping[str, int], api_port: int, config: Path, data: Path) -> list[str]:
+    """Where each child's Prometheus metrics are, and the one command that scrapes them."""
+    urls = ", ".join(f"{name} :{port}" for name, port in ports.items())
+    return [
+        f"metrics: http://{LOOPBACK}:<port>/metrics on {urls}; the API's on :{api_port}",
+        f"  Prometheus on them: prometheus --config.file={config} "
+        f"--storage.tsdb.path={data} --web.listen-address={LOOPBACK}:9090",
     ]
 
 

@@ -53,6 +53,7 @@ from podium.demo._plan import (
     expected_run,
     file_landed,
     landing_stamp,
+    prometheus_config,
     service_group,
     step_service,
 )
@@ -62,6 +63,7 @@ from podium.demo._render import (
     failed_step,
     failure_lines,
     finished_line,
+    metrics_lines,
     pipeline_lines,
     produced_lines,
     stop_lines,
@@ -226,7 +228,8 @@ class _Demo:
     def _start_children(self, port: int) -> str:
         """Start every child (from this thread: see ``_children``); the API's URL."""
         app_id = self.settings.coordinator.app_id
-        for spec in child_specs(app_id, port, self.paths):
+        metrics_ports = {name: free_port() for name in ("coordinator", *SERVICES)}
+        for spec in child_specs(app_id, port, self.paths, metrics_ports):
             self.children.start(spec)
         self.echo(f"coordinator: starting (group {app_id}; log {self.paths.log('coordinator')})")
         url = f"http://{LOOPBACK}:{port}"
@@ -235,7 +238,14 @@ class _Demo:
         self.echo(
             f"services: {', '.join(SERVICES)} starting (groups {groups}; logs {self.paths.logs})"
         )
+        self._announce_metrics(metrics_ports, port)
         return url
+
+    def _announce_metrics(self, ports: dict[str, int], api_port: int) -> None:
+        config = self.paths.prometheus_config
+        config.write_text(prometheus_config({**ports, "api": api_port}))
+        for line in metrics_lines(ports, api_port, config, self.paths.root / "prometheus"):
+            self.echo(line)
 
     def _land(self, now: datetime) -> tuple[Path, bytes]:
         """Copy the CSV into a fresh landing folder, as an upload would."""

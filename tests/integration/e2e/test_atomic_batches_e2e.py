@@ -54,9 +54,10 @@ class FailOneRunEventsBatch:
         value: bytes | None,
         headers: Sequence[tuple[str, bytes]],
         table: MutableMapping[str, RunState],
+        appended_ms: int | None = None,
     ) -> list[Outgoing]:
         self.armed = self.armed or topic == self.results
-        return self._handle(topic, value, headers, table)
+        return self._handle(topic, value, headers, table, appended_ms)
 
     async def send_batch(
         self, producer: AIOKafkaProducer, batch: Any, topic: str, *, partition: int

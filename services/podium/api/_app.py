@@ -9,6 +9,7 @@ tests give fakes and ``podium api`` gives the Kafka-backed ones (``_serve``).
     GET  /v1/runs/{run_id}      404 when unknown
     POST /v1/runs/{run_id}/cancel   202; 404 unknown; 409 already finished
     GET  /v1/pipelines
+    GET  /v1/lag                every Podium consumer group's lag (podium.lag's JSON)
     GET  /healthz               200, or 503 with the problems
 """
 
@@ -29,6 +30,7 @@ from podium.api._render import pipeline_json
 from podium.codec import Codec
 from podium.contract import TRACE_HEADERS, RunRequested, RunStatus, TriggerSource
 from podium.errors import BrokerError
+from podium.lag import LagReport, register_lag_collector, report_json
 from podium.metrics import new_registry
 from podium.pipelines import (
     LimitError,
@@ -79,6 +81,14 @@ class Runs(Protocol):
     def note_requested(self, event: RunRequested) -> None: ...
 
 
+class Lag(Protocol):
+    """The lag monitor (``LagMonitor`` fits)."""
+
+    def report(self) -> LagReport | None: ...
+
+    def problem(self) -> str | None: ...
+
+
 @dataclass
 class ApiServices:
     """Everything the handlers use; ``checks`` feed ``/healthz`` by name."""
@@ -92,6 +102,8 @@ class ApiServices:
     limits: LimitsSettings = field(default_factory=LimitsSettings)
     """Input caps: a body over ``max_message_bytes`` or params over ``max_params_bytes``
     are answered 413 naming the limit and the field."""
+    lag: Lag | None = None
+    """The lag monitor behind ``GET /v1/lag`` and the lag gauges; None: 404 there."""
 
 
 SERVICES = web.AppKey("services", ApiServices)
@@ -108,6 +120,8 @@ def create_app(
     ``GET /metrics`` serves ``registry`` (a new one by default), with the API's own
     request metrics in it; like ``/healthz`` it needs no token (it holds no secret)."""
     registry = new_registry() if registry is None else registry
+    if services.lag is not None:
+        register_lag_collector(registry, services.lag)
     middlewares = [request_metrics(registry), json_errors, bearer_auth(token)]
     app = web.Application(middlewares=middlewares, client_max_size=max_body_bytes)
     app[SERVICES] = services
@@ -118,6 +132,7 @@ def create_app(
     app.router.add_get("/v1/runs/{run_id}", get_run)
     app.router.add_post("/v1/runs/{run_id}/cancel", post_cancel)
     app.router.add_get("/v1/pipelines", list_pipelines)
+    app.router.add_get("/v1/lag", get_lag)
     app.router.add_get("/healthz", healthz)
     return app
 
@@ -223,6 +238,14 @@ async def post_cancel(request: web.Request) -> web.Response:
 async def list_pipelines(request: web.Request) -> web.Response:
     entries = request.app[SERVICES].pipelines.list()
     return web.json_response({"pipelines": [pipeline_json(e) for e in entries]})
+
+
+async def get_lag(request: web.Request) -> web.Response:
+    """The monitor's last report; ``problem`` says why it is stale (the broker down)."""
+    monitor = request.app[SERVICES].lag
+    if monitor is None:
+        raise ApiError(404, "this API runs no lag monitor")
+    return web.json_response({**report_json(monitor.report()), "problem": monitor.problem()})
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -21,6 +21,8 @@ from podium.api._app import ApiServices, create_app
 from podium.api._settings import ApiSettings
 from podium.codec import Codec
 from podium.contract import Headers
+from podium.lag import GroupNaming, LagMonitor, load_lag_settings, open_lag_source
+from podium.pipelines import Pipeline
 from podium.registry import PipelineRegistry
 from podium.runs import ReadModel, open_producer
 from podium.settings import PodiumSettings
@@ -81,7 +83,33 @@ async def open_services(
         await stack.enter_async_context(runs)
         producer = CheckedProducer(await stack.enter_async_context(open_producer(kwargs)))
         checks = {"registry": _started, "read_model": runs.problem, "producer": producer.problem}
-        yield ApiServices(registry, runs, producer, codec, settings.topics, checks, settings.limits)
+        services = ApiServices(
+            registry, runs, producer, codec, settings.topics, checks, settings.limits
+        )
+        if api.lag_monitor:
+            services.lag = await stack.enter_async_context(_lag_monitor(settings, registry))
+        yield services
+
+
+@asynccontextmanager
+async def _lag_monitor(
+    settings: PodiumSettings, registry: PipelineRegistry
+) -> AsyncIterator[LagMonitor]:
+    """A lag monitor sampling in the background while the API serves."""
+    naming = GroupNaming(settings.coordinator.app_id)
+
+    def pipelines() -> list[Pipeline]:
+        return [entry.pipeline for entry in registry.list()]
+
+    async with open_lag_source(settings.client_kwargs()) as source:
+        monitor = LagMonitor(source, pipelines, load_lag_settings(), naming)
+        stop = asyncio.Event()
+        task = asyncio.create_task(monitor.run(stop), name="podium-lag-monitor")
+        try:
+            yield monitor
+        finally:
+            stop.set()
+            await task
 
 
 def _started() -> str | None:

@@ -25,6 +25,9 @@ class ApiSettings(BaseSettings):
     """How long the read model keeps a finished run (then ``GET /v1/runs/{id}`` is a 404):
     by default as long as ``podium.run.events`` keeps its events, so a long-running API
     holds what a restarted one would rebuild. 0 keeps every run it has seen."""
+    lag_monitor: bool = True
+    """Run the lag monitor (``GET /v1/lag``, the lag gauges on ``/metrics``); its
+    cadence and window are ``PODIUM_LAG__*``. Off: one admin client fewer."""
 
     def token_value(self) -> str | None:
         """The token, or None when auth is off (an empty value counts as off)."""

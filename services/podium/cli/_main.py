@@ -44,6 +44,7 @@ def _register() -> None:
         _coordinator,
         _demo,
         _dlq,
+        _lag,
         _pipelines,
         _runs,
         _schemas,
@@ -57,6 +58,7 @@ def _register() -> None:
     podium.add_command(_demo.group)
     podium.add_command(_dlq.group)
     podium.add_command(_bench.group)
+    podium.add_command(_lag.lag)
 
 
 _register()

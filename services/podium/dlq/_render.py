@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from podium._text import columns
 from podium.dlq._entry import DlqEntry, age_seconds, human_age
 from podium.dlq._redact import cap
 from podium.dlq._replay import Replay, Skip
@@ -92,10 +93,3 @@ def plan_lines(plan: Sequence[Replay | Skip], dry_run: bool) -> list[str]:
         else:
             lines.append(f"{step.kind} {where} ({step.entry.reason}): {step.why}")
     return lines
-
-
-def columns(rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
-    ]

@@ -1,0 +1,149 @@
+"""The Kafka side of the lag monitor: one look at the cluster's consumer groups.
+
+Thin on purpose: it lists the groups, their members, their committed offsets and the
+log-end offsets, and reads the record at a lagging partition's committed offset for its
+timestamp (the age of the oldest unconsumed message, exact rather than interpolated).
+Every decision is in ``_status`` and ``_mapping``; time is passed in by the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaConnectionError
+
+from podium.errors import BrokerError
+from podium.lag._model import PartitionSample
+from podium.streams import KafkaTransport
+
+# A record at the committed offset is read only for its timestamp: fetch little.
+_PEEK_FETCH_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class GroupOffsets:
+    """What the broker says of one group: live members and committed offsets."""
+
+    group: str
+    members: int
+    committed: Mapping[TopicPartition, int]
+
+
+class KafkaLagSource:
+    """Reads groups and offsets over a started admin client and a group-less consumer."""
+
+    def __init__(self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer) -> None:
+        self._admin = admin
+        self._consumer = consumer
+        self._peek = asyncio.Lock()  # one seek-and-read at a time on the shared consumer
+
+    async def group_names(self) -> list[str]:
+        """Every consumer group of the ``consumer`` protocol (Connect workers etc. left out)."""
+        listed = await self._admin.list_consumer_groups()
+        return sorted({entry[0] for entry in listed if entry[1] in ("consumer", "")})
+
+    async def offsets(self, groups: Sequence[str]) -> list[GroupOffsets]:
+        """Members and committed offsets of ``groups`` (a group with none is left out)."""
+        if not groups:
+            return []
+        members = await self._members(groups)
+        found = await asyncio.gather(*(self._admin.list_consumer_group_offsets(g) for g in groups))
+        return [
+            GroupOffsets(group, members.get(group, 0), _committed(offsets))
+            for group, offsets in zip(groups, found, strict=True)
+            if _committed(offsets)
+        ]
+
+    async def _members(self, groups: Sequence[str]) -> dict[str, int]:
+        # One group per request: aiokafka 0.14 cannot decode a DescribeGroups answer that
+        # names several groups from Kafka 4 (a buffer underrun, then a dropped connection).
+        answers = await asyncio.gather(*(self._admin.describe_consumer_groups([g]) for g in groups))
+        counts: dict[str, int] = {}
+        for response in (r for responses in answers for r in responses):
+            for described in response.to_object()["groups"]:
+                counts[described["group"]] = len(described["members"])
+        return counts
+
+    async def end_offsets(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        wanted = sorted(set(partitions))
+        if not wanted:
+            return {}
+        return dict(await self._consumer.end_offsets(wanted))
+
+    async def timestamps_at(
+        self, offsets: Mapping[TopicPartition, int], timeout_s: float
+    ) -> dict[TopicPartition, int]:
+        """The timestamp (ms) of the first record at or after each offset; a partition whose
+        record does not arrive within ``timeout_s`` is left out (its lag seconds unknown)."""
+        if not offsets:
+            return {}
+        async with self._peek:
+            self._consumer.assign(list(offsets))
+            for partition, offset in offsets.items():
+                self._consumer.seek(partition, offset)
+            return await self._first_timestamps(set(offsets), timeout_s)
+
+    async def _first_timestamps(
+        self, waiting: set[TopicPartition], timeout_s: float
+    ) -> dict[TopicPartition, int]:
+        stamps: dict[TopicPartition, int] = {}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while waiting and (left := deadline - loop.time()) > 0:
+            batches = await self._consumer.getmany(*waiting, timeout_ms=int(left * 1000))
+            for partition, records in batches.items():
+                if records and partition in waiting:
+                    stamps[partition] = records[0].timestamp
+                    waiting.discard(partition)
+                    self._consumer.pause(partition)
+        self._consumer.resume(*self._consumer.paused())
+        return stamps
+
+
+def _committed(offsets: Mapping[TopicPartition, Any]) -> dict[TopicPartition, int]:
+    """Offsets the group really committed (``-1`` means none for that partition)."""
+    return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+
+
+def partition_samples(
+    committed: Mapping[TopicPartition, int],
+    ends: Mapping[TopicPartition, int],
+    stamps: Mapping[TopicPartition, int],
+) -> tuple[PartitionSample, ...]:
+    """One group's partitions; a partition whose end is unknown (topic gone) is left out."""
+    return tuple(
+        PartitionSample(tp.topic, tp.partition, offset, ends[tp], stamps.get(tp))
+        for tp, offset in sorted(committed.items())
+        if tp in ends
+    )
+
+
+@asynccontextmanager
+async def open_lag_source(client_kwargs: Mapping[str, Any]) -> Any:
+    """A started :class:`KafkaLagSource` for the cluster in ``client_kwargs``."""
+    address = client_kwargs.get("bootstrap_servers")
+    async with AsyncExitStack() as stack:
+        admin = AIOKafkaAdminClient(**client_kwargs)
+        stack.push_async_callback(admin.close)
+        consumer = KafkaTransport(client_kwargs).consumer(
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=_PEEK_FETCH_BYTES,
+        )
+        stack.push_async_callback(consumer.stop)
+        try:
+            await admin.start()
+            await consumer.start()
+        except KafkaConnectionError as exc:
+            raise BrokerError(
+                f"cannot reach Kafka at {address}: is it running? (`podium broker status`)",
+                retryable=True,
+            ) from exc
+        yield KafkaLagSource(admin, consumer)

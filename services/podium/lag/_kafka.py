@@ -18,7 +18,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaConnectionError
 
+from podium.dlq import DLQ_SUFFIX
 from podium.errors import BrokerError
+from podium.lag._dlq import DlqRead, read_from
 from podium.lag._model import PartitionSample
 from podium.streams import KafkaTransport
 
@@ -38,9 +40,16 @@ class GroupOffsets:
 class KafkaLagSource:
     """Reads groups and offsets over a started admin client and a group-less consumer."""
 
-    def __init__(self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer) -> None:
+    def __init__(
+        self,
+        admin: AIOKafkaAdminClient,
+        consumer: AIOKafkaConsumer,
+        letters: AIOKafkaConsumer | None = None,
+    ) -> None:
         self._admin = admin
         self._consumer = consumer
+        self._letters = letters
+        """A ``read_committed`` consumer for the DLQs (None: no DLQ depth)."""
         self._peek = asyncio.Lock()  # one seek-and-read at a time on the shared consumer
 
     async def group_names(self) -> list[str]:
@@ -105,6 +114,56 @@ class KafkaLagSource:
         self._consumer.resume(*self._consumer.paused())
         return stamps
 
+    async def read_dlqs(
+        self, positions: Mapping[TopicPartition, int], timeout_s: float
+    ) -> dict[TopicPartition, DlqRead]:
+        """Every ``.dlq`` partition read on from ``positions`` to its last stable offset,
+        or for ``timeout_s``: the offsets of the letters found, and where the read got."""
+        letters = self._letters
+        if letters is None:
+            return {}
+        partitions = await self._dlq_partitions()
+        if not partitions:
+            return {}
+        beginnings = await letters.beginning_offsets(partitions)
+        ends = await letters.end_offsets(partitions)
+        letters.assign(partitions)
+        for tp in partitions:
+            letters.seek(tp, read_from(positions.get(tp), beginnings[tp]))
+        found = await _read_until(letters, ends, timeout_s)
+        return {
+            tp: DlqRead(beginnings[tp], ends[tp], await letters.position(tp), found.get(tp, ()))
+            for tp in partitions
+        }
+
+    async def _dlq_partitions(self) -> list[TopicPartition]:
+        # the admin client's full metadata: the consumer's own only knows assigned topics
+        topics = sorted(t for t in await self._admin.list_topics() if t.endswith(DLQ_SUFFIX))
+        described = await self._admin.describe_topics(topics) if topics else []
+        return sorted(
+            TopicPartition(d["topic"], p["partition"])
+            for d in described
+            if not d["error_code"]
+            for p in d["partitions"]
+        )
+
+
+async def _read_until(
+    consumer: AIOKafkaConsumer, ends: Mapping[TopicPartition, int], timeout_s: float
+) -> dict[TopicPartition, tuple[int, ...]]:
+    """Offsets of the records read on each partition until its end (or the timeout)."""
+    found: dict[TopicPartition, list[int]] = {}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while (left := deadline - loop.time()) > 0:
+        behind = [tp for tp, end in ends.items() if await consumer.position(tp) < end]
+        if not behind:
+            break
+        batches = await consumer.getmany(*behind, timeout_ms=int(left * 1000))
+        for tp, records in batches.items():
+            found.setdefault(tp, []).extend(r.offset for r in records if r.offset < ends[tp])
+    return {tp: tuple(offsets) for tp, offsets in found.items()}
+
 
 def _committed(offsets: Mapping[TopicPartition, Any]) -> dict[TopicPartition, int]:
     """Offsets the group really committed (``-1`` means none for that partition)."""
@@ -138,12 +197,20 @@ async def open_lag_source(client_kwargs: Mapping[str, Any]) -> Any:
             max_partition_fetch_bytes=_PEEK_FETCH_BYTES,
         )
         stack.push_async_callback(consumer.stop)
+        letters = KafkaTransport(client_kwargs).consumer(
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",  # aborted letters are no letters
+        )
+        stack.push_async_callback(letters.stop)
         try:
             await admin.start()
             await consumer.start()
+            await letters.start()
         except KafkaConnectionError as exc:
             raise BrokerError(
                 f"cannot reach Kafka at {address}: is it running? (`podium broker status`)",
                 retryable=True,
             ) from exc
-        yield KafkaLagSource(admin, consumer)
+        yield KafkaLagSource(admin, consumer, letters)

@@ -36,6 +36,8 @@ class LagCollector(Collector):
         report = self._monitor.report()
         for group in report.groups if report is not None else ():
             _add_group(families, group)
+        for dlq in report.dlq if report is not None else ():
+            families["dlq"].add_metric([dlq.topic], dlq.messages)
         yield from families.values()
 
 
@@ -74,6 +76,11 @@ def _families() -> dict[str, GaugeMetricFamily]:
             "podium_consumer_group_step_info",
             "1 for each pipeline step whose requests the group consumes.",
             [*GROUP_LABELS, "pipeline", "step"],
+        ),
+        "dlq": gauge(
+            "podium_dlq_depth_messages",
+            "Dead letters the topic holds (replayed ones included, until retention drops them).",
+            ["topic"],
         ),
     }
 

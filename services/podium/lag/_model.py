@@ -121,12 +121,24 @@ class GroupLag:
 
 
 @dataclass(frozen=True)
+class DlqDepth:
+    """The letters a dead-letter topic holds; ``complete`` False while the monitor has
+    not yet read it to its end (a large DLQ takes more than one sample)."""
+
+    topic: str
+    messages: int
+    complete: bool
+
+
+@dataclass(frozen=True)
 class LagReport:
-    """Every Podium group's lag at ``taken_at``, sorted by group name."""
+    """Every Podium group's lag at ``taken_at``, sorted by group name, and the depth of
+    every dead-letter topic."""
 
     taken_at: float
     window_seconds: float
     groups: tuple[GroupLag, ...]
+    dlq: tuple[DlqDepth, ...] = ()
 
     def group(self, name: str) -> GroupLag | None:
         return next((g for g in self.groups if g.group == name), None)

@@ -19,9 +19,10 @@ from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
 from podium.errors import BrokerError
+from podium.lag._dlq import DlqRead, DlqTally, depths, fold
 from podium.lag._kafka import GroupOffsets, partition_samples
 from podium.lag._mapping import GroupNaming, StepTopics, identify, is_podium_group, step_topics
-from podium.lag._model import GroupIdentity, GroupLag, GroupSample, LagReport
+from podium.lag._model import DlqDepth, GroupIdentity, GroupSample, LagReport
 from podium.lag._settings import LagSettings
 from podium.lag._status import Window, group_lag, slide
 from podium.pipelines import Pipeline
@@ -43,6 +44,10 @@ class LagSource(Protocol):
     ) -> dict[TopicPartition, int]: ...
 
     async def timestamps_at(self, offsets: Peek, timeout_s: float) -> dict[TopicPartition, int]: ...
+
+    async def read_dlqs(
+        self, positions: Mapping[TopicPartition, int], timeout_s: float
+    ) -> dict[TopicPartition, DlqRead]: ...
 
 
 def peek_rounds(wanted: Iterable[tuple[TopicPartition, int]]) -> list[dict[TopicPartition, int]]:
@@ -83,6 +88,7 @@ class LagMonitor:
         self.naming = naming or GroupNaming()
         self.clock = clock
         self._windows: dict[str, Window] = {}
+        self._letters: dict[TopicPartition, DlqTally] = {}
         self._latest: LagReport | None = None
         self.failure: str | None = None
         """Why the last sample failed; None after a good one."""
@@ -103,9 +109,18 @@ class LagMonitor:
         reports = [
             group_lag(self._windows[s.group], self._identity(s, steps), window_s) for s in samples
         ]
-        self._latest = LagReport(taken_at, window_s, tuple(sorted(reports, key=_by_group)))
+        ordered = tuple(sorted(reports, key=lambda r: r.group))
+        self._latest = LagReport(taken_at, window_s, ordered, await self._dlq_depths())
         self.failure = None
         return self._latest
+
+    async def _dlq_depths(self) -> tuple[DlqDepth, ...]:
+        positions = {tp: tally.position for tp, tally in self._letters.items()}
+        reads = await self.source.read_dlqs(positions, self.settings.read_timeout_s)
+        self._letters = {
+            tp: fold(self._letters.get(tp, DlqTally()), read) for tp, read in reads.items()
+        }
+        return depths(self._letters)
 
     def _watched(self, group: GroupOffsets, steps: StepTopics) -> bool:
         topics = {tp.topic for tp in group.committed}
@@ -152,7 +167,3 @@ def _group_sample(
     own = {tp: ms for (tp, offset), ms in stamps.items() if group.committed.get(tp) == offset}
     partitions = partition_samples(group.committed, ends, own)
     return GroupSample(group.group, taken_at, group.members, partitions)
-
-
-def _by_group(report: GroupLag) -> str:
-    return report.group

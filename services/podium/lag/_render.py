@@ -5,18 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from podium._text import columns
-from podium.lag._model import GroupLag, LagReport, PartitionLag
+from podium.lag._model import DlqDepth, GroupLag, LagReport, PartitionLag
 
 
 def report_json(report: LagReport | None) -> dict[str, Any]:
     """The whole report; ``{"groups": [], "taken_at": null}`` before the first sample."""
     if report is None:
-        return {"taken_at": None, "window_s": None, "groups": []}
+        return {"taken_at": None, "window_s": None, "groups": [], "dlq": []}
     return {
         "taken_at": report.taken_at,
         "window_s": report.window_seconds,
         "groups": [group_json(g) for g in report.groups],
+        "dlq": [dlq_json(d) for d in report.dlq],
     }
+
+
+def dlq_json(depth: DlqDepth) -> dict[str, Any]:
+    return {"topic": depth.topic, "messages": depth.messages, "complete": depth.complete}
 
 
 def group_json(group: GroupLag) -> dict[str, Any]:
@@ -57,10 +62,21 @@ HEADER = ("GROUP", "SERVICE", "STEPS", "STATUS", "MEMBERS", "LAG", "LAG AGE", "R
 
 
 def lag_table(report: LagReport) -> list[str]:
-    """``podium lag``: one line per group, the steps it serves named ``pipeline.step``."""
-    if not report.groups:
-        return ["no Podium consumer group has committed offsets yet"]
-    return columns([HEADER, *(_row(g) for g in report.groups)])
+    """``podium lag``: one line per group, the steps it serves named ``pipeline.step``;
+    then the dead-letter topics that hold letters."""
+    lines = ["no Podium consumer group has committed offsets yet"]
+    if report.groups:
+        lines = columns([HEADER, *(_row(g) for g in report.groups)])
+    return lines + dlq_lines(report.dlq)
+
+
+def dlq_lines(dlq: tuple[DlqDepth, ...]) -> list[str]:
+    """One line per DLQ topic holding letters (``podium dlq list <topic>`` shows them)."""
+    holding = [d for d in dlq if d.messages]
+    if not holding:
+        return []
+    rows = [(d.topic, f"{d.messages}{'' if d.complete else '+'}") for d in holding]
+    return ["", *columns([("DEAD LETTERS", "HELD"), *rows])]
 
 
 def _row(group: GroupLag) -> tuple[str, ...]:

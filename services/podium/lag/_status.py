@@ -8,13 +8,17 @@ spirit of Burrow's evaluation rules:
 - **OK**: no lag at the newest sample, or a single sample (nothing to compare yet), or
   lag that is being worked off.
 - **STOPPED**: lag > 0, no committed offset moved across the window, the group has no
-  live member, and the window spans at least ``window_s``. Kafka's OffsetFetch gives no
-  commit timestamps, so "no commit for longer than the window" is read as "the committed
-  offsets are the same in every sample of a window at least ``window_s`` long": the window
-  keeps the newest sample older than ``window_s`` as its anchor (:func:`slide`), so once
-  the monitor has run that long the span covers the whole window.
-- **STALLED**: lag > 0, no committed offset moved across the window (two samples or more),
-  and the group has live members: consumers are there but not getting anywhere.
+  live member, and either the window spans at least ``window_s`` or the oldest
+  unconsumed message has waited that long (with no member nobody can be consuming it,
+  so its age alone shows the group has not moved for the window). Kafka's OffsetFetch
+  gives no commit timestamps, so "no commit for longer than the window" is read as "the
+  committed offsets are the same in every sample of a window at least ``window_s``
+  long": the window keeps the newest sample older than ``window_s`` as its anchor
+  (:func:`slide`), so once the monitor has run that long the span covers the whole window.
+- **STALLED**: lag > 0, no committed offset moved across a window spanning at least
+  ``window_s``, and the group has live members: consumers are there but not getting
+  anywhere. A shorter window (``podium lag`` without ``--watch``) cannot tell a stall
+  from a consumer between two commits, so it never says STALLED.
 - **WARNING**: lag > 0 and growing: it never fell from one sample to the next, and the
   newest is above the oldest.
 """
@@ -60,15 +64,19 @@ def lag_growing(samples: Sequence[GroupSample]) -> bool:
     return lags[-1] > lags[0] and all(b >= a for a, b in pairwise(lags))
 
 
-def status(samples: Sequence[GroupSample], window_s: float) -> LagStatus:
-    """The group's status over ``samples`` (see the module docstring for the rules)."""
+def status(
+    samples: Sequence[GroupSample], window_s: float, waited_s: float | None = None
+) -> LagStatus:
+    """The group's status over ``samples``, its oldest unconsumed message ``waited_s``
+    old (None: unknown); see the module docstring for the rules."""
     latest = samples[-1]
     if latest.lag == 0 or len(samples) < 2:
         return LagStatus.OK
     if not commits_moved(samples):
-        if latest.members > 0:
+        long_enough = span(samples) >= window_s
+        if latest.members > 0 and long_enough:
             return LagStatus.STALLED
-        if span(samples) >= window_s:
+        if latest.members == 0 and (long_enough or (waited_s or 0.0) >= window_s):
             return LagStatus.STOPPED
     return LagStatus.WARNING if lag_growing(samples) else LagStatus.OK
 
@@ -117,6 +125,7 @@ def group_lag(samples: Sequence[GroupSample], identity: GroupIdentity, window_s:
     ordered = sorted(latest.partitions, key=lambda p: (p.topic, p.partition))
     partitions = tuple(partition_lag(p, latest.taken_at) for p in ordered)
     messages_per_s = rate(samples)
+    waited_s = oldest_wait(partitions)
     return GroupLag(
         group=latest.group,
         identity=identity,
@@ -124,9 +133,9 @@ def group_lag(samples: Sequence[GroupSample], identity: GroupIdentity, window_s:
         members=latest.members,
         partitions=partitions,
         lag_messages=latest.lag,
-        lag_seconds=oldest_wait(partitions),
+        lag_seconds=waited_s,
         rate=messages_per_s,
         eta_seconds=eta(latest.lag, messages_per_s),
-        status=status(samples, window_s),
+        status=status(samples, window_s, waited_s),
         window_seconds=span(samples),
     )

@@ -86,22 +86,29 @@ class KafkaLagSource:
         return dict(await self._consumer.end_offsets(wanted))
 
     async def timestamps_at(
-        self, offsets: Mapping[TopicPartition, int], timeout_s: float
-    ) -> dict[TopicPartition, int]:
-        """The timestamp (ms) of the first record at or after each offset; a partition whose
-        record does not arrive within ``timeout_s`` is left out (its lag seconds unknown)."""
+        self,
+        offsets: Mapping[TopicPartition, int],
+        ends: Mapping[TopicPartition, int],
+        timeout_s: float,
+    ) -> dict[TopicPartition, int | None]:
+        """The timestamp (ms) of the first record at or after each offset, or None when
+        there is none before the partition's end (only transaction markers are left).
+        A partition whose record does not arrive within ``timeout_s`` is left out (its
+        lag seconds unknown)."""
         if not offsets:
             return {}
         async with self._peek:
             self._consumer.assign(list(offsets))
             for partition, offset in offsets.items():
                 self._consumer.seek(partition, offset)
-            return await self._first_timestamps(set(offsets), timeout_s)
+            found = await self._first_timestamps(set(offsets), ends, timeout_s)
+            self._consumer.pause(*offsets)  # no background fetching until the next peek
+            return found
 
     async def _first_timestamps(
-        self, waiting: set[TopicPartition], timeout_s: float
-    ) -> dict[TopicPartition, int]:
-        stamps: dict[TopicPartition, int] = {}
+        self, waiting: set[TopicPartition], ends: Mapping[TopicPartition, int], timeout_s: float
+    ) -> dict[TopicPartition, int | None]:
+        stamps: dict[TopicPartition, int | None] = {}
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while waiting and (left := deadline - loop.time()) > 0:
@@ -111,7 +118,11 @@ class KafkaLagSource:
                     stamps[partition] = records[0].timestamp
                     waiting.discard(partition)
                     self._consumer.pause(partition)
-        self._consumer.resume(*self._consumer.paused())
+            for partition in list(waiting):  # read past the end: nothing but markers
+                if await self._consumer.position(partition) >= ends.get(partition, 0):
+                    stamps[partition] = None
+                    waiting.discard(partition)
+                    self._consumer.pause(partition)
         return stamps
 
     async def read_dlqs(
@@ -131,8 +142,13 @@ class KafkaLagSource:
         for tp in partitions:
             letters.seek(tp, read_from(positions.get(tp), beginnings[tp]))
         found = await _read_until(letters, ends, timeout_s)
+        reached = {tp: await letters.position(tp) for tp in partitions}
+        # paused until the next read: an idle assignment keeps fetching in the background,
+        # and aiokafka's stop() can then hang on those fetches (unsubscribe() breaks its
+        # fetcher after a manual assign)
+        letters.pause(*partitions)
         return {
-            tp: DlqRead(beginnings[tp], ends[tp], await letters.position(tp), found.get(tp, ()))
+            tp: DlqRead(beginnings[tp], ends[tp], reached[tp], found.get(tp, ()))
             for tp in partitions
         }
 
@@ -173,11 +189,19 @@ def _committed(offsets: Mapping[TopicPartition, Any]) -> dict[TopicPartition, in
 def partition_samples(
     committed: Mapping[TopicPartition, int],
     ends: Mapping[TopicPartition, int],
-    stamps: Mapping[TopicPartition, int],
+    stamps: Mapping[TopicPartition, int | None],
 ) -> tuple[PartitionSample, ...]:
-    """One group's partitions; a partition whose end is unknown (topic gone) is left out."""
+    """One group's partitions; a partition whose end is unknown (topic gone) is left out.
+    A stamp of None says only transaction markers follow the committed offset."""
     return tuple(
-        PartitionSample(tp.topic, tp.partition, offset, ends[tp], stamps.get(tp))
+        PartitionSample(
+            tp.topic,
+            tp.partition,
+            offset,
+            ends[tp],
+            stamps.get(tp),
+            markers_only=tp in stamps and stamps[tp] is None,
+        )
         for tp, offset in sorted(committed.items())
         if tp in ends
     )

@@ -33,18 +33,24 @@ class GroupRole(StrEnum):
 @dataclass(frozen=True)
 class PartitionSample:
     """One partition of a group: its committed offset, the log end, and the timestamp
-    (ms) of the record at the committed offset, read only when the group lags there."""
+    (ms) of the record at the committed offset, read only when the group lags there.
+
+    ``markers_only``: no record follows the committed offset, only transaction markers
+    (a ``read_committed`` consumer can commit just before the marker that ends the
+    last transaction it read). That is no lag: nothing is waiting to be consumed.
+    """
 
     topic: str
     partition: int
     committed: int
     end: int
     oldest_unconsumed_ms: int | None = None
+    markers_only: bool = False
 
     @property
     def lag(self) -> int:
-        """Messages not yet consumed; never negative (a commit can run ahead of a stale end)."""
-        return max(0, self.end - self.committed)
+        """Offsets not yet consumed; never negative (a commit can run ahead of a stale end)."""
+        return 0 if self.markers_only else max(0, self.end - self.committed)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,9 @@ class LagSource(Protocol):
         self, partitions: Iterable[TopicPartition]
     ) -> dict[TopicPartition, int]: ...
 
-    async def timestamps_at(self, offsets: Peek, timeout_s: float) -> dict[TopicPartition, int]: ...
+    async def timestamps_at(
+        self, offsets: Peek, ends: Peek, timeout_s: float
+    ) -> dict[TopicPartition, int | None]: ...
 
     async def read_dlqs(
         self, positions: Mapping[TopicPartition, int], timeout_s: float
@@ -133,9 +135,9 @@ class LagMonitor:
     async def _samples(self, groups: list[GroupOffsets], taken_at: float) -> list[GroupSample]:
         ends = await self.source.end_offsets(tp for g in groups for tp in g.committed)
         lagging = [(tp, o) for g in groups for tp, o in g.committed.items() if ends.get(tp, 0) > o]
-        stamps: dict[tuple[TopicPartition, int], int] = {}
+        stamps: dict[tuple[TopicPartition, int], int | None] = {}
         for peek in peek_rounds(lagging):
-            found = await self.source.timestamps_at(peek, self.settings.read_timeout_s)
+            found = await self.source.timestamps_at(peek, ends, self.settings.read_timeout_s)
             stamps.update({(tp, peek[tp]): ms for tp, ms in found.items()})
         return [_group_sample(g, ends, stamps, taken_at) for g in groups]
 
@@ -161,7 +163,7 @@ class LagMonitor:
 def _group_sample(
     group: GroupOffsets,
     ends: Mapping[TopicPartition, int],
-    stamps: Mapping[tuple[TopicPartition, int], int],
+    stamps: Mapping[tuple[TopicPartition, int], int | None],
     taken_at: float,
 ) -> GroupSample:
     own = {tp: ms for (tp, offset), ms in stamps.items() if group.committed.get(tp) == offset}

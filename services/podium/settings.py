@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from podium._priority import NICE_MAX, NICE_MIN
 from podium.errors import ConfigError
+
+_Settings = TypeVar("_Settings", bound=BaseSettings)
 
 DEFAULT_KAFKA_VERSION = "4.4.0"
 
@@ -239,11 +241,17 @@ class PodiumSettings(BaseSettings):
 
 def load_settings() -> PodiumSettings:
     """Read settings from the environment; a bad value becomes a ConfigError naming it."""
+    return settings_from_env(PodiumSettings, "PODIUM_")
+
+
+def settings_from_env(kind: type[_Settings], prefix: str) -> _Settings:
+    """``kind()`` read from the environment; a bad value becomes a ConfigError naming its
+    variable (``<prefix><FIELD>``; ``*`` when the whole model is wrong)."""
     from pydantic import ValidationError
 
     try:
-        return PodiumSettings()
+        return kind()
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = "__".join(str(part) for part in first["loc"]).upper()
-        raise ConfigError(f"bad setting PODIUM_{field}: {first['msg']}") from exc
+        field = "__".join(str(part) for part in first["loc"]).upper() or "*"
+        raise ConfigError(f"bad setting {prefix}{field}: {first['msg']}") from exc

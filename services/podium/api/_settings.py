@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from podium.errors import ConfigError
+from podium.settings import settings_from_env
 
 RUN_EVENTS_RETENTION_S = 30 * 24 * 3600.0
 """The retention of ``podium.run.events`` in topics/podium.yaml (30 days)."""
@@ -37,11 +37,4 @@ class ApiSettings(BaseSettings):
 
 def load_api_settings() -> ApiSettings:
     """Read ``PODIUM_API__*``; a bad value becomes a ConfigError naming it."""
-    from pydantic import ValidationError
-
-    try:
-        return ApiSettings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = "__".join(str(part) for part in first["loc"]).upper()
-        raise ConfigError(f"bad setting PODIUM_API__{field}: {first['msg']}") from exc
+    return settings_from_env(ApiSettings, "PODIUM_API__")

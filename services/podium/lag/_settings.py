@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from podium.errors import ConfigError
+from podium.settings import settings_from_env
 
 
 class LagSettings(BaseSettings):
@@ -29,11 +29,4 @@ class LagSettings(BaseSettings):
 
 def load_lag_settings() -> LagSettings:
     """Read ``PODIUM_LAG__*``; a bad value becomes a ConfigError naming it."""
-    from pydantic import ValidationError
-
-    try:
-        return LagSettings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = "__".join(str(part) for part in first["loc"]).upper() or "*"
-        raise ConfigError(f"bad setting PODIUM_LAG__{field}: {first['msg']}") from exc
+    return settings_from_env(LagSettings, "PODIUM_LAG__")

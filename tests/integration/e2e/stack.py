@@ -118,6 +118,18 @@ class Stack:
         self.processes[name] = process
         return process
 
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``podium ARGS...`` run to its end in this stack's environment, as a user would."""
+        return subprocess.run(
+            [sys.executable, "-m", "podium", *args],
+            env=self.env(),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
     def start_coordinator(self, name: str = "coordinator") -> subprocess.Popen[bytes]:
         return self.start(name, "coordinator")
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -16,12 +14,12 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.brokers import free_port
 from tests.integration.e2e.conftest import make_stack
 from tests.integration.e2e.pipelines import pipeline, step
-from tests.integration.e2e.stack import REPO, EventWatcher, Stack
+from tests.integration.e2e.stack import EventWatcher, Stack
+from tests.integration.e2e.test_metrics_e2e import Metrics, parse_metrics
 
 WINDOW_S = 4.0
 RUNS_WHILE_DOWN = 5
@@ -183,22 +181,10 @@ async def test_a_poison_trigger_shows_as_dlq_depth(watched: tuple[Stack, Api]) -
 
 def podium_lag(stack: Stack) -> str:
     """``podium lag`` (one look), as a user runs it."""
-    done = subprocess.run(
-        [sys.executable, "-m", "podium", "lag", "--gap", "0.2"],
-        env=stack.env(),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = stack.cli("lag", "--gap", "0.2")
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
-def scrape(text: bytes) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
-    out: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
-    for family in text_string_to_metric_families(text.decode()):
-        for sample in family.samples:
-            out.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
-    return out
+def scrape(text: bytes) -> Metrics:
+    return parse_metrics(text.decode())

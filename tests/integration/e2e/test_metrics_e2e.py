@@ -22,7 +22,11 @@ Metrics = dict[str, dict[Labels, float]]
 def scrape(port: int) -> Metrics:
     """``/metrics`` on ``port``, as name -> labels -> value."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
-        text = answer.read().decode()
+        return parse_metrics(answer.read().decode())
+
+
+def parse_metrics(text: str) -> Metrics:
+    """Prometheus's text format as name -> labels -> value."""
     out: Metrics = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:

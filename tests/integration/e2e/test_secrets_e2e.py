@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from typing import Any
@@ -23,7 +21,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from podium.dlq import read_dlq
 from podium.testing import wait_until_sync
 from tests.integration.e2e.pipelines import pipeline, step
-from tests.integration.e2e.stack import REPO, EventWatcher, Stack
+from tests.integration.e2e.stack import EventWatcher, Stack
 
 SECRET = "Tr0ub4dor&3-e2e-secret"
 TIMEOUT = 60.0
@@ -57,15 +55,7 @@ async def test_a_secret_is_never_written_in_clear(own_stack: Stack) -> None:
     refused = _post_run(port, {"pipeline": definition.name, "params": {"db_password": SECRET}})
     assert refused[0] == 400 and "env:NAME or file:/path" in refused[1]
     api_answer += refused[1]
-    cli = subprocess.run(
-        [sys.executable, "-m", "podium", "runs", "show", run_id],
-        env=stack.env(),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    cli = stack.cli("runs", "show", run_id)
     assert cli.returncode == 0, cli.stderr
     logs = "".join(stack.log(name) for name in stack.processes)
     assert "connecting to the database with password ***" in logs  # the line was logged

@@ -387,7 +387,8 @@ class ServiceRunner:
         else:
             self.stats.failed += 1
         value = self.codec.encode_trusted(result.schema, result.record)  # typed field by field
-        return await self._send_result(value, request, headers)
+        sent_headers = headers if result.trace is None else result.trace
+        return await self._send_result(value, request, sent_headers)
 
     async def _execute(
         self, request: StepRequested, headers: Sequence[tuple[str, bytes]], key: Key

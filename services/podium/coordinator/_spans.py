@@ -10,9 +10,9 @@ called with tracing on (see ``Handler.tracing``).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Mapping
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Protocol, TypeGuard
 
@@ -41,6 +41,7 @@ class SpanStarter(Protocol):
     ) -> Span: ...
 
 
+log = logging.getLogger("podium.coordinator")
 _FAILED = frozenset({RunStatus.FAILED, RunStatus.COMPENSATED})
 
 
@@ -102,11 +103,14 @@ def _run_ended(command: object) -> TypeGuard[EmitRunEvent]:
 def emit_spans(tracing: SpanStarter, notes: Iterable[SpanNote]) -> None:
     """Record the batch's spans (the requests were produced: they end now)."""
     now_ns = time.time_ns()
-    for note in notes:
-        if isinstance(note, StepSpan):
-            _emit_step(tracing, note, now_ns)
-        else:
-            _emit_run(tracing, note)
+    try:
+        for note in notes:
+            if isinstance(note, StepSpan):
+                _emit_step(tracing, note, now_ns)
+            else:
+                _emit_run(tracing, note)
+    except Exception:  # a span must never stop the coordinator
+        log.exception("tracing: the batch's spans were not all recorded")
 
 
 def _emit_step(tracing: SpanStarter, note: StepSpan, now_ns: int) -> None:
@@ -160,11 +164,12 @@ def _start_and_end(
     end_ns: int,
     status: Status | None,
 ) -> None:
-    context = trace.set_span_in_context(trace.NonRecordingSpan(parent)) if parent else None
+    context = Context()  # without a parent: a root, whatever span is current
+    if parent is not None:
+        context = trace.set_span_in_context(trace.NonRecordingSpan(parent), context)
     span = tracing.start_span(
         name, ids, context=context, kind=kind, attributes=attributes, start_time=start_ns
     )
     if status is not None:
         span.set_status(status)
-    with suppress(Exception):  # a span must never stop a batch
-        span.end(end_time=max(start_ns, end_ns))
+    span.end(end_time=max(start_ns, end_ns))

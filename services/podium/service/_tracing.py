@@ -4,7 +4,9 @@ The aiokafka instrumentation detaches its consumer span before our code runs
 (open-telemetry/opentelemetry-python-contrib#3465), so, like the confluent-kafka
 instrumentation, we open our own span from the request's headers. Without an
 OpenTelemetry SDK configured this is a no-op; the trace headers still travel
-verbatim (see ``_results.result_headers``), so no hop loses the trace.
+verbatim (see ``_results.result_headers``), so no hop loses the trace. With one, the
+result carries the process span's context instead (``result_trace``): a new span id per
+hop.
 
 Without an SDK the span would be the request's own (non-recording) span context: the
 API's no-op tracer returns the parent it is given. So then we only make that span

@@ -177,3 +177,27 @@ async def test_a_run_is_one_trace_shaped_like_its_dag(
     second = await got.until(other, _complete)
     assert {s.trace_id for s in second} == {"11112222333344445555666677778888"}
     assert not {s.span_id for s in second} & {s.span_id for s in spans}
+
+
+async def test_spans_queued_at_sigterm_are_exported(
+    own_stack: Stack, receiver: tuple[Receiver, int]
+) -> None:
+    """With a minute between exports, the spans arrive only because SIGTERM flushes them."""
+    got, port = receiver
+    stack = own_stack
+    stack.extra_env.update(
+        OTEL_TRACES_EXPORTER="otlp",
+        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{port}",
+        OTEL_BSP_SCHEDULE_DELAY="60000",
+    )
+    stack.start_coordinator()
+    stack.start_service("worker", "tests.integration.e2e.services:worker")
+    definition = pipeline(stack.prefix, step(stack.prefix, "only"))
+    await stack.publish(definition)
+    async with EventWatcher(stack) as watcher:
+        run_id = await stack.request_run(definition.name)
+        await watcher.until(lambda seen: seen.terminal(run_id), timeout=60, what="the run ends")
+    assert got.of(run_id) == []  # nothing exported yet: the next export is a minute away
+    await asyncio.to_thread(stack.stop_all)  # SIGTERM; the receiver answers meanwhile
+    spans = await got.until(run_id, _complete, timeout=30)
+    assert sorted(s.service for s in spans) == ["podium-coordinator"] * 2 + ["worker"]

@@ -5,7 +5,10 @@ the spans of a run form its DAG under the trigger's span."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,9 +20,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from podium.dlq import read_dlq
+from podium.testing import wait_until
 from tests.brokers import free_port
 from tests.integration.e2e.pipelines import pipeline, step
-from tests.integration.e2e.stack import TRACEPARENT, EventWatcher, Stack
+from tests.integration.e2e.stack import REPO, TRACEPARENT, EventWatcher, Stack
 
 PRODUCER, CONSUMER = 4, 5  # the OTLP protobuf's Span.SpanKind values
 STATUS_ERROR = 2
@@ -37,6 +42,8 @@ class Got:
     parent_id: str
     attributes: dict[str, Any]
     status: int
+    links: tuple[tuple[str, str], ...] = ()
+    """(trace id, span id) of each linked span"""
 
 
 @dataclass
@@ -86,6 +93,7 @@ def _got(service: str, span: Any) -> Got:
         span.parent_span_id.hex(),
         _attributes(span.attributes),
         span.status.code,
+        tuple((link.trace_id.hex(), link.span_id.hex()) for link in span.links),
     )
 
 
@@ -201,3 +209,53 @@ async def test_spans_queued_at_sigterm_are_exported(
     await asyncio.to_thread(stack.stop_all)  # SIGTERM; the receiver answers meanwhile
     spans = await got.until(run_id, _complete, timeout=30)
     assert sorted(s.service for s in spans) == ["podium-coordinator"] * 2 + ["worker"]
+
+
+async def test_a_replay_starts_a_trace_linked_to_the_dead_letter(
+    own_stack: Stack, receiver: tuple[Receiver, int]
+) -> None:
+    """A run dead-lettered for its unknown pipeline, replayed once the pipeline exists: the
+    replay's span links to the letter's trace, and the run continues the replay's trace."""
+    got, port = receiver
+    stack = own_stack
+    stack.extra_env.update(
+        OTEL_TRACES_EXPORTER="otlp",
+        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{port}",
+        OTEL_BSP_SCHEDULE_DELAY="200",
+    )
+    stack.start_coordinator()
+    stack.start_service("worker", "tests.integration.e2e.services:worker")
+    later = pipeline(stack.prefix, step(stack.prefix, "work"))
+    runs = stack.topics.runs
+    run_id = await stack.request_run(later.name, run_id=f"late-{uuid.uuid4().hex[:8]}")
+
+    async def dead_lettered() -> bool | None:
+        entries, _ = await read_dlq(stack.settings.client_kwargs(), f"{runs}.dlq")
+        return any(e.run_id == run_id for e in entries) or None
+
+    await wait_until(dead_lettered, timeout=60, what="the run's dead letter")
+    await stack.publish(later)
+    async with EventWatcher(stack) as watcher:
+        replay = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "podium", "dlq", "replay", runs, "--run", run_id],
+            env=stack.env(),
+            cwd=REPO,
+            capture_output=True,
+            timeout=60,
+        )
+        assert replay.returncode == 0, replay.stderr.decode()
+        await watcher.until(lambda seen: seen.terminal(run_id), timeout=60, what="the run ends")
+
+    def replayed(spans: list[Got]) -> bool:
+        return any(s.name == f"{runs} publish" for s in got.spans) and _complete(spans)
+
+    spans = await got.until(run_id, replayed)
+    (sent,) = [s for s in got.spans if s.name == f"{runs} publish"]
+    _, trace_id, trigger_span, _ = TRACEPARENT.split("-")
+    assert sent.service == "podium-dlq" and sent.kind == PRODUCER
+    assert sent.links == ((trace_id, trigger_span),) and sent.trace_id != trace_id
+    assert sent.attributes["messaging.destination.name"] == runs
+    (run,) = [s for s in spans if s.name.startswith("run ")]
+    assert (run.trace_id, run.parent_id) == (sent.trace_id, sent.span_id)
+    assert {s.trace_id for s in spans} == {sent.trace_id}

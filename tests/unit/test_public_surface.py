@@ -344,6 +344,9 @@ EXPORTS: dict[str, list[str]] = {
         "status_table",
         "topic_statuses",
     ],
+    "podium.tracing": [
+        "traced_process",
+    ],
     "podium.triggers": [
         "EventSource",
         "TriggerMetrics",

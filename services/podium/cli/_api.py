@@ -8,6 +8,7 @@ import click
 
 from podium.cli._settings import settings_from
 from podium.logs import configure_logging
+from podium.tracing import traced_process
 
 
 @click.command(name="api")
@@ -28,4 +29,5 @@ def group(ctx: click.Context, host: str | None, port: int | None) -> None:
     configure_logging("INFO", settings.log_format)
     overrides = {key: value for key, value in (("host", host), ("port", port)) if value is not None}
     api = load_api_settings().model_copy(update=overrides)
-    asyncio.run(serve(settings, api, announce=click.echo))
+    with traced_process("podium-api"):
+        asyncio.run(serve(settings, api, announce=click.echo))

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import click
 
+from podium.cli._dlq_trace import linked_replay
 from podium.cli._settings import settings_from
 from podium.dlq import (
     DEFAULT_MAX_REPLAYS,
@@ -37,6 +38,7 @@ from podium.dlq import (
     superseded_by,
 )
 from podium.settings import PodiumSettings
+from podium.tracing import traced_process
 
 DEFAULT_LIMIT = 50
 
@@ -120,9 +122,19 @@ def replay(
     podium-dlq-* ones) and podium-replay-count one higher than before (acks=all).
     """
     settings = settings_from(ctx)
-    plan = asyncio.run(
-        _replay(settings, dlq_name(topic), reason, run_id, offsets, dry_run, max_replays)
-    )
+    with traced_process("podium-dlq") as tracing:  # each replay gets a linked span
+        plan = asyncio.run(
+            _replay(
+                settings,
+                dlq_name(topic),
+                reason,
+                run_id,
+                offsets,
+                dry_run,
+                max_replays,
+                traced=tracing is not None,
+            )
+        )
     click.echo("\n".join(plan_lines(plan, dry_run)) or "nothing matches")
     sent = sum(isinstance(step, Replay) for step in plan)
     refused = sum(isinstance(step, Skip) and step.kind == "refused" for step in plan)
@@ -138,6 +150,7 @@ async def _replay(
     offsets: Sequence[str],
     dry_run: bool,
     max_replays: int,
+    traced: bool = False,
 ) -> list[Replay | Skip]:
     kwargs = settings.client_kwargs()
     entries, kept = await read_dlq(
@@ -145,7 +158,10 @@ async def _replay(
     )
     plan = plan_replays(kept, superseded_by(entries), max_replays)
     if not dry_run:
-        await send_replays(kwargs, [step for step in plan if isinstance(step, Replay)])
+        replays = [step for step in plan if isinstance(step, Replay)]
+        if traced:
+            replays = [linked_replay(step) for step in replays]
+        await send_replays(kwargs, replays)
     return plan
 
 

@@ -36,6 +36,7 @@ from podium.coordinator._handle import (
     run_is_finished,
 )
 from podium.coordinator._metrics import CoordinatorMetrics, QueuedRuns
+from podium.coordinator._spans import SpanStarter
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import timer_value
 from podium.coordinator.core._state import RunState
@@ -62,7 +63,13 @@ log = logging.getLogger("podium.coordinator")
 class Coordinator:
     """Wires the handlers, tables, registry, triggers and timers to one engine."""
 
-    def __init__(self, settings: PodiumSettings, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self,
+        settings: PodiumSettings,
+        registry: CollectorRegistry | None = None,
+        tracing: SpanStarter | None = None,
+    ) -> None:
+        """``tracing``: the installed SDK (``podium.tracing``); None records no span."""
         self.settings = settings
         self.metrics_registry = new_registry() if registry is None else registry
         self.topics = settings.topics
@@ -76,7 +83,12 @@ class Coordinator:
             settings, self.registry, self.codec, group_id=f"{settings.coordinator.app_id}-triggers"
         )
         self.handler = Handler(
-            self.codec, self.topics, self.registry.get, self.timers, limits=settings.limits
+            self.codec,
+            self.topics,
+            self.registry.get,
+            self.timers,
+            limits=settings.limits,
+            tracing=tracing is not None,
         )
         self.forwarder = Forwarder(
             frozenset({self.topics.runs, self.topics.step_results}),  # timers: ours, by run id
@@ -86,7 +98,7 @@ class Coordinator:
         )
         self.admission = AdmissionHandler(self.topics.timers)
         self.metrics = CoordinatorMetrics(
-            self.metrics_registry, self.handler.take_tally, self.handler.counters
+            self.metrics_registry, self.handler.take_tally, self.handler.counters, tracing=tracing
         )
         self.metrics_registry.register(QueuedRuns(lambda: list(self.admission.queued.items())))
         self.metrics_registry.register(TriggerMetrics(lambda: self.triggers.stats))

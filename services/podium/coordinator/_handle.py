@@ -26,6 +26,7 @@ ignored and counted). Cancels and timers for an unknown run are still only count
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import Counter
@@ -47,7 +48,9 @@ from podium.coordinator._budget import (
     too_large_failure,
 )
 from podium.coordinator._observe import Tally
+from podium.coordinator._spans import span_notes
 from podium.coordinator._timers import TimerIndex
+from podium.coordinator._traceids import step_trace
 from podium.coordinator._translate import (
     admission_message,
     cancel_input,
@@ -112,6 +115,9 @@ class Handler:
     counters: Counter[str] = field(default_factory=Counter)
     tally: Tally = field(default_factory=Tally)
     """The metrics' counts of the decisions applied since ``_metrics`` last took them."""
+    tracing: bool = False
+    """Record spans (``_spans``) and give each step request its attempt's span id; off,
+    nothing of it runs."""
     budget: Budget = field(init=False)
 
     def __post_init__(self) -> None:
@@ -152,6 +158,8 @@ class Handler:
         decision, out = self._fitted(state, event, output_bytes, pipeline, decision, now_ms)
         self._apply(decision, state, table)
         self.tally.add(decision, state is None, appended_ms)
+        if self.tracing:
+            self.tally.spans.extend(span_notes(decision, now_ms))
         return out
 
     def _fitted(
@@ -327,6 +335,9 @@ class Handler:
         self, command: object, state: RunState, pipeline: Pipeline, now_ms: int
     ) -> list[Outgoing]:
         if isinstance(command, RequestStep):
+            if self.tracing:
+                trace = step_trace(command.run_id, command.step, command.attempt, command.trace)
+                command = dataclasses.replace(command, trace=trace)
             return [request_message(self.codec, command, pipeline.name, pipeline.version, now_ms)]
         if isinstance(command, RequestAdmission | ReleaseAdmission):
             topic = self.topics.admissions

@@ -21,6 +21,7 @@ from prometheus_client.registry import Collector
 
 from podium.coordinator._observe import Tally
 from podium.coordinator._runlog import log_runs
+from podium.coordinator._spans import SpanStarter, emit_spans
 from podium.streams import EngineObserver
 
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800, 3600)
@@ -41,7 +42,9 @@ class CoordinatorMetrics(EngineObserver):
         take_tally: Callable[[], Tally],
         counters: Counter[str],
         clock: Callable[[], float] = time.time,
+        tracing: SpanStarter | None = None,
     ) -> None:
+        self._tracing = tracing  # records the batch's spans (``_spans``) when set
         self._take_tally = take_tally  # the handler's tally, handed over per batch
         self._counters = counters  # the handler's counters, read as deltas per batch
         self._children: dict[tuple[object, tuple[str, ...]], Any] = {}
@@ -133,6 +136,8 @@ class CoordinatorMetrics(EngineObserver):
         batch = self._take_tally()
         self._apply(batch, self._clock())
         log_runs(batch.notes)  # the run lines come from the same tally
+        if batch.spans and self._tracing is not None:
+            emit_spans(self._tracing, batch.spans)
         self._flush_counters()
 
     def assigned(self, partitions: int, restored: int, seconds: float) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from podium.contract import StepStatus
+from podium.coordinator._spans import SpanNote
 from podium.coordinator.core._commands import EmitRunEvent, RequestStep
 from podium.coordinator.core._machine import TIMEOUT_ERROR, Decision
 from podium.coordinator.core._state import RunState
@@ -54,6 +55,8 @@ class Tally:
     """When each result that led to a next step request was appended"""
     notes: list[RunNote] = field(default_factory=list)
     """Runs that started or ended, in order"""
+    spans: list[SpanNote] = field(default_factory=list)
+    """The spans the batch ended (filled only with tracing on, see ``Handler.tracing``)"""
 
     def add(self, decision: Decision, new_run: bool, result_ms: int | None) -> None:
         """Count one applied decision. ``new_run``: it created the run's state;

@@ -7,11 +7,13 @@ import logging
 
 from podium._priority import set_nice
 from podium._signals import stop_on_signals
+from podium.coordinator._spans import SpanStarter
 from podium.errors import ConfigError
 from podium.metrics import serve_metrics
 from podium.settings import PodiumSettings
 from podium.streams import changelog_topic
 from podium.topics import CreateTopic, open_topic_admin
+from podium.tracing import traced_process
 
 log = logging.getLogger("podium.coordinator")
 
@@ -58,14 +60,15 @@ def run_coordinator(settings: PodiumSettings) -> None:
     if settings.coordinator.nice is not None:  # before any thread starts: they inherit it
         outcome = set_nice(settings.coordinator.nice, "coordinator")
         log.info("coordinator runs at nice %d", outcome.effective)
-    asyncio.run(_serve(settings))
+    with traced_process("podium-coordinator") as tracing:  # the trigger runner's too
+        asyncio.run(_serve(settings, tracing))
 
 
-async def _serve(settings: PodiumSettings) -> None:
+async def _serve(settings: PodiumSettings, tracing: SpanStarter | None) -> None:
     from podium.coordinator._app import Coordinator
 
     await check_topics(settings)
-    coordinator = Coordinator(settings)
+    coordinator = Coordinator(settings, tracing=tracing)
     changelogs = [coordinator.runs.changelog, coordinator.admissions.changelog]
     await ensure_changelogs(settings, changelogs)
     conf = settings.coordinator

@@ -39,6 +39,8 @@ ORIGINAL_TIMESTAMP = "podium-dlq-original-timestamp"
 GROUP = "podium-dlq-group"
 FAILED_AT = "podium-dlq-failed-at"
 """ISO 8601, UTC."""
+ORIGINAL_TRACEPARENT = "podium-dlq-original-traceparent"
+"""The record's own ``traceparent`` when the letter carries the failing span's instead."""
 RUN_ID_FROM_KEY = "podium-dlq-run-id"
 """The record's key, for run-keyed topics whose record has no ``podium-run-id`` header."""
 MAX_ERROR = 500
@@ -114,8 +116,12 @@ def dead_letter(
     run_keyed: bool = False,
     now: datetime | None = None,
     max_bytes: int = DEFAULT_MAX_LETTER_BYTES,
+    traceparent: str | None = None,
 ) -> DeadLetter:
     """The dead letter for ``record``, which failed with ``error`` in consumer ``group``.
+
+    ``traceparent``: the span that failed on it (with tracing on), carried by the letter in
+    place of the record's own, which is kept as ``podium-dlq-original-traceparent``.
 
     ``run_keyed``: the topic is keyed by run id, so the key names the run. ``max_bytes``:
     the largest message the producer may write; a letter that would be larger is cut
@@ -124,10 +130,22 @@ def dead_letter(
     original = [(key, bytes(value)) for key, value in record.headers if value is not None]
     added = _reason_headers(record, error, now or datetime.now(UTC))
     added.update(_context_headers(record, original, group, run_keyed))
+    if traceparent is not None:
+        original, added = _traced(original, added, traceparent)
     key, value, headers = fit_letter(
         _bytes(record.key), _bytes(record.value), original, encode_headers(added), max_bytes
     )
     return DeadLetter(dlq_topic(record.topic), key, value, headers)
+
+
+def _traced(
+    original: Headers, added: dict[str, str], traceparent: str
+) -> tuple[Headers, dict[str, str]]:
+    own = header_value(original, "traceparent")
+    if own is not None:
+        added[ORIGINAL_TRACEPARENT] = own
+    kept = [(key, value) for key, value in original if key != "traceparent"]
+    return [("traceparent", traceparent.encode("ascii")), *kept], added
 
 
 def _bytes(data: Any) -> bytes | None:
@@ -187,9 +205,17 @@ async def send_dead_letter(
     group: str | None = None,
     run_keyed: bool = False,
     max_bytes: int = DEFAULT_MAX_LETTER_BYTES,
+    traceparent: str | None = None,
 ) -> DeadLetter:
     """Write the dead letter and wait for the broker's acknowledgement."""
-    letter = dead_letter(record, error, group=group, run_keyed=run_keyed, max_bytes=max_bytes)
+    letter = dead_letter(
+        record,
+        error,
+        group=group,
+        run_keyed=run_keyed,
+        max_bytes=max_bytes,
+        traceparent=traceparent,
+    )
     await producer.send_and_wait(
         letter.topic, value=letter.value, key=letter.key, headers=letter.headers
     )

@@ -24,7 +24,7 @@ from podium.service._results import (
     output_json,
     output_within,
 )
-from podium.service._tracing import process_span
+from podium.service._tracing import mark_failed, process_span, result_trace
 
 if TYPE_CHECKING:  # a type only: Service.run reaches this module, not the other way
     from podium.service._service import Handler, Service
@@ -78,6 +78,9 @@ class Result:
     schema: type[StepCompleted] | type[StepFailed]
     record: dict[str, Any]
     poison: PoisonMessage | None = None
+    trace: list[tuple[str, bytes]] | None = None
+    """The headers the result carries instead of the request's: its trace context is the
+    process span's (None without an SDK: the request's are sent)."""
 
     def event(self) -> StepCompleted | StepFailed:
         """The typed event (validated) with the same fields."""
@@ -101,17 +104,21 @@ async def run_result(
         record = failed_record(request, failure_of(poison), now=_now(), worker=worker)
         return Result(StepFailed, record, poison)
     handler = service.handler_for(request.step, context.compensates)
-    with process_span(service.name, service.request_topic, request, headers):
+    with process_span(service.name, service.request_topic, request, headers) as span:
         outcome = await _call(service, handler, payload, context)
+        if isinstance(outcome, Failure):
+            mark_failed(span, outcome.error_type, outcome.error_message)
+        trace = result_trace(span, headers)
     now = _now()
     if isinstance(outcome, Failure):
         record = failed_record(request, outcome, now=now, worker=worker)
-        return Result(StepFailed, record, outcome.poison)
+        return Result(StepFailed, record, outcome.poison, trace)
     took = (now - started).total_seconds()
     context.logger.info("attempt %d completed in %.3fs", request.attempt, took)
     return Result(
         StepCompleted,
         completed_record(request, outcome, started_at=started, now=now, worker=worker),
+        trace=trace,
     )
 
 

@@ -9,6 +9,7 @@ from podium._signals import stop_on_signals
 from podium.service._errors import ServiceLoadError
 from podium.service._service import Service
 from podium.settings import PodiumSettings
+from podium.tracing import traced_process
 
 
 def load_service(spec: str) -> Service:
@@ -41,6 +42,7 @@ def _import(module_name: str, spec: str) -> Any:
 
 
 async def run_until_signalled(service: Service, settings: PodiumSettings) -> None:
-    """Run ``service``; SIGTERM or SIGINT stops fetching and starts the graceful drain."""
-    with stop_on_signals() as stop:
+    """Run ``service``; SIGTERM or SIGINT stops fetching and starts the graceful drain.
+    Tracing is set up from ``OTEL_*`` (see ``podium.tracing``); spans are flushed at the end."""
+    with traced_process(service.name), stop_on_signals() as stop:
         await service.run(settings, stop=stop)

@@ -3,7 +3,8 @@
 Returning a value -> StepCompleted (``output_json``); raising -> StepFailed with
 the exception's type name and a capped message, retryable unless the error says
 otherwise (see ``_errors``). Every result and heartbeat is keyed by the run id
-and carries the request's trace headers verbatim plus Podium's routing headers.
+and carries the request's trace headers verbatim plus Podium's routing headers (with an
+OpenTelemetry SDK on, the runner passes the process span's instead: ``_tracing``).
 """
 
 from __future__ import annotations

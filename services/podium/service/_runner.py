@@ -42,7 +42,7 @@ from aiokafka.errors import IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from podium.codec import Codec, CodecError, WrongEventTypeError
-from podium.contract import StepCancelRequested, StepCompleted, StepRequested
+from podium.contract import StepCancelRequested, StepCompleted, StepRequested, header_value
 from podium.dlq import reason_of, send_dead_letter
 from podium.service._cancel import Cancellations
 from podium.service._dedup import InFlight
@@ -337,7 +337,13 @@ class ServiceRunner:
         if sent:
             self._finish([token, *followers])
 
-    async def _dead_letter(self, record: ConsumerRecord[Any, Any], error: BaseException) -> bool:
+    async def _dead_letter(
+        self,
+        record: ConsumerRecord[Any, Any],
+        error: BaseException,
+        trace: Sequence[tuple[str, bytes]] | None = None,
+    ) -> bool:
+        """``trace``: the process span's headers (tracing on), whose context the letter carries."""
         log.error(
             "request at %s[%d]@%d cannot be handled (%s): %s; sending it to the DLQ",
             record.topic,
@@ -354,6 +360,7 @@ class ServiceRunner:
                 group=self.service.group_id,
                 run_keyed=True,
                 max_bytes=self.service.max_message_bytes,
+                traceparent=header_value(trace, "traceparent") if trace else None,
             )
         except KafkaError as exc:
             self.stats.unsent += 1
@@ -379,7 +386,7 @@ class ServiceRunner:
             log.info("%s cancelled by a cancel notice: no result sent", key)
             return True
         if result.poison is not None:
-            if not await self._dead_letter(record, result.poison):
+            if not await self._dead_letter(record, result.poison, result.trace):
                 return False
             self.stats.poisoned += 1
         if result.schema is StepCompleted:
@@ -387,7 +394,8 @@ class ServiceRunner:
         else:
             self.stats.failed += 1
         value = self.codec.encode_trusted(result.schema, result.record)  # typed field by field
-        return await self._send_result(value, request, headers)
+        sent_headers = headers if result.trace is None else result.trace
+        return await self._send_result(value, request, sent_headers)
 
     async def _execute(
         self, request: StepRequested, headers: Sequence[tuple[str, bytes]], key: Key

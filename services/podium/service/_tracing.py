@@ -4,7 +4,9 @@ The aiokafka instrumentation detaches its consumer span before our code runs
 (open-telemetry/opentelemetry-python-contrib#3465), so, like the confluent-kafka
 instrumentation, we open our own span from the request's headers. Without an
 OpenTelemetry SDK configured this is a no-op; the trace headers still travel
-verbatim (see ``_results.result_headers``), so no hop loses the trace.
+verbatim (see ``_results.result_headers``), so no hop loses the trace. With one, the
+result carries the process span's context instead (``result_trace``): a new span id per
+hop.
 
 Without an SDK the span would be the request's own (non-recording) span context: the
 API's no-op tracer returns the parent it is given. So then we only make that span
@@ -19,7 +21,14 @@ from contextlib import contextmanager
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from opentelemetry.trace import ProxyTracer, ProxyTracerProvider, Span, SpanKind
+from opentelemetry.trace import (
+    ProxyTracer,
+    ProxyTracerProvider,
+    Span,
+    SpanKind,
+    Status,
+    StatusCode,
+)
 
 from podium.contract import HeaderGetter, StepRequested
 
@@ -53,6 +62,29 @@ def process_span(
         f"{topic} process", context=parent, kind=SpanKind.CONSUMER, attributes=attributes
     ) as span:
         yield span
+
+
+def mark_failed(span: Span, error_type: str, message: str) -> None:
+    """An attempt that failed: its span's status is ERROR (a no-op span ignores it)."""
+    if span.is_recording():
+        span.set_status(Status(StatusCode.ERROR, f"{error_type}: {message}"))
+
+
+def result_trace(
+    span: Span, headers: Sequence[tuple[str, bytes]]
+) -> list[tuple[str, bytes]] | None:
+    """The request's headers with the ``traceparent`` of ``span`` (the process span), for
+    the result it produces: the next hop is that span's child. None without an SDK: the
+    result then carries the request's trace headers verbatim, as before."""
+    if _no_sdk():
+        return None
+    context = span.get_span_context()
+    if not context.is_valid:
+        return None
+    flags = int(context.trace_flags) & 0xFF
+    parent = f"00-{context.trace_id:032x}-{context.span_id:016x}-{flags:02x}".encode()
+    kept = [(key, value) for key, value in headers if key != "traceparent"]
+    return [("traceparent", parent), *kept]
 
 
 def _no_sdk() -> bool:

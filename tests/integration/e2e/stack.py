@@ -163,6 +163,7 @@ class Stack:
         *,
         run_id: str | None = None,
         producer: AIOKafkaProducer | None = None,
+        traceparent: str = TRACEPARENT,
     ) -> str:
         run_id = run_id or f"run-{uuid.uuid4().hex[:12]}"
         event = wire.RunRequested(
@@ -172,7 +173,8 @@ class Stack:
             trigger=wire.Trigger(source=wire.TriggerSource.API),
             requested_at=datetime.now(UTC),
         )
-        await self._produce(self.topics.runs, run_id, self.codec.encode_event(event), producer)
+        value = self.codec.encode_event(event)
+        await self._produce(self.topics.runs, run_id, value, producer, traceparent)
         return run_id
 
     async def cancel_run(self, run_id: str) -> None:
@@ -182,9 +184,14 @@ class Stack:
         await self._produce(self.topics.runs, run_id, self.codec.encode_event(event), None)
 
     async def _produce(
-        self, topic: str, key: str, value: bytes, producer: AIOKafkaProducer | None
+        self,
+        topic: str,
+        key: str,
+        value: bytes,
+        producer: AIOKafkaProducer | None,
+        traceparent: str = TRACEPARENT,
     ) -> None:
-        headers = [("traceparent", TRACEPARENT.encode())]
+        headers = [("traceparent", traceparent.encode())]
         if producer is not None:
             await producer.send_and_wait(topic, value, key=key.encode(), headers=headers)
             return

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from podium.coordinator._traceids import (
     _TRACEPARENT,
     attempt_span_id,
+    event_trace,
     run_span_id,
     run_trace,
     step_trace,
@@ -107,3 +108,11 @@ def test_a_step_request_names_its_attempt_span() -> None:
         "baggage": "b=1",
     }
     assert _TRACEPARENT.match(step_trace("r1", "s", 1, {})["traceparent"])
+
+
+def test_run_events_name_the_run_span_or_their_attempts() -> None:
+    trace = {"traceparent": PARENT, "baggage": "b=1"}
+    run_level = event_trace("r1", None, None, trace)
+    assert run_level["traceparent"].split("-")[2] == f"{run_span_id('r1'):016x}"
+    assert run_level["baggage"] == "b=1"
+    assert event_trace("r1", "extract", 2, trace) == step_trace("r1", "extract", 2, trace)

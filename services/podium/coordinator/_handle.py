@@ -30,7 +30,7 @@ import dataclasses
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,7 +50,7 @@ from podium.coordinator._budget import (
 from podium.coordinator._observe import Tally
 from podium.coordinator._spans import span_notes
 from podium.coordinator._timers import TimerIndex
-from podium.coordinator._traceids import step_trace
+from podium.coordinator._traceids import event_trace, step_trace
 from podium.coordinator._translate import (
     admission_message,
     cancel_input,
@@ -344,12 +344,15 @@ class Handler:
             return [admission_message(topic, command, pipeline.max_active_runs)]
         if isinstance(command, EmitRunEvent):
             topic = self.topics.run_events
-            return [
-                run_event_message(
-                    self.codec, command, topic, pipeline.name, pipeline.version, state.trace
-                )
-            ]
+            headers: Mapping[str, str] = state.trace
+            if self.tracing:
+                headers = event_trace(state.run_id, command.step, command.attempt, headers)
+            name, version = pipeline.name, pipeline.version
+            return [run_event_message(self.codec, command, topic, name, version, headers)]
         if isinstance(command, NotifyCancel):  # the service stops it; a late result is ignored
+            if self.tracing:
+                notice = step_trace(command.run_id, command.step, command.attempt, state.trace)
+                return [cancel_message(self.codec, command, now_ms, notice, state.reason)]
             return [cancel_message(self.codec, command, now_ms, state.trace, state.reason)]
         log.error("run %s: no message for command %r", state.run_id, command)
         self.counters["unhandled-commands"] += 1

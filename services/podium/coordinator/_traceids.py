@@ -57,9 +57,24 @@ def run_trace(run_id: str, trace: Mapping[str, str]) -> RunTrace:
 
 
 def step_trace(run_id: str, step: str, attempt: int, trace: Mapping[str, str]) -> dict[str, str]:
-    """The trace headers of a step request: the run's, with a ``traceparent`` naming the
-    attempt's span (the run's ``tracestate`` belongs to the trigger's span: dropped)."""
-    span_id = attempt_span_id(run_id, step, attempt)
+    """The trace headers of a step request (and of its cancel notice): the run's, with a
+    ``traceparent`` naming the attempt's span."""
+    return _naming(run_id, trace, attempt_span_id(run_id, step, attempt))
+
+
+def event_trace(
+    run_id: str, step: str | None, attempt: int | None, trace: Mapping[str, str]
+) -> dict[str, str]:
+    """The trace headers of a run event: a step attempt's event names the attempt's span,
+    a run-level event the run's span."""
+    if step is not None and attempt is not None:
+        return step_trace(run_id, step, attempt, trace)
+    return _naming(run_id, trace, run_span_id(run_id))
+
+
+def _naming(run_id: str, trace: Mapping[str, str], span_id: int) -> dict[str, str]:
+    """The run's headers with a ``traceparent`` naming ``span_id`` (the run's
+    ``tracestate`` belongs to the trigger's span: dropped; ``baggage`` travels on)."""
     headers = {key: value for key, value in trace.items() if key == "baggage"}
     headers["traceparent"] = run_trace(run_id, trace).traceparent(span_id)
     return headers

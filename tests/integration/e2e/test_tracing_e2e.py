@@ -144,7 +144,9 @@ async def test_a_run_is_one_trace_shaped_like_its_dag(
     async with EventWatcher(stack) as watcher:
         run_id = await stack.request_run(definition.name)
         other = await stack.request_run(definition.name, traceparent=other_parent)
-        await watcher.until(lambda seen: seen.terminal(run_id), timeout=60, what="the run ends")
+        seen = await watcher.until(
+            lambda seen: seen.terminal(run_id), timeout=60, what="the run ends"
+        )
     spans = await got.until(run_id, _complete)
 
     _, trace_id, trigger_span, _ = TRACEPARENT.split("-")
@@ -181,6 +183,19 @@ async def test_a_run_is_one_trace_shaped_like_its_dag(
         )
     failed = [s for s in process if s.attributes["podium.step"] == "second"]
     assert sorted(s.status == STATUS_ERROR for s in failed) == [False, True]
+
+    # the run's events name its spans: a step attempt's event its attempt's span, the
+    # run's own events the run span
+    attempt_spans = {
+        (s.attributes["podium.step"], s.attributes["podium.attempt"]): s.span_id for s in publish
+    }
+    events = [(e, h) for e, h in zip(seen.events, seen.headers, strict=True) if e.run_id == run_id]
+    assert events
+    for event, headers in events:
+        _, event_trace_id, span_id, _ = dict(headers)["traceparent"].decode().split("-")
+        assert event_trace_id == trace_id
+        expected = run.span_id if event.step is None else attempt_spans[(event.step, event.attempt)]
+        assert span_id == expected, event
 
     second = await got.until(other, _complete)
     assert {s.trace_id for s in second} == {"11112222333344445555666677778888"}

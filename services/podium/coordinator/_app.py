@@ -36,7 +36,7 @@ from podium.coordinator._handle import (
     run_is_finished,
 )
 from podium.coordinator._metrics import CoordinatorMetrics, QueuedRuns
-from podium.coordinator._spans import SpanStarter
+from podium.coordinator._spans import SpanStarter, rejected_span
 from podium.coordinator._timers import TimerIndex
 from podium.coordinator._translate import timer_value
 from podium.coordinator.core._state import RunState
@@ -71,6 +71,7 @@ class Coordinator:
     ) -> None:
         """``tracing``: the installed SDK (``podium.tracing``); None records no span."""
         self.settings = settings
+        self.tracing = tracing
         self.metrics_registry = new_registry() if registry is None else registry
         self.topics = settings.topics
         self._results_topic = settings.topics.step_results
@@ -197,14 +198,19 @@ class Coordinator:
     def _dead_letter(
         self, record: ConsumerRecord[bytes, bytes], error: BaseException, *, run_keyed: bool
     ) -> Outgoing:
+        reason = reason_of(error)
+        traceparent = None
+        if self.tracing is not None:
+            where = (record.topic, record.partition, record.offset)
+            traceparent = rejected_span(*where, record.headers, reason)
         letter = dead_letter(
             record,
             error,
             group=self.settings.coordinator.app_id,
             run_keyed=run_keyed,
             max_bytes=self.settings.limits.max_message_bytes,
+            traceparent=traceparent,
         )
-        reason = reason_of(error)
         self.handler.counters[f"dead-letter:{reason}"] += 1
         self.metrics.dead_lettered(record.topic, reason)
         log.warning("dead-lettered %s to %s: %s", _where(record), letter.topic, error)

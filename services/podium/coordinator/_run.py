@@ -8,7 +8,7 @@ import logging
 from podium._priority import set_nice
 from podium._signals import stop_on_signals
 from podium.coordinator._spans import SpanStarter
-from podium.errors import ConfigError
+from podium.errors import BrokerError, ConfigError
 from podium.metrics import serve_metrics
 from podium.settings import PodiumSettings
 from podium.streams import changelog_topic
@@ -16,6 +16,7 @@ from podium.topics import CreateTopic, open_topic_admin
 from podium.tracing import traced_process
 
 log = logging.getLogger("podium.coordinator")
+VISIBLE_TIMEOUT_S = 30.0
 
 TABLES = ("runs", "admissions")
 """The coordinator's tables: each has a changelog with the inputs' partition count."""
@@ -86,12 +87,12 @@ async def _serve(settings: PodiumSettings, tracing: SpanStarter | None) -> None:
 
 async def ensure_changelogs(settings: PodiumSettings, names: list[str]) -> None:
     """Create the tables' changelog topics (compacted, one partition per table partition)
-    when missing, replicated on up to three brokers."""
+    when missing, replicated on up to three brokers; return once the cluster's metadata
+    shows them all."""
     async with open_topic_admin(settings.client_kwargs()) as admin:
         state = await admin.describe(names)
-        for name in names:
-            if name in state.topics:
-                continue
+        missing = [name for name in names if name not in state.topics]
+        for name in missing:
             log.info("creating changelog topic %s", name)
             action = CreateTopic(
                 topic=name,
@@ -100,3 +101,17 @@ async def ensure_changelogs(settings: PodiumSettings, names: list[str]) -> None:
                 configs={"cleanup.policy": "compact"},
             )
             await admin.create(action, exists_ok=True)  # another instance may be first
+        # A created topic (or "already exists" from a racing instance) can be missing from
+        # the metadata for a while on a busy broker: the engine must not start before it.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + VISIBLE_TIMEOUT_S
+        while missing:
+            missing = [n for n in missing if n not in (await admin.describe(missing)).topics]
+            if missing and loop.time() > deadline:
+                raise BrokerError(
+                    f"changelog topics created but not visible after {VISIBLE_TIMEOUT_S:.0f}s: "
+                    f"{', '.join(missing)}; check the brokers (`podium broker logs`)",
+                    retryable=True,
+                )
+            if missing:
+                await asyncio.sleep(0.1)

@@ -16,11 +16,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, TypeGuard
 
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-from podium.contract import RunStatus
+from podium.contract import HeaderGetter, RunStatus
 from podium.coordinator._traceids import attempt_span_id, run_span_id, run_trace
 from podium.coordinator.core._commands import EmitRunEvent, RequestStep
 from podium.coordinator.core._machine import Decision
@@ -173,3 +173,31 @@ def _start_and_end(
     if status is not None:
         span.set_status(status)
     span.end(end_time=max(start_ns, end_ns))
+
+
+def rejected_span(
+    topic: str, partition: int, offset: int, headers: Iterable[tuple[str, bytes]], reason: str
+) -> str:
+    """Record the coordinator's ``<topic> process`` span for a record it dead-letters (a
+    child of the record's own trace context, status ERROR with the reason), and return
+    its ``traceparent`` for the letter: the letter is a hop of its own. Only called with
+    tracing on; letters are rare, so this is the plain SDK path."""
+    parent = propagate.extract(list(headers), getter=HeaderGetter())
+    attributes: dict[str, str | int] = {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": topic,
+        "messaging.destination.partition.id": str(partition),
+        "messaging.kafka.offset": offset,
+        "podium.dlq.reason": reason,
+    }
+    span = _tracer.start_span(
+        f"{topic} process", context=parent, kind=SpanKind.CONSUMER, attributes=attributes
+    )
+    span.set_status(Status(StatusCode.ERROR, f"dead-lettered: {reason}"))
+    span.end()
+    ids = span.get_span_context()
+    return f"00-{ids.trace_id:032x}-{ids.span_id:016x}-{int(ids.trace_flags):02x}"
+
+
+_tracer = trace.get_tracer("podium.coordinator")

@@ -268,8 +268,14 @@ async def test_a_replay_starts_a_trace_linked_to_the_dead_letter(
     spans = await got.until(run_id, replayed)
     (sent,) = [s for s in got.spans if s.name == f"{runs} publish"]
     _, trace_id, trigger_span, _ = TRACEPARENT.split("-")
+    # the coordinator's span for the record it rejected: a hop of the original trace
+    (rejected,) = [s for s in got.spans if s.name == f"{runs} process"]
+    assert (rejected.trace_id, rejected.parent_id) == (trace_id, trigger_span)
+    assert rejected.service == "podium-coordinator" and rejected.kind == CONSUMER
+    assert rejected.status == STATUS_ERROR
+    assert rejected.attributes["podium.dlq.reason"] == "unknown-pipeline"
     assert sent.service == "podium-dlq" and sent.kind == PRODUCER
-    assert sent.links == ((trace_id, trigger_span),) and sent.trace_id != trace_id
+    assert sent.links == ((trace_id, rejected.span_id),) and sent.trace_id != trace_id
     assert sent.attributes["messaging.destination.name"] == runs
     (run,) = [s for s in spans if s.name.startswith("run ")]
     assert (run.trace_id, run.parent_id) == (sent.trace_id, sent.span_id)

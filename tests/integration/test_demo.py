@@ -15,6 +15,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -149,7 +150,7 @@ def test_a_failing_run_exits_1_with_the_steps_error_and_its_log(demo: Demo, tmp_
 def test_without_once_it_serves_the_api_until_ctrl_c_then_stops_its_processes(
     demo: Demo,
 ) -> None:
-    process, output = demo.start()
+    process, output = demo.start("--prometheus")
 
     def waiting() -> str | None:
         text = output.read_text()
@@ -161,9 +162,37 @@ def test_without_once_it_serves_the_api_until_ctrl_c_then_stops_its_processes(
     assert run_url, text
     with urllib.request.urlopen(run_url.group(1), timeout=10) as response:
         assert json.load(response)["status"] == "SUCCEEDED"
+    prometheus = re.search(r"prometheus: (http://\S+)", text)
+    assert prometheus, text
+    # at least the demo's run: on a shared broker its fresh coordinator group also
+    # reprocesses the landings earlier demos left on the real topics
+    finished = 'sum(podium_runs_finished_total{pipeline="file-ingest",status="succeeded"})'
+    count = wait_until_sync(
+        lambda: query(prometheus.group(1), finished),
+        timeout=60,
+        what="Prometheus to scrape the demo's finished run",
+    )
+    assert float(count) >= 1
+    up = wait_until_sync(  # the coordinator, the API and the four services, all scraped
+        lambda: query(prometheus.group(1), "count(up == 1)") == "6",
+        timeout=30,
+        what="Prometheus to scrape all six of the demo's processes",
+    )
+    assert up
     assert leftovers(demo.home)  # still serving
     process.send_signal(signal.SIGINT)
     done = demo.finish(process, output)
     assert done.status == 0, done.output
-    assert "stopped 6 processes" in done.output
+    assert "stopped 7 processes" in done.output  # and Prometheus
     assert not leftovers(demo.home), "a process the demo started is still running"
+
+
+def query(base: str, promql: str) -> str | None:
+    """One value of an instant query through Prometheus's HTTP API (None: no result yet)."""
+    url = f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            result = json.load(response)["data"]["result"]
+    except OSError:  # still starting
+        return None
+    return str(result[0]["value"][1]) if result else None

@@ -36,9 +36,19 @@ from podium.cli._settings import settings_from
     default=None,
     help="Land this CSV file instead of the sample (needs columns id, region, amount).",
 )
+@click.option(
+    "--prometheus",
+    is_flag=True,
+    help="Also run Prometheus (Debian's `prometheus`) on the processes' metrics, on :9090 if free.",
+)
 @click.pass_context
 def group(
-    ctx: click.Context, once: bool, api_port: int | None, timeout: float, file: Path | None
+    ctx: click.Context,
+    once: bool,
+    api_port: int | None,
+    timeout: float,
+    file: Path | None,
+    prometheus: bool,
 ) -> None:
     """Run the file-ingest example end to end and follow it live.
 
@@ -55,5 +65,7 @@ def group(
     """
     from podium.demo import DemoOptions, run_demo
 
-    options = DemoOptions(once=once, api_port=api_port, timeout=timeout, file=file)
+    options = DemoOptions(
+        once=once, api_port=api_port, timeout=timeout, file=file, prometheus=prometheus
+    )
     sys.exit(run_demo(settings_from(ctx), options, echo=click.echo))

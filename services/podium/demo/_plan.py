@@ -64,14 +64,29 @@ class DemoPaths:
 
 @dataclass(frozen=True)
 class ChildSpec:
-    """One child process: ``python -m podium ARGS``, its output appended to ``log``."""
+    """One child process: ``python -m podium ARGS`` (or ``PROGRAM ARGS``), its output
+    appended to ``log``."""
 
     name: str
     args: tuple[str, ...]
     log: Path
+    program: str | None = None
+    """Another program than Podium (the demo's Prometheus)."""
 
     def command(self, python: str) -> list[str]:
+        if self.program is not None:
+            return [self.program, *self.args]
         return [python, "-m", "podium", *self.args]
+
+
+def prometheus_spec(program: str, config: Path, data: Path, port: int, log: Path) -> ChildSpec:
+    """Prometheus scraping the demo's children, its UI and API on ``port``."""
+    args = (
+        f"--config.file={config}",
+        f"--storage.tsdb.path={data}",
+        f"--web.listen-address={LOOPBACK}:{port}",
+    )
+    return ChildSpec("prometheus", args, log, program=program)
 
 
 def service_group(app_id: str, service: str) -> str:

@@ -54,6 +54,7 @@ from podium.demo._plan import (
     file_landed,
     landing_stamp,
     prometheus_config,
+    prometheus_spec,
     service_group,
     step_service,
 )
@@ -81,6 +82,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 DEFAULT_API_PORT = 8080
+PROMETHEUS_PORT = 9090  # Prometheus's own default
 API_READY_TIMEOUT_S = 60.0
 LOG_TAIL_LINES = 30
 
@@ -106,6 +108,8 @@ class DemoOptions:
     """Seconds children get to stop after SIGTERM before SIGKILL."""
     file: Path | None = None
     """The CSV file to land (default: the sample shipped with the examples)."""
+    prometheus: bool = False
+    """Also run Debian's ``prometheus`` on the children's metrics (9090 if free)."""
 
 
 def run_demo(settings: PodiumSettings, options: DemoOptions, echo: Echo = print) -> int:
@@ -228,6 +232,7 @@ class _Demo:
     def _start_children(self, port: int) -> str:
         """Start every child (from this thread: see ``_children``); the API's URL."""
         app_id = self.settings.coordinator.app_id
+        prometheus = _prometheus_program() if self.options.prometheus else None  # before any
         metrics_ports = {name: free_port() for name in ("coordinator", *SERVICES)}
         for spec in child_specs(app_id, port, self.paths, metrics_ports):
             self.children.start(spec)
@@ -238,14 +243,29 @@ class _Demo:
         self.echo(
             f"services: {', '.join(SERVICES)} starting (groups {groups}; logs {self.paths.logs})"
         )
-        self._announce_metrics(metrics_ports, port)
+        self._announce_metrics(metrics_ports, port, prometheus)
         return url
 
-    def _announce_metrics(self, ports: dict[str, int], api_port: int) -> None:
+    def _announce_metrics(
+        self, ports: dict[str, int], api_port: int, prometheus: str | None
+    ) -> None:
         config = self.paths.prometheus_config
         config.write_text(prometheus_config({**ports, "api": api_port}))
-        for line in metrics_lines(ports, api_port, config, self.paths.root / "prometheus"):
+        data = self.paths.root / "prometheus"
+        if prometheus is not None:
+            self._start_prometheus(prometheus, config, data)
+            return
+        for line in metrics_lines(ports, api_port, config, data):
             self.echo(line)
+
+    def _start_prometheus(self, program: str, config: Path, data: Path) -> None:
+        port = choose_port(None, PROMETHEUS_PORT, is_free=port_is_free, free_port=free_port)
+        log = self.paths.log("prometheus")
+        self.children.start(prometheus_spec(program, config, data, port, log))
+        self.echo(
+            f"prometheus: http://{LOOPBACK}:{port} scraping the coordinator, services and API "
+            f"every 5 s (config {config}; log {log}); try podium_runs_finished_total"
+        )
 
     def _land(self, now: datetime) -> tuple[Path, bytes]:
         """Copy the CSV into a fresh landing folder, as an upload would."""
@@ -377,3 +397,14 @@ class _Demo:
         if service:
             self.echo(f"the last lines of {self.paths.log(service)}:")
             self.echo(self.children.log_tail(service, LOG_TAIL_LINES))
+
+
+def _prometheus_program() -> str:
+    """The ``prometheus`` binary for ``--prometheus``; a ConfigError when there is none."""
+    program = shutil.which("prometheus")
+    if program is None:
+        raise ConfigError(
+            "--prometheus: no `prometheus` on PATH; install Debian's package "
+            "(`apt-get install prometheus`; `bash deploy/setup.sh` does) or leave it out"
+        )
+    return program

@@ -5,8 +5,6 @@ the spans of a run form its DAG under the trigger's span."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -24,7 +22,7 @@ from podium.dlq import read_dlq
 from podium.testing import wait_until
 from tests.brokers import free_port
 from tests.integration.e2e.pipelines import pipeline, step
-from tests.integration.e2e.stack import REPO, TRACEPARENT, EventWatcher, Stack
+from tests.integration.e2e.stack import TRACEPARENT, EventWatcher, Stack
 
 PRODUCER, CONSUMER = 4, 5  # the OTLP protobuf's Span.SpanKind values
 STATUS_ERROR = 2
@@ -120,18 +118,24 @@ def _complete(spans: list[Got]) -> bool:
     return any(s.name.startswith("run ") for s in spans) and len(process) == len(publish) > 0
 
 
+def traced(stack: Stack, port: int, *, schedule_delay_ms: int) -> Stack:
+    """``stack`` with a coordinator and the worker exporting spans to the receiver on
+    ``port`` every ``schedule_delay_ms`` (the SDK's default is five seconds)."""
+    stack.extra_env.update(
+        OTEL_TRACES_EXPORTER="otlp",
+        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{port}",
+        OTEL_BSP_SCHEDULE_DELAY=str(schedule_delay_ms),
+    )
+    stack.start_coordinator()
+    stack.start_service("worker", "tests.integration.e2e.services:worker")
+    return stack
+
+
 async def test_a_run_is_one_trace_shaped_like_its_dag(
     own_stack: Stack, receiver: tuple[Receiver, int]
 ) -> None:
     got, port = receiver
-    stack = own_stack
-    stack.extra_env.update(
-        OTEL_TRACES_EXPORTER="otlp",
-        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{port}",
-        OTEL_BSP_SCHEDULE_DELAY="200",  # export within a fifth of a second, not five
-    )
-    stack.start_coordinator()
-    stack.start_service("worker", "tests.integration.e2e.services:worker")
+    stack = traced(own_stack, port, schedule_delay_ms=200)
     p = stack.prefix
     definition = pipeline(
         p,
@@ -207,14 +211,7 @@ async def test_spans_queued_at_sigterm_are_exported(
 ) -> None:
     """With a minute between exports, the spans arrive only because SIGTERM flushes them."""
     got, port = receiver
-    stack = own_stack
-    stack.extra_env.update(
-        OTEL_TRACES_EXPORTER="otlp",
-        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{port}",
-        OTEL_BSP_SCHEDULE_DELAY="60000",
-    )
-    stack.start_coordinator()
-    stack.start_service("worker", "tests.integration.e2e.services:worker")
+    stack = traced(own_stack, port, schedule_delay_ms=60_000)
     definition = pipeline(stack.prefix, step(stack.prefix, "only"))
     await stack.publish(definition)
     async with EventWatcher(stack) as watcher:
@@ -232,14 +229,7 @@ async def test_a_replay_starts_a_trace_linked_to_the_dead_letter(
     """A run dead-lettered for its unknown pipeline, replayed once the pipeline exists: the
     replay's span links to the letter's trace, and the run continues the replay's trace."""
     got, port = receiver
-    stack = own_stack
-    stack.extra_env.update(
-        OTEL_TRACES_EXPORTER="otlp",
-        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{port}",
-        OTEL_BSP_SCHEDULE_DELAY="200",
-    )
-    stack.start_coordinator()
-    stack.start_service("worker", "tests.integration.e2e.services:worker")
+    stack = traced(own_stack, port, schedule_delay_ms=200)
     later = pipeline(stack.prefix, step(stack.prefix, "work"))
     runs = stack.topics.runs
     run_id = await stack.request_run(later.name, run_id=f"late-{uuid.uuid4().hex[:8]}")
@@ -251,15 +241,8 @@ async def test_a_replay_starts_a_trace_linked_to_the_dead_letter(
     await wait_until(dead_lettered, timeout=60, what="the run's dead letter")
     await stack.publish(later)
     async with EventWatcher(stack) as watcher:
-        replay = await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "podium", "dlq", "replay", runs, "--run", run_id],
-            env=stack.env(),
-            cwd=REPO,
-            capture_output=True,
-            timeout=60,
-        )
-        assert replay.returncode == 0, replay.stderr.decode()
+        replay = await asyncio.to_thread(stack.cli, "dlq", "replay", runs, "--run", run_id)
+        assert replay.returncode == 0, replay.stderr
         await watcher.until(lambda seen: seen.terminal(run_id), timeout=60, what="the run ends")
 
     def replayed(spans: list[Got]) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,6 +50,7 @@ class FakePipelines:
 class FakeRuns:
     def __init__(self) -> None:
         self.views: dict[str, RunView] = {}
+        self.listeners: list[Callable[[RunStatusChanged], None]] = []
 
     def get(self, run_id: str) -> RunView | None:
         return self.views.get(run_id)
@@ -67,6 +68,12 @@ class FakeRuns:
         base["changed_at"] = T0
         event = RunStatusChanged(**(base | fields))
         self.views[event.run_id] = apply_to_view(self.views.get(event.run_id), event)
+        for listener in list(self.listeners):
+            listener(event)
+
+    def add_listener(self, listener: Callable[[RunStatusChanged], None]) -> Callable[[], None]:
+        self.listeners.append(listener)
+        return lambda: self.listeners.remove(listener)
 
 
 @pytest.fixture

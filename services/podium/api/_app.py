@@ -9,8 +9,12 @@ tests give fakes and ``podium api`` gives the Kafka-backed ones (``_serve``).
     GET  /v1/runs/{run_id}      404 when unknown
     POST /v1/runs/{run_id}/cancel   202; 404 unknown; 409 already finished
     GET  /v1/pipelines
+    GET  /v1/runs/{run_id}/stream   text/event-stream of the run's JSON as it changes
     GET  /v1/lag                every Podium consumer group's lag (podium.lag's JSON)
+    GET  /v1/lag/history        each group's lag at every sample of the last hour
+    GET  /v1/ui                 the dashboard's settings (the trace link template)
     GET  /healthz               200, or 503 with the problems
+    GET  /, /ui/{file}          the dashboard (``_ui``); POSTs from a browser need CSRF (``_csrf``)
 """
 
 from __future__ import annotations
@@ -23,12 +27,21 @@ from typing import Any, Protocol
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from podium.api._csrf import csrf_guard
 from podium.api._errors import ApiError, Handler, json_errors
 from podium.api._input import json_object, parse_run_body, parse_run_query
+from podium.api._live import add_streaming, stream_view
 from podium.api._metrics import REGISTRY, metrics, request_metrics
-from podium.api._render import pipeline_json
+from podium.api._render import LagHistory, lag_history_json, pipeline_json
+from podium.api._ui import add_pages
 from podium.codec import Codec
-from podium.contract import TRACE_HEADERS, RunRequested, RunStatus, TriggerSource
+from podium.contract import (
+    TRACE_HEADERS,
+    RunRequested,
+    RunStatus,
+    RunStatusChanged,
+    TriggerSource,
+)
 from podium.errors import BrokerError
 from podium.lag import LagReport, register_lag_collector, report_json
 from podium.metrics import new_registry
@@ -80,6 +93,8 @@ class Runs(Protocol):
 
     def note_requested(self, event: RunRequested) -> None: ...
 
+    def add_listener(self, listener: Callable[[RunStatusChanged], None]) -> Callable[[], None]: ...
+
 
 class Lag(Protocol):
     """The lag monitor (``LagMonitor`` fits)."""
@@ -87,6 +102,8 @@ class Lag(Protocol):
     def report(self) -> LagReport | None: ...
 
     def problem(self) -> str | None: ...
+
+    def history(self) -> LagHistory: ...
 
 
 @dataclass
@@ -104,6 +121,8 @@ class ApiServices:
     are answered 413 naming the limit and the field."""
     lag: Lag | None = None
     """The lag monitor behind ``GET /v1/lag`` and the lag gauges; None: 404 there."""
+    trace_url: str | None = None
+    """The dashboard's link to a run's trace: ``{trace_id}`` in it is replaced."""
 
 
 SERVICES = web.AppKey("services", ApiServices)
@@ -122,7 +141,7 @@ def create_app(
     registry = new_registry() if registry is None else registry
     if services.lag is not None:
         register_lag_collector(registry, services.lag)
-    middlewares = [request_metrics(registry), json_errors, bearer_auth(token)]
+    middlewares = [request_metrics(registry), json_errors, csrf_guard, bearer_auth(token)]
     app = web.Application(middlewares=middlewares, client_max_size=max_body_bytes)
     app[SERVICES] = services
     app[REGISTRY] = registry
@@ -130,10 +149,15 @@ def create_app(
     app.router.add_post("/v1/runs", post_run)
     app.router.add_get("/v1/runs", list_runs)
     app.router.add_get("/v1/runs/{run_id}", get_run)
+    app.router.add_get("/v1/runs/{run_id}/stream", stream_run)
     app.router.add_post("/v1/runs/{run_id}/cancel", post_cancel)
     app.router.add_get("/v1/pipelines", list_pipelines)
     app.router.add_get("/v1/lag", get_lag)
+    app.router.add_get("/v1/lag/history", get_lag_history)
+    app.router.add_get("/v1/ui", ui_settings)
     app.router.add_get("/healthz", healthz)
+    add_pages(app)
+    add_streaming(app)
     return app
 
 
@@ -213,6 +237,20 @@ async def get_run(request: web.Request) -> web.Response:
     return web.json_response(view_json(_with_declared(services.pipelines, view)))
 
 
+async def stream_run(request: web.Request) -> web.StreamResponse:
+    """The run's JSON now and at every change (``_live``); 404 when unknown."""
+    services = request.app[SERVICES]
+    run_id = request.match_info["run_id"]
+    if services.runs.get(run_id) is None:
+        raise ApiError(404, str(RunNotFoundError(run_id)), "run_id")
+
+    def current(wanted: str) -> dict[str, Any] | None:
+        view = services.runs.get(wanted)
+        return None if view is None else view_json(_with_declared(services.pipelines, view))
+
+    return await stream_view(request, run_id, current, services.runs.add_listener)
+
+
 async def post_cancel(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     run_id = request.match_info["run_id"]
@@ -242,10 +280,23 @@ async def list_pipelines(request: web.Request) -> web.Response:
 
 async def get_lag(request: web.Request) -> web.Response:
     """The monitor's last report; ``problem`` says why it is stale (the broker down)."""
+    monitor = _monitor(request)
+    return web.json_response({**report_json(monitor.report()), "problem": monitor.problem()})
+
+
+def _monitor(request: web.Request) -> Lag:
     monitor = request.app[SERVICES].lag
     if monitor is None:
         raise ApiError(404, "this API runs no lag monitor")
-    return web.json_response({**report_json(monitor.report()), "problem": monitor.problem()})
+    return monitor
+
+
+async def get_lag_history(request: web.Request) -> web.Response:
+    return web.json_response(lag_history_json(_monitor(request).history()))
+
+
+async def ui_settings(request: web.Request) -> web.Response:
+    return web.json_response({"trace_url": request.app[SERVICES].trace_url})
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -84,7 +84,14 @@ async def open_services(
         producer = CheckedProducer(await stack.enter_async_context(open_producer(kwargs)))
         checks = {"registry": _started, "read_model": runs.problem, "producer": producer.problem}
         services = ApiServices(
-            registry, runs, producer, codec, settings.topics, checks, settings.limits
+            registry,
+            runs,
+            producer,
+            codec,
+            settings.topics,
+            checks,
+            settings.limits,
+            trace_url=api.trace_url,
         )
         if api.lag_monitor:
             services.lag = await stack.enter_async_context(_lag_monitor(settings, registry))

@@ -25,6 +25,9 @@ class ApiSettings(BaseSettings):
     """How long the read model keeps a finished run (then ``GET /v1/runs/{id}`` is a 404):
     by default as long as ``podium.run.events`` keeps its events, so a long-running API
     holds what a restarted one would rebuild. 0 keeps every run it has seen."""
+    trace_url: str | None = None
+    """The dashboard's link to a run's trace in Jaeger or Tempo, ``{trace_id}`` replaced
+    (Jaeger: ``http://jaeger:16686/trace/{trace_id}``); unset, the trace id is shown bare."""
     lag_monitor: bool = True
     """Run the lag monitor (``GET /v1/lag``, the lag gauges on ``/metrics``); its
     cadence and window are ``PODIUM_LAG__*``. Off: one admin client fewer."""

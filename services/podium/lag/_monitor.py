@@ -20,6 +20,7 @@ from aiokafka.errors import KafkaError
 
 from podium.errors import BrokerError
 from podium.lag._dlq import DlqRead, DlqTally, depths, fold
+from podium.lag._history import History, with_report
 from podium.lag._kafka import GroupOffsets, partition_samples
 from podium.lag._mapping import GroupNaming, StepTopics, identify, is_podium_group, step_topics
 from podium.lag._model import DlqDepth, GroupIdentity, GroupSample, LagReport
@@ -92,6 +93,7 @@ class LagMonitor:
         self._windows: dict[str, Window] = {}
         self._letters: dict[TopicPartition, DlqTally] = {}
         self._latest: LagReport | None = None
+        self._history: History = {}
         self.failure: str | None = None
         """Why the last sample failed; None after a good one."""
 
@@ -113,8 +115,13 @@ class LagMonitor:
         ]
         ordered = tuple(sorted(reports, key=lambda r: r.group))
         self._latest = LagReport(taken_at, window_s, ordered, await self._dlq_depths())
+        self._history = with_report(self._history, self._latest)
         self.failure = None
         return self._latest
+
+    def history(self) -> History:
+        """Each group's lag at every sample of the last hour (the dashboard's chart)."""
+        return self._history
 
     async def _dlq_depths(self) -> tuple[DlqDepth, ...]:
         positions = {tp: tally.position for tp, tally in self._letters.items()}

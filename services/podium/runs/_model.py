@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -29,6 +30,7 @@ from podium.errors import BrokerError
 from podium.runs._errors import ReadModelUnavailableError, RunEventsTopicMissingError
 from podium.runs._render import DEFAULT_LIMIT, select_runs
 from podium.runs._retention import FinishedRuns
+from podium.runs._trace import trace_id_of
 from podium.runs._view import RunView, apply_to_view, requested_view
 from podium.streams import KafkaTransport, TopicFollower
 from podium.topics import describe_topic
@@ -192,6 +194,8 @@ class ReadModel:
             log.exception("run event %s could not be applied", _where(record))
             await self._dead_letter(record, exc)
             return
+        if view.trace_id is None:
+            view = _with_trace(view, record)
         self._views[event.run_id] = view
         if self._finished is not None:
             self._finished.note(before, view)
@@ -222,6 +226,15 @@ async def _partitions(client_kwargs: Mapping[str, Any], topic: str) -> int:
     if state is None:
         raise RunEventsTopicMissingError(topic, client_kwargs.get("bootstrap_servers"))
     return state.partitions
+
+
+def _with_trace(view: RunView, record: Any) -> RunView:
+    """The run's trace id, from the first of its events that carries a valid traceparent."""
+    for key, value in record.headers or ():
+        if key == "traceparent":
+            trace_id = trace_id_of(value.decode("ascii", "replace"))
+            return view if trace_id is None else replace(view, trace_id=trace_id)
+    return view
 
 
 def _where(record: Any) -> str:

@@ -45,6 +45,7 @@ def view_json(view: RunView) -> dict[str, Any]:
         "duration_s": _seconds(view.created_at, view.finished_at),
         "reason": view.reason,
         "error": error_json(view.error),
+        "trace_id": view.trace_id,
         "steps": {name: step_json(step) for name, step in view.steps.items()},
     }
 

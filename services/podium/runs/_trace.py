@@ -45,3 +45,10 @@ def trace_for_request(incoming: Mapping[str, str] | None) -> dict[str, str]:
     if given.get("baggage"):
         fresh["baggage"] = given["baggage"]
     return fresh
+
+
+def trace_id_of(traceparent: str | None) -> str | None:
+    """The trace id a valid ``traceparent`` names (a run's id in Jaeger or Tempo), else None."""
+    if not valid_traceparent(traceparent):
+        return None
+    return traceparent.strip().split("-")[1] if traceparent else None

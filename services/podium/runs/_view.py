@@ -123,6 +123,8 @@ class RunView:
     error: StepError | None = None
     steps: dict[str, StepView] = field(default_factory=dict)
     status_changed_at: datetime = _EPOCH
+    trace_id: str | None = None
+    """The run's trace (from its events' ``traceparent``), for a link to the tracing UI."""
 
     @property
     def finished(self) -> bool:

@@ -32,6 +32,12 @@ if ! command -v promtool >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get 
   apt-get update -qq && apt-get install -y -qq prometheus >/dev/null \
     || echo "warning: could not install prometheus; its tests will fail" >&2
 fi
+# Chromium and its driver, for the dashboard's browser tests (tests/integration/e2e/
+# test_dashboard_e2e.py, through selenium); installed when we can (root on Debian).
+if ! command -v chromedriver >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null \
+    || echo "warning: could not install chromium; the dashboard's tests will fail" >&2
+fi
 # The local broker needs a JDK and Maven; install them when we can (root on Debian).
 if [ -z "${PODIUM_KAFKA__BOOTSTRAP_SERVERS:-}" ]; then
   if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then

@@ -47,6 +47,12 @@ function append(node, children) {
   }
 }
 
+// Replace node's children, with el()'s rules (arrays flattened, null and false skipped).
+function fill(node, ...children) {
+  node.replaceChildren();
+  append(node, children);
+}
+
 function badge(status) {
   return el("span", { class: `badge s-${status}`, "data-status": status }, status);
 }
@@ -169,8 +175,7 @@ function failed(error, signal) {
 }
 
 function show(...children) {
-  const main = document.getElementById("main");
-  main.replaceChildren(...children);
+  fill(document.getElementById("main"), ...children);
 }
 
 // Call fn now and every ms milliseconds until the page changes.
@@ -214,7 +219,7 @@ async function runsPage(_arg, signal) {
     const query = new URLSearchParams({ ...state.filters, limit: "50" });
     if (cursor) query.set("before", cursor);
     const page = await api(`/v1/runs?${query}`, { signal });
-    table.replaceChildren(runTable(page.runs), pager(state, page.next, load));
+    fill(table, runTable(page.runs), pager(state, page.next, load));
   };
   const form = runFilters(names, (filters) => {
     state.filters = filters;
@@ -294,7 +299,7 @@ async function runPage(runId, signal) {
   const draw = (run) => {
     const definition = pipelines.pipelines.find(
       (p) => p.name === run.pipeline && p.version === run.version);
-    holder.replaceChildren(runView(run, definition, settings));
+    fill(holder, runView(run, definition, settings));
   };
   draw(await api(`/v1/runs/${encodeURIComponent(runId)}`, { signal }));
   followRun(runId, draw, signal);
@@ -491,7 +496,7 @@ async function lagPage(_arg, signal) {
   return every(LAG_REFRESH_MS, signal, async () => {
     const [report, history] = await Promise.all([
       api("/v1/lag", { signal }), api("/v1/lag/history", { signal })]);
-    holder.replaceChildren(
+    fill(holder,
       report.problem ? el("p", { class: "error-text" }, report.problem) : null,
       el("p", { class: "muted" }, report.taken_at
         ? `sampled ${new Date(report.taken_at * 1000).toISOString()}` : "no sample yet"),
@@ -587,14 +592,15 @@ async function dlqTopicPage(topic, signal) {
   const replay = async (dryRun) => {
     const answer = await api(`${path}/replay`,
       { method: "POST", body: { offsets: offsets(), dry_run: dryRun } });
-    plan.replaceChildren(replayPlan(answer, () => replay(false).catch(
+    fill(plan, replayPlan(answer, () => replay(false).catch(
       (error) => failed(error, signal))));
   };
   show(el("h1", {}, "Dead letters in ", el("span", { class: "mono" }, topic)),
     el("p", {}, `${page.depth} letters; the newest ${page.letters.length} below.`),
     el("p", {}, el("button", { type: "button", id: "dry-run", onclick: () => replay(true)
       .catch((error) => failed(error, signal)) }, "Replay… (dry run first)"),
-    el("span", { class: "muted" }, " the ticked letters, or all when none is ticked")),
+    el("span", { class: "muted" }, " the ticked letters, or all when none is ticked "),
+    el("button", { type: "button", id: "refresh", onclick: route }, "Refresh")),
     plan,
     page.letters.length ? el("table", { id: "letters" },
       el("thead", {}, el("tr", {}, ["", "Partition:offset", "When", "Reason", "Error",

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from podium.testing import wait_until_sync
+from tests.integration.e2e.browser import Browser
 
 DEMO_TIMEOUT_S = 90
 STEPS = ("validate", "aggregate", "profile", "load", "notify")
@@ -162,6 +163,9 @@ def test_without_once_it_serves_the_api_until_ctrl_c_then_stops_its_processes(
     assert run_url, text
     with urllib.request.urlopen(run_url.group(1), timeout=10) as response:
         assert json.load(response)["status"] == "SUCCEEDED"
+    dashboard = re.search(r"dashboard: (http://\S+/#/run/(\S+))", text)
+    assert dashboard, text
+    assert shows_the_run(dashboard.group(1), dashboard.group(2)) == ["SUCCEEDED"] * len(STEPS)
     prometheus = re.search(r"prometheus: (http://\S+)", text)
     assert prometheus, text
     # at least the demo's run: on a shared broker its fresh coordinator group also
@@ -185,6 +189,20 @@ def test_without_once_it_serves_the_api_until_ctrl_c_then_stops_its_processes(
     assert done.status == 0, done.output
     assert "stopped 7 processes" in done.output  # and Prometheus
     assert not leftovers(demo.home), "a process the demo started is still running"
+
+
+def shows_the_run(url: str, run_id: str) -> list[str]:
+    """Open the dashboard's URL in a real browser: each step's state in the run's DAG."""
+    browser = Browser(url.split("/#/")[0])
+    try:
+        browser.driver.get(url)
+        nodes = "svg.dag g.node"
+        browser.until("the demo's run drawn", lambda: len(browser.find(nodes)) == len(STEPS))
+        assert run_id in browser.text("h1")
+        browser.shot("demo-run")
+        return [node.get_attribute("data-status") or "" for node in browser.find(nodes)]
+    finally:
+        browser.quit()
 
 
 def query(base: str, promql: str) -> str | None:

@@ -162,6 +162,11 @@ def api_lines(url: str, run_id: str) -> list[str]:
     ]
 
 
+def dashboard_line(url: str, run_id: str) -> str:
+    """The dashboard's page of the demo's run (``podium api`` serves it at ``/``)."""
+    return f"dashboard: {url}/#/run/{run_id} (open it in a browser; the runs list is {url}/)"
+
+
 def metrics_lines(ports: Mapping[str, int], api_port: int, config: Path, data: Path) -> list[str]:
     """Where each child's Prometheus metrics are, and the one command that scrapes them."""
     urls = ", ".join(f"{name} :{port}" for name, port in ports.items())

@@ -61,6 +61,7 @@ from podium.demo._plan import (
 from podium.demo._render import (
     api_lines,
     broker_line,
+    dashboard_line,
     failed_step,
     failure_lines,
     finished_line,
@@ -317,11 +318,11 @@ class _Demo:
         self.echo(finished_line(view))
         if not succeeded(view):
             self._explain_failure(view)
-            return await self._after_run(EXIT_FAILED)
+            return await self._after_run(EXIT_FAILED, url, run_id)
         await self._api_ready(api, url)
         for line in produced_lines(read_produced(view)) + api_lines(url, run_id):
             self.echo(line)
-        return await self._after_run(EXIT_OK)
+        return await self._after_run(EXIT_OK, url, run_id)
 
     async def _api_ready(self, api: asyncio.Task[None], url: str) -> None:
         try:
@@ -329,10 +330,12 @@ class _Demo:
         except TimeoutError:
             raise self._child_error("api", f"the API did not answer {url}/healthz") from None
 
-    async def _after_run(self, status: int) -> int:
-        """With --once, done; otherwise keep everything up until Ctrl-C or SIGTERM."""
+    async def _after_run(self, status: int, url: str, run_id: str) -> int:
+        """With --once, done; otherwise show the dashboard's page of the run and keep
+        everything up until Ctrl-C or SIGTERM."""
         if self.options.once:
             return status
+        self.echo(dashboard_line(url, run_id))
         for line in stop_lines(local_broker=not self.settings.kafka.bootstrap_servers):
             self.echo(line)
         with contextlib.suppress(_Interrupted):

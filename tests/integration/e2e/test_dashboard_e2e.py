@@ -170,6 +170,19 @@ def test_a_live_run_changes_colour_without_a_reload(dash: Dash) -> None:
     assert browser.find("#run")[0].get_attribute("data-status") == "SUCCEEDED"
 
 
+def test_a_run_is_cancelled_from_its_page(dash: Dash) -> None:
+    """The page's POST passes the API's CSRF guard (a browser POST without it would not)."""
+    browser = dash.browser
+    run_id = dash.start_run(dash.slow)
+    browser.open(f"run/{run_id}")
+    browser.until("the cancel button", lambda: browser.find("#cancel"))
+    browser.find("#cancel")[0].click()
+    browser.driver.switch_to.alert.accept()
+    browser.until("the run cancelled", lambda: browser.find('#run[data-status="CANCELLED"]'))
+    assert dash.finished(run_id)["status"] == "CANCELLED"
+    assert not browser.find("#cancel"), "a finished run offers no cancel"
+
+
 def test_the_pipelines_page_shows_each_pipeline_with_its_dag(dash: Dash) -> None:
     browser = dash.browser
     browser.open("pipelines")

@@ -95,6 +95,13 @@ function notice(text) {
 
 class Unauthorized extends Error {}
 
+class ApiAnswer extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
 function authHeaders() {
   const token = sessionStorage.getItem(TOKEN_KEY);
   return token ? { Authorization: `Bearer ${token}` } : {};
@@ -119,7 +126,8 @@ async function api(path, options = {}) {
   if (!answer.ok) {
     const error = body.error || {};
     const where = error.field ? ` (${error.field})` : "";
-    throw new Error(`${answer.status}: ${error.message || answer.statusText}${where}`);
+    throw new ApiAnswer(answer.status,
+      `${answer.status}: ${error.message || answer.statusText}${where}`);
   }
   return body;
 }
@@ -301,8 +309,24 @@ async function runPage(runId, signal) {
       (p) => p.name === run.pipeline && p.version === run.version);
     fill(holder, runView(run, definition, settings));
   };
-  draw(await api(`/v1/runs/${encodeURIComponent(runId)}`, { signal }));
+  draw(await knownRun(runId, holder, signal));
   followRun(runId, draw, signal);
+}
+
+// The run, once the API's read model knows it: a run just requested (its link shared a
+// moment after `podium run`) is a 404 for as long as the coordinator takes to start it.
+async function knownRun(runId, holder, signal) {
+  for (;;) {
+    try {
+      return await api(`/v1/runs/${encodeURIComponent(runId)}`, { signal });
+    } catch (error) {
+      if (!(error instanceof ApiAnswer) || error.status !== 404) throw error;
+      fill(holder, el("p", { class: "muted", id: "unknown-run" },
+        "The API does not know this run (yet); looking again every 2 s."));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    if (signal.aborted) throw new DOMException("left the page", "AbortError");
+  }
 }
 
 // Keep the page current from the run's stream; reconnect when it drops.

@@ -284,7 +284,7 @@ function runTable(runs) {
 
 function triggerText(trigger) {
   if (!trigger || !trigger.source) return "";
-  return [trigger.source, trigger.topic || trigger.schedule || trigger.name]
+  return [trigger.source.toLowerCase(), trigger.name, trigger.reference]
     .filter(Boolean).join(" ");
 }
 

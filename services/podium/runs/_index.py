@@ -1,0 +1,118 @@
+"""The run views in order, so listing a page walks a few runs instead of sorting all. Pure.
+
+A :class:`RunTable` holds the views by id and three sorted lists of keys, kept with
+``bisect`` as views are put and dropped:
+
+- every run by ``(created_at, run_id)`` (what ``GET /v1/runs`` pages through, newest
+  first, from a cursor that is such a key);
+- the same per pipeline name (a ``?pipeline=`` page never walks other pipelines);
+- each pipeline's finished runs by ``(finished_at, run_id)`` (its recent stats).
+
+A view's ``created_at`` can still move (an earlier event read late), and a run id can
+start again as a new run: :meth:`RunTable.put` moves the keys whenever they change, so
+the lists always match the views.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from podium.runs._view import RunView
+
+Key = tuple[datetime, str]
+"""A run's place in an order: (a time, its run id), so equal times still order."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """Where a run stands in the lists, to find and move it there."""
+
+    pipeline: str
+    created: Key
+    finished: Key | None
+
+
+class RunTable:
+    """Run views by id, with the order indexes that paging and stats walk."""
+
+    def __init__(self) -> None:
+        self._views: dict[str, RunView] = {}
+        self._places: dict[str, _Place] = {}
+        self._created: list[Key] = []
+        self._created_by_pipeline: dict[str, list[Key]] = {}
+        self._finished_by_pipeline: dict[str, list[Key]] = {}
+
+    @property
+    def views(self) -> Mapping[str, RunView]:
+        return self._views
+
+    def __len__(self) -> int:
+        return len(self._views)
+
+    def get(self, run_id: str) -> RunView | None:
+        return self._views.get(run_id)
+
+    def put(self, view: RunView) -> None:
+        """Store ``view`` (new or replacing its run's), moving its keys if they changed."""
+        self._views[view.run_id] = view
+        place = _place_of(view)
+        before = self._places.get(view.run_id)
+        if before == place:
+            return
+        if before is not None:
+            self._unlist(view.run_id, before)
+        self._places[view.run_id] = place
+        insort(self._created, place.created)
+        insort(self._created_by_pipeline.setdefault(place.pipeline, []), place.created)
+        if place.finished is not None:
+            insort(self._finished_by_pipeline.setdefault(place.pipeline, []), place.finished)
+
+    def drop(self, run_id: str) -> None:
+        """Forget the run; unknown ids are ignored."""
+        self._views.pop(run_id, None)
+        place = self._places.pop(run_id, None)
+        if place is not None:
+            self._unlist(run_id, place)
+
+    def newest_first(self, pipeline: str | None = None, before: Key | None = None) -> Iterator[Key]:
+        """Keys of the runs (of ``pipeline`` if given) older than ``before``, newest first.
+        Walk it within one call only: a put or drop while walking shifts the list."""
+        keys = self._created if pipeline is None else self._created_by_pipeline.get(pipeline, [])
+        start = len(keys) if before is None else bisect_left(keys, before)
+        for i in range(start - 1, -1, -1):
+            yield keys[i]
+
+    def last_finished(self, pipeline: str, count: int) -> list[RunView]:
+        """The ``count`` runs of ``pipeline`` that finished last, the latest first."""
+        keys = self._finished_by_pipeline.get(pipeline, [])
+        return [self._views[run_id] for _, run_id in reversed(keys[-count:])] if count > 0 else []
+
+    def _unlist(self, run_id: str, place: _Place) -> None:
+        _remove(self._created, place.created)
+        _remove_from(self._created_by_pipeline, place.pipeline, place.created)
+        if place.finished is not None:
+            _remove_from(self._finished_by_pipeline, place.pipeline, place.finished)
+
+
+def _place_of(view: RunView) -> _Place:
+    finished = (view.finished_at, view.run_id) if view.finished_at is not None else None
+    return _Place(view.pipeline, (view.created_at, view.run_id), finished)
+
+
+def _remove(keys: list[Key], key: Key) -> None:
+    """Take ``key`` out of the sorted list ``keys`` (if it is there)."""
+    i = bisect_left(keys, key)
+    if i < len(keys) and keys[i] == key:
+        del keys[i]
+
+
+def _remove_from(lists: dict[str, list[Key]], name: str, key: Key) -> None:
+    """Take ``key`` out of ``lists[name]``; an emptied list goes (a dropped pipeline)."""
+    keys = lists.get(name)
+    if keys is not None:
+        _remove(keys, key)
+        if not keys:
+            del lists[name]

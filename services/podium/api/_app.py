@@ -14,6 +14,8 @@ tests give fakes and ``podium api`` gives the Kafka-backed ones (``_serve``).
     GET  /v1/pipelines          each with "recent": its last 100 finished runs' counts,
                                 success rate and duration p50/p95
     GET  /v1/lag                every Podium consumer group's lag (podium.lag's JSON)
+    GET  /v1/dlq, GET /v1/dlq/{topic}?limit=, POST /v1/dlq/{topic}/replay
+                                dead letters: see podium.api._dlq
     GET  /healthz               200, or 503 with the problems
 """
 
@@ -28,6 +30,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from podium.api._cursor import RunKey, encode_cursor
+from podium.api._dlq import DeadLetters, add_dlq_routes
 from podium.api._errors import ApiError, Handler, json_errors
 from podium.api._input import json_object, parse_run_body, parse_run_query
 from podium.api._metrics import REGISTRY, metrics, request_metrics
@@ -125,6 +128,8 @@ class ApiServices:
     are answered 413 naming the limit and the field."""
     lag: Lag | None = None
     """The lag monitor behind ``GET /v1/lag`` and the lag gauges; None: 404 there."""
+    dead_letters: DeadLetters | None = None
+    """The DLQs behind ``/v1/dlq`` (see :mod:`podium.api._dlq`); None: 404 there."""
 
 
 SERVICES = web.AppKey("services", ApiServices)
@@ -154,6 +159,7 @@ def create_app(
     app.router.add_post("/v1/runs/{run_id}/cancel", post_cancel)
     app.router.add_get("/v1/pipelines", list_pipelines)
     app.router.add_get("/v1/lag", get_lag)
+    add_dlq_routes(app, services.dead_letters)
     app.router.add_get("/healthz", healthz)
     return app
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from podium.contract import RunStatus, RunStatusChanged, StepStatus
 from podium.runs import ReadModel, RunView
-from podium.runs._index import Key, RunTable
+from podium.runs._index import Key, RunTable, param_texts
 from podium.runs._page import RunFilter, found_by, matches, page_runs
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -66,6 +66,10 @@ reputs = st.one_of(
 )
 
 
+def touched_by(change: tuple[Any, ...]) -> str:
+    return str(change[1].run_id if change[0] == "put" else change[1])
+
+
 def key(view: RunView) -> Key:
     return (view.created_at, view.run_id)
 
@@ -90,10 +94,6 @@ def apply_change(table: RunTable, change: tuple[Any, ...]) -> None:
         table.drop(change[1])
     elif (view := table.get(change[1])) is not None:
         table.put(replace(view, status=change[2]))
-
-
-def touched_by(change: tuple[Any, ...]) -> str:
-    return str(change[1].run_id if change[0] == "put" else change[1])
 
 
 def all_pages(table: RunTable, wanted: RunFilter, limit: int, between: list[Any]) -> list[str]:
@@ -124,6 +124,9 @@ def test_the_indexes_always_match_the_views(views: list[RunView], later: list[An
         assert list(table.newest_first(name)) == sorted(map(key, mine), reverse=True)
         done = sorted((v for v in mine if v.finished_at), key=lambda v: (v.finished_at, v.run_id))
         assert table.last_finished(name, 5) == done[::-1][:5]
+    for text in ("0", "1", "ann", "bo", "true"):
+        holding = {v.run_id for v in current if text in param_texts(v.params)}
+        assert table.with_param_text(text) == holding
 
 
 @settings(max_examples=300)
@@ -136,7 +139,12 @@ def test_paging_through_every_page_yields_the_filtered_runs_newest_first_once(
 
 
 @settings(max_examples=300)
-@given(st.lists(run_views()), filters, st.integers(1, 7), st.lists(changes, max_size=10))
+@given(
+    st.lists(run_views()),
+    filters,
+    st.integers(1, 7),
+    st.lists(changes, max_size=10, unique_by=touched_by),
+)
 def test_paging_while_runs_come_and_go_shows_each_run_once_in_order(
     views: list[RunView], wanted: RunFilter, limit: int, between: list[Any]
 ) -> None:

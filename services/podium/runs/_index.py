@@ -6,7 +6,9 @@ A :class:`RunTable` holds the views by id and three sorted lists of keys, kept w
 - every run by ``(created_at, run_id)`` (what ``GET /v1/runs`` pages through, newest
   first, from a cursor that is such a key);
 - the same per pipeline name (a ``?pipeline=`` page never walks other pipelines);
-- each pipeline's finished runs by ``(finished_at, run_id)`` (its recent stats).
+- each pipeline's finished runs by ``(finished_at, run_id)`` (its recent stats);
+- and, not an order, the runs by the text of each scalar param value, so a ``q``
+  search checks a set instead of every run's params.
 
 A view's ``created_at`` can still move (an earlier event read late), and a run id can
 start again as a new run: :meth:`RunTable.put` moves the keys whenever they change, so
@@ -15,10 +17,12 @@ the lists always match the views.
 
 from __future__ import annotations
 
+import json
 from bisect import bisect_left, insort
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from podium.runs._view import RunView
 
@@ -33,6 +37,7 @@ class _Place:
     pipeline: str
     created: Key
     finished: Key | None
+    texts: frozenset[str]
 
 
 class RunTable:
@@ -44,6 +49,7 @@ class RunTable:
         self._created: list[Key] = []
         self._created_by_pipeline: dict[str, list[Key]] = {}
         self._finished_by_pipeline: dict[str, list[Key]] = {}
+        self._by_param_text: dict[str, set[str]] = {}
 
     @property
     def views(self) -> Mapping[str, RunView]:
@@ -57,18 +63,17 @@ class RunTable:
 
     def put(self, view: RunView) -> None:
         """Store ``view`` (new or replacing its run's), moving its keys if they changed."""
+        old = self._views.get(view.run_id)
         self._views[view.run_id] = view
-        place = _place_of(view)
         before = self._places.get(view.run_id)
+        same_params = old is not None and before is not None and old.params is view.params
+        place = _place_of(view, before.texts if same_params and before else None)
         if before == place:
             return
         if before is not None:
             self._unlist(view.run_id, before)
         self._places[view.run_id] = place
-        insort(self._created, place.created)
-        insort(self._created_by_pipeline.setdefault(place.pipeline, []), place.created)
-        if place.finished is not None:
-            insort(self._finished_by_pipeline.setdefault(place.pipeline, []), place.finished)
+        self._list(view.run_id, place)
 
     def drop(self, run_id: str) -> None:
         """Forget the run; unknown ids are ignored."""
@@ -90,16 +95,50 @@ class RunTable:
         keys = self._finished_by_pipeline.get(pipeline, [])
         return [self._views[run_id] for _, run_id in reversed(keys[-count:])] if count > 0 else []
 
+    def with_param_text(self, text: str) -> set[str]:
+        """The runs one of whose scalar params reads as ``text`` (see :func:`param_texts`)."""
+        return self._by_param_text.get(text, set())
+
+    def _list(self, run_id: str, place: _Place) -> None:
+        insort(self._created, place.created)
+        insort(self._created_by_pipeline.setdefault(place.pipeline, []), place.created)
+        if place.finished is not None:
+            insort(self._finished_by_pipeline.setdefault(place.pipeline, []), place.finished)
+        for text in place.texts:
+            self._by_param_text.setdefault(text, set()).add(run_id)
+
     def _unlist(self, run_id: str, place: _Place) -> None:
         _remove(self._created, place.created)
         _remove_from(self._created_by_pipeline, place.pipeline, place.created)
         if place.finished is not None:
             _remove_from(self._finished_by_pipeline, place.pipeline, place.finished)
+        for text in place.texts:
+            runs = self._by_param_text[text]
+            runs.discard(run_id)
+            if not runs:
+                del self._by_param_text[text]
 
 
-def _place_of(view: RunView) -> _Place:
+def _place_of(view: RunView, texts: frozenset[str] | None) -> _Place:
+    """Where ``view`` stands; ``texts`` are its param texts when known (params unchanged:
+    a run's events mostly leave them alone, and reading them again is the costly part)."""
     finished = (view.finished_at, view.run_id) if view.finished_at is not None else None
-    return _Place(view.pipeline, (view.created_at, view.run_id), finished)
+    texts = param_texts(view.params) if texts is None else texts
+    return _Place(view.pipeline, (view.created_at, view.run_id), finished, texts)
+
+
+def param_texts(params: Mapping[str, Any]) -> frozenset[str]:
+    """Each scalar param value as text: a string as itself, a number or boolean as JSON
+    writes it (``3``, ``true``); objects, arrays and nulls are not searched."""
+    return frozenset(t for t in map(_scalar_text, params.values()) if t is not None)
+
+
+def _scalar_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return json.dumps(value)
+    return None
 
 
 def _remove(keys: list[Key], key: Key) -> None:

@@ -3,7 +3,8 @@
 A page walks the table's order newest first, from the cursor (the key of the last run
 of the page before), keeping the runs that match until it has ``limit`` of them. The
 time range is a range of keys, so ``since``/``until`` bound the walk itself; ``pipeline``
-walks that pipeline's own list; ``status`` and ``q`` are checked run by run.
+walks that pipeline's own list; ``status`` is checked run by run, and ``q`` on the
+key's run id and against the table's index of param texts (never the params themselves).
 
 Paging is stable while runs come and go: where a page ends is a key, not a position,
 so a run added after the first page (newer than that key) is not shown on later pages,
@@ -14,14 +15,12 @@ into an opaque cursor.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
 from podium.contract import RunStatus
-from podium.runs._index import Key, RunTable
+from podium.runs._index import Key, RunTable, param_texts
 from podium.runs._view import RunView
 
 
@@ -51,9 +50,13 @@ def page_runs(table: RunTable, wanted: RunFilter, limit: int, before: Key | None
     found: list[RunView] = []
     if limit < 1:
         return RunPage()
-    for key in _keys_in_range(table, wanted, before):
+    keys = _keys_in_range(table, wanted, before)
+    if wanted.q:
+        keys = _searched(keys, wanted.q, table.with_param_text(wanted.q))
+    rest = replace(wanted, q=None)
+    for key in keys:
         view = table.views[key[1]]
-        if matches(view, wanted):
+        if matches(view, rest):
             found.append(view)
             if len(found) == limit:
                 return RunPage(found, key)
@@ -72,6 +75,11 @@ def _keys_in_range(table: RunTable, wanted: RunFilter, before: Key | None) -> It
         yield key
 
 
+def _searched(keys: Iterator[Key], q: str, by_param: set[str]) -> Iterator[Key]:
+    """The keys of the runs ``q`` finds (:func:`found_by`, from the key and the index)."""
+    return (key for key in keys if q in key[1] or key[1] in by_param)
+
+
 def matches(view: RunView, wanted: RunFilter) -> bool:
     """Whether ``view`` passes every filter of ``wanted``."""
     if wanted.pipeline is not None and view.pipeline != wanted.pipeline:
@@ -88,12 +96,4 @@ def matches(view: RunView, wanted: RunFilter) -> bool:
 def found_by(view: RunView, q: str) -> bool:
     """A search hit: the run id contains ``q``, or a param's scalar value reads as ``q``
     (a string as itself, a number or boolean as JSON writes it: ``3``, ``true``)."""
-    return q in view.run_id or any(_scalar_text(v) == q for v in view.params.values())
-
-
-def _scalar_text(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool | int | float):
-        return json.dumps(value)
-    return None
+    return q in view.run_id or q in param_texts(view.params)

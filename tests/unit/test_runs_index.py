@@ -121,9 +121,12 @@ def test_the_indexes_always_match_the_views(views: list[RunView], later: list[An
     assert list(table.newest_first()) == sorted(map(key, current), reverse=True)
     for name in PIPELINES:
         mine = [v for v in current if v.pipeline == name]
-        assert list(table.newest_first(name)) == sorted(map(key, mine), reverse=True)
+        assert list(table.newest_first(pipeline=name)) == sorted(map(key, mine), reverse=True)
         done = sorted((v for v in mine if v.finished_at), key=lambda v: (v.finished_at, v.run_id))
         assert table.last_finished(name, 5) == done[::-1][:5]
+    for status in STATUSES:
+        theirs = [v for v in current if v.status is status]
+        assert list(table.newest_first(status=status)) == sorted(map(key, theirs), reverse=True)
     for text in ("0", "1", "ann", "bo", "true"):
         holding = {v.run_id for v in current if text in param_texts(v.params)}
         assert table.with_param_text(text) == holding

@@ -2,9 +2,10 @@
 
 A page walks the table's order newest first, from the cursor (the key of the last run
 of the page before), keeping the runs that match until it has ``limit`` of them. The
-time range is a range of keys, so ``since``/``until`` bound the walk itself; ``pipeline``
-walks that pipeline's own list; ``status`` is checked run by run, and ``q`` on the
-key's run id and against the table's index of param texts (never the params themselves).
+time range is a range of keys, so ``since``/``until`` bound the walk itself; ``pipeline`` and
+``status`` walk their own list (the shorter, the other checked run by run), and ``q``
+is checked on the key's run id and against the table's index of param texts (never
+the params themselves).
 
 Paging is stable while runs come and go: where a page ends is a key, not a position,
 so a run added after the first page (newer than that key) is not shown on later pages,
@@ -69,7 +70,7 @@ def _keys_in_range(table: RunTable, wanted: RunFilter, before: Key | None) -> It
     if wanted.until is not None:
         bound = (wanted.until, "")  # sorts before every run created at ``until``
         upper = bound if upper is None else min(upper, bound)
-    for key in table.newest_first(wanted.pipeline, upper):
+    for key in table.newest_first(upper, pipeline=wanted.pipeline, status=wanted.status):
         if wanted.since is not None and key[0] < wanted.since:
             return
         yield key

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,9 +22,7 @@ from podium.contract import (
 )
 from podium.pipelines import Pipeline
 from podium.registry import RegisteredPipeline, UnknownPipelineError
-from podium.runs import RunView, run_id_for
-from podium.runs._render import select_runs
-from podium.runs._view import apply_to_view, requested_view
+from podium.runs import ReadModel, run_id_for
 from podium.settings import TopicNames
 from tests.unit.test_runs_client import CALLER, W3C, FakeProducer, pipeline
 
@@ -47,33 +45,16 @@ class FakePipelines:
         return list(self.entries)
 
 
-class FakeRuns:
+class FakeRuns(ReadModel):
+    """The real read model, fed events by hand instead of from Kafka."""
+
     def __init__(self) -> None:
-        self.views: dict[str, RunView] = {}
-        self.listeners: list[Callable[[RunStatusChanged], None]] = []
+        super().__init__({}, "podium.run.events")
 
-    def get(self, run_id: str) -> RunView | None:
-        return self.views.get(run_id)
-
-    def list(
-        self, pipeline: str | None = None, status: RunStatus | None = None, limit: int = 50
-    ) -> list[RunView]:
-        return select_runs(self.views.values(), pipeline, status, limit)
-
-    def note_requested(self, event: RunRequested) -> None:
-        self.views.setdefault(event.run_id, requested_view(event))
-
-    def apply(self, **fields: Any) -> None:
+    def event(self, **fields: Any) -> None:
         base: dict[str, Any] = {"pipeline": "ingest", "pipeline_version": "3"}
         base["changed_at"] = T0
-        event = RunStatusChanged(**(base | fields))
-        self.views[event.run_id] = apply_to_view(self.views.get(event.run_id), event)
-        for listener in list(self.listeners):
-            listener(event)
-
-    def add_listener(self, listener: Callable[[RunStatusChanged], None]) -> Callable[[], None]:
-        self.listeners.append(listener)
-        return lambda: self.listeners.remove(listener)
+        self.apply(RunStatusChanged(**(base | fields)))
 
 
 @pytest.fixture
@@ -169,11 +150,11 @@ async def test_a_run_shows_steps_attempts_timings_and_output(
 ) -> None:
     runs = services.runs
     assert isinstance(runs, FakeRuns)
-    runs.apply(run_id="r1", status=RunStatus.RUNNING, detail_json='{"params": {"uri": "u"}}')
-    runs.apply(
+    runs.event(run_id="r1", status=RunStatus.RUNNING, detail_json='{"params": {"uri": "u"}}')
+    runs.event(
         run_id="r1", status=RunStatus.RUNNING, step="a", step_status=StepStatus.RUNNING, attempt=1
     )
-    runs.apply(
+    runs.event(
         run_id="r1",
         status=RunStatus.RUNNING,
         step="a",
@@ -202,7 +183,7 @@ async def test_runs_are_listed_newest_first_and_filtered(
         assert answer[0] == 202
     runs = services.runs
     assert isinstance(runs, FakeRuns)
-    runs.apply(run_id="old", status=RunStatus.SUCCEEDED)
+    runs.event(run_id="old", status=RunStatus.SUCCEEDED)
     listing = await (await client.get("/v1/runs?limit=1")).json()
     assert listing["count"] == 1 and listing["runs"][0]["status"] == "QUEUED"
     done = await (await client.get("/v1/runs?status=succeeded&pipeline=ingest")).json()
@@ -217,12 +198,12 @@ async def test_cancel_is_202_then_409_once_finished(
 ) -> None:
     runs = services.runs
     assert isinstance(runs, FakeRuns)
-    runs.apply(run_id="r1", status=RunStatus.RUNNING)
+    runs.event(run_id="r1", status=RunStatus.RUNNING)
     response = await client.post("/v1/runs/r1/cancel", json={"reason": "wrong file"})
     assert response.status == 202
     cancel = services.codec.decode_event(sent(services)[0]["value"], RunCancelRequested)
     assert (cancel.run_id, cancel.reason, cancel.requested_by) == ("r1", "wrong file", "api")
-    runs.apply(run_id="r1", status=RunStatus.CANCELLED)
+    runs.event(run_id="r1", status=RunStatus.CANCELLED)
     again = await client.post("/v1/runs/r1/cancel")
     assert again.status == 409 and "CANCELLED" in (await again.json())["error"]["message"]
 
@@ -260,3 +241,54 @@ async def test_with_a_token_every_v1_route_needs_it(services: ApiServices) -> No
         ok = await client.get("/v1/pipelines", headers={"Authorization": f"Bearer {TOKEN}"})
         assert ok.status == 200
         assert (await client.get("/healthz")).status == 200  # probes need no token
+
+
+async def test_runs_page_by_cursor_newest_first_and_filter_by_time_and_search(
+    client: TestClient[Any, Any], services: ApiServices
+) -> None:
+    runs = services.runs
+    assert isinstance(runs, FakeRuns)
+    for i in range(5):
+        at = T0 + timedelta(minutes=i)
+        detail = json.dumps({"params": {"who": f"u{i % 2}"}, "trigger": {"source": "api"}})
+        runs.event(run_id=f"r{i}", status=RunStatus.RUNNING, changed_at=at, detail_json=detail)
+    ids: list[str] = []
+    url = "/v1/runs?limit=2"
+    while url:
+        page = await (await client.get(url)).json()
+        assert page["count"] == len(page["runs"]) <= 2
+        ids += [r["run_id"] for r in page["runs"]]
+        url = f"/v1/runs?limit=2&before={page['next']}" if page["next"] else ""
+    assert ids == ["r4", "r3", "r2", "r1", "r0"]
+    first = (await (await client.get("/v1/runs?limit=1")).json())["runs"][0]
+    assert first["trigger"] == {"source": "api"} and first["duration_s"] is None
+    since, until = (T0 + timedelta(minutes=1)).isoformat(), "2025-01-01T00:03:00Z"
+    window = await (await client.get("/v1/runs", params={"since": since, "until": until})).json()
+    assert [r["run_id"] for r in window["runs"]] == ["r2", "r1"] and window["next"] is None
+    found = await (await client.get("/v1/runs?q=u1")).json()
+    assert [r["run_id"] for r in found["runs"]] == ["r3", "r1"]
+
+
+async def test_bad_times_and_cursors_are_400_naming_the_field(
+    client: TestClient[Any, Any],
+) -> None:
+    for query, field in (("since=yesterday", "since"), ("until=2025-13-01", "until")):
+        bad = await client.get(f"/v1/runs?{query}")
+        assert bad.status == 400 and (await bad.json())["error"]["field"] == field
+    bad = await client.get("/v1/runs?before=not-a-cursor")
+    assert bad.status == 400 and (await bad.json())["error"]["field"] == "before"
+
+
+async def test_pipelines_show_how_their_recent_runs_went(
+    client: TestClient[Any, Any], services: ApiServices
+) -> None:
+    runs = services.runs
+    assert isinstance(runs, FakeRuns)
+    for i, status in enumerate((RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.SUCCEEDED)):
+        runs.event(run_id=f"r{i}", status=RunStatus.RUNNING)
+        runs.event(run_id=f"r{i}", status=status, changed_at=T0 + timedelta(seconds=i + 1))
+    [entry] = (await (await client.get("/v1/pipelines")).json())["pipelines"]
+    recent = entry["recent"]
+    assert (recent["runs"], recent["succeeded"], recent["failed"]) == (3, 2, 1)
+    assert recent["success_rate"] == 0.6667
+    assert (recent["duration_p50_s"], recent["duration_p95_s"]) == (2.0, 3.0)

@@ -60,7 +60,7 @@ async def test_the_trace_link_template_is_served_to_the_page(services: ApiServic
 async def test_a_post_from_another_site_is_refused_and_the_dashboards_own_passes(
     services: ApiServices,  # noqa: F811
 ) -> None:
-    fake_runs(services).apply(run_id="r1", status=RunStatus.RUNNING)
+    fake_runs(services).event(run_id="r1", status=RunStatus.RUNNING)
     async with TestClient(TestServer(create_app(services))) as client:
         own = f"http://{client.host}:{client.port}"
         foreign = await client.post("/v1/runs/r1/cancel", headers={"Origin": "http://evil.test"})
@@ -77,7 +77,7 @@ async def test_a_post_from_another_site_is_refused_and_the_dashboards_own_passes
 
 
 async def test_programs_that_are_not_browsers_post_as_before(services: ApiServices) -> None:  # noqa: F811
-    fake_runs(services).apply(run_id="r1", status=RunStatus.RUNNING)
+    fake_runs(services).event(run_id="r1", status=RunStatus.RUNNING)
     async with TestClient(TestServer(create_app(services))) as client:
         answer = await client.post("/v1/runs/r1/cancel")
     assert answer.status == 202
@@ -123,14 +123,14 @@ async def read_event(stream: Any) -> dict[str, Any]:
 
 async def test_a_run_stream_sends_the_run_then_each_change(services: ApiServices) -> None:  # noqa: F811
     runs = fake_runs(services)
-    runs.apply(run_id="r1", status=RunStatus.RUNNING)
+    runs.event(run_id="r1", status=RunStatus.RUNNING)
     async with TestClient(TestServer(create_app(services))) as client:
         answer = await client.get("/v1/runs/r1/stream")
         assert answer.content_type == "text/event-stream"
         async with asyncio.timeout(10):
             first = await read_event(answer.content)
-            runs.apply(run_id="other", status=RunStatus.RUNNING)  # not this run's: no message
-            runs.apply(
+            runs.event(run_id="other", status=RunStatus.RUNNING)  # not this run's: no message
+            runs.event(
                 run_id="r1",
                 status=RunStatus.RUNNING,
                 step="a",
@@ -142,11 +142,11 @@ async def test_a_run_stream_sends_the_run_then_each_change(services: ApiServices
     assert first["run_id"] == "r1" and first["steps"]["a"]["status"] == "PENDING"
     assert second["steps"]["a"]["status"] == "FAILED"
     assert unknown.status == 404
-    assert not runs.listeners, "a closed stream leaves no listener behind"
+    assert not runs._listeners, "a closed stream leaves no listener behind"
 
 
 async def test_shutting_the_api_down_ends_open_streams(services: ApiServices) -> None:  # noqa: F811
-    fake_runs(services).apply(run_id="r1", status=RunStatus.RUNNING)
+    fake_runs(services).event(run_id="r1", status=RunStatus.RUNNING)
     app = create_app(services)
     async with TestClient(TestServer(app)) as client:
         answer = await client.get("/v1/runs/r1/stream")

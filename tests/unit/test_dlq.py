@@ -193,3 +193,8 @@ def test_counts_by_topic_and_reason_with_the_oldest() -> None:
 
 def test_ages_read_like_a_person_would_say_them() -> None:
     assert [human_age(s) for s in (None, 5, 300, 7200, 200000)] == ["-", "5s", "5m", "2h", "2d"]
+
+
+def test_a_preview_masks_a_secret_the_value_quotes() -> None:
+    shown = preview(b'{"password": "hunter2hunter2"}')
+    assert "hunter2" not in shown and "***" in shown

@@ -5,13 +5,19 @@ model, JSON out. What they talk to is passed in as :class:`ApiServices`, so unit
 tests give fakes and ``podium api`` gives the Kafka-backed ones (``_serve``).
 
     POST /v1/runs               202 {"run_id", "pipeline", "version"}
-    GET  /v1/runs?pipeline=&status=&limit=
+    GET  /v1/runs?pipeline=&status=&since=&until=&q=&limit=&before=
+                                {"runs": [summary...], "count", "next": cursor|null}, newest
+                                first; since/until ISO-8601 (until exclusive); q: in the run
+                                id, or equal to a scalar param as text; before: a page's next
     GET  /v1/runs/{run_id}      404 when unknown
     POST /v1/runs/{run_id}/cancel   202; 404 unknown; 409 already finished
-    GET  /v1/pipelines
     GET  /v1/runs/{run_id}/stream   text/event-stream of the run's JSON as it changes
+    GET  /v1/pipelines          each with "recent": its last 100 finished runs' counts,
+                                success rate and duration p50/p95
     GET  /v1/lag                every Podium consumer group's lag (podium.lag's JSON)
     GET  /v1/lag/history        each group's lag at every sample of the last hour
+    GET  /v1/dlq, GET /v1/dlq/{topic}?limit=, POST /v1/dlq/{topic}/replay
+                                dead letters: see podium.api._dlq
     GET  /v1/ui                 the dashboard's settings (the trace link template)
     GET  /healthz               200, or 503 with the problems
     GET  /, /ui/{file}          the dashboard (``_ui``); POSTs from a browser need CSRF (``_csrf``)
@@ -20,7 +26,7 @@ tests give fakes and ``podium api`` gives the Kafka-backed ones (``_serve``).
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -28,6 +34,8 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from podium.api._csrf import csrf_guard
+from podium.api._cursor import RunKey, encode_cursor
+from podium.api._dlq import DeadLetters, add_dlq_routes
 from podium.api._errors import ApiError, Handler, json_errors
 from podium.api._input import json_object, parse_run_body, parse_run_query
 from podium.api._live import add_streaming, stream_view
@@ -38,7 +46,6 @@ from podium.codec import Codec
 from podium.contract import (
     TRACE_HEADERS,
     RunRequested,
-    RunStatus,
     RunStatusChanged,
     TriggerSource,
 )
@@ -82,14 +89,30 @@ class Pipelines(Protocol):
     def list(self) -> list[RegisteredPipeline]: ...
 
 
+class Page(Protocol):
+    """A page of runs (the read model's ``RunPage`` fits); ``next``: the key to page on."""
+
+    @property
+    def runs(self) -> Sequence[RunView]: ...
+
+    @property
+    def next(self) -> RunKey | None: ...
+
+
+class Recent(Protocol):
+    """A pipeline's recent record (the read model's ``RecentStats`` fits)."""
+
+    def as_json(self) -> dict[str, Any]: ...
+
+
 class Runs(Protocol):
     """The run read model (``ReadModel`` fits)."""
 
     def get(self, run_id: str) -> RunView | None: ...
 
-    def list(
-        self, pipeline: str | None = None, status: RunStatus | None = None, limit: int = 50
-    ) -> list[RunView]: ...
+    def page(self, limit: int = 50, before: RunKey | None = None, **wanted: Any) -> Page: ...
+
+    def recent(self, pipeline: str) -> Recent: ...
 
     def note_requested(self, event: RunRequested) -> None: ...
 
@@ -121,6 +144,8 @@ class ApiServices:
     are answered 413 naming the limit and the field."""
     lag: Lag | None = None
     """The lag monitor behind ``GET /v1/lag`` and the lag gauges; None: 404 there."""
+    dead_letters: DeadLetters | None = None
+    """The DLQs behind ``/v1/dlq`` (see :mod:`podium.api._dlq`); None: 404 there."""
     trace_url: str | None = None
     """The dashboard's link to a run's trace: ``{trace_id}`` in it is replaced."""
 
@@ -155,6 +180,7 @@ def create_app(
     app.router.add_get("/v1/lag", get_lag)
     app.router.add_get("/v1/lag/history", get_lag_history)
     app.router.add_get("/v1/ui", ui_settings)
+    add_dlq_routes(app, services.dead_letters)
     app.router.add_get("/healthz", healthz)
     add_pages(app)
     add_streaming(app)
@@ -224,8 +250,10 @@ def _no_conflict(runs: Runs, pipeline: str, key: str | None, params: dict[str, A
 
 async def list_runs(request: web.Request) -> web.Response:
     query = parse_run_query(request.query)
-    views = request.app[SERVICES].runs.list(query.pipeline, query.status, query.limit)
-    return web.json_response({"runs": [summary_json(v) for v in views], "count": len(views)})
+    page = request.app[SERVICES].runs.page(query.limit, query.before, **query.wanted)
+    runs = [summary_json(v) for v in page.runs]
+    cursor = None if page.next is None else encode_cursor(page.next)
+    return web.json_response({"runs": runs, "count": len(runs), "next": cursor})
 
 
 async def get_run(request: web.Request) -> web.Response:
@@ -274,8 +302,12 @@ async def post_cancel(request: web.Request) -> web.Response:
 
 
 async def list_pipelines(request: web.Request) -> web.Response:
-    entries = request.app[SERVICES].pipelines.list()
-    return web.json_response({"pipelines": [pipeline_json(e) for e in entries]})
+    services = request.app[SERVICES]
+    entries = services.pipelines.list()
+    # every version of a name shares its runs' record: one look per name
+    recent = {name: services.runs.recent(name).as_json() for name in {e.name for e in entries}}
+    body = [{**pipeline_json(e), "recent": recent[e.name]} for e in entries]
+    return web.json_response({"pipelines": body})
 
 
 async def get_lag(request: web.Request) -> web.Response:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from podium._json_limits import read_json
+from podium.api._cursor import RunKey, decode_cursor
 from podium.api._errors import ApiError
 from podium.contract import RunStatus
 from podium.runs import DEFAULT_LIMIT, MAX_LIMIT
@@ -32,11 +34,13 @@ class RunBody:
 
 @dataclass(frozen=True)
 class RunQuery:
-    """The query of ``GET /v1/runs``."""
+    """The query of ``GET /v1/runs``: which runs, how many, and after which page."""
 
-    pipeline: str | None = None
-    status: RunStatus | None = None
+    wanted: dict[str, Any] = field(default_factory=dict)
+    """The filters, as the read model's ``page`` takes them (None: not filtered)."""
     limit: int = DEFAULT_LIMIT
+    before: RunKey | None = None
+    """The key the cursor ``before`` names: the page starts just older than it."""
 
 
 def json_object(raw: bytes, allowed: tuple[str, ...]) -> dict[str, Any]:
@@ -67,12 +71,40 @@ def parse_run_body(raw: bytes) -> RunBody:
 
 
 def parse_run_query(query: Mapping[str, str]) -> RunQuery:
-    """``?pipeline=&status=&limit=``: status is a run status (any case), limit 1..1000."""
-    return RunQuery(
-        pipeline=query.get("pipeline") or None,
-        status=parse_status(query.get("status") or None),
-        limit=_limit(query.get("limit") or None),
-    )
+    """``?pipeline=&status=&since=&until=&q=&limit=&before=``: status is a run status (any
+    case), since/until ISO-8601 times (UTC when no offset is given), limit 1..1000,
+    before a cursor a page answered as ``next``."""
+    wanted = {
+        "pipeline": query.get("pipeline") or None,
+        "status": parse_status(query.get("status") or None),
+        "since": parse_time(query.get("since") or None, "since"),
+        "until": parse_time(query.get("until") or None, "until"),
+        "q": query.get("q") or None,
+    }
+    return RunQuery(wanted, parse_limit(query.get("limit") or None), _cursor(query.get("before")))
+
+
+def parse_time(text: str | None, name: str) -> datetime | None:
+    """An ISO-8601 time (``2026-01-02``, ``...T10:00:00Z``, ``...+02:00``) as UTC."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        example = "2026-01-02T10:00:00Z"
+        raise ApiError(
+            400, f"expected an ISO-8601 time like {example}, got {text!r}", name
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _cursor(text: str | None) -> RunKey | None:
+    if text is None:
+        return None
+    try:
+        return decode_cursor(text)
+    except ValueError as exc:
+        raise ApiError(400, f"{exc}: pass the next of the page before", "before") from None
 
 
 def parse_status(text: str | None) -> RunStatus | None:
@@ -85,7 +117,8 @@ def parse_status(text: str | None) -> RunStatus | None:
         raise ApiError(400, f"unknown run status {text!r} (known: {known})", "status") from None
 
 
-def _limit(text: str | None) -> int:
+def parse_limit(text: str | None) -> int:
+    """``?limit=``: 1..1000, 50 when absent."""
     if text is None:
         return DEFAULT_LIMIT
     try:

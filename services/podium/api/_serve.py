@@ -21,6 +21,7 @@ from podium.api._app import ApiServices, create_app
 from podium.api._settings import ApiSettings
 from podium.codec import Codec
 from podium.contract import Headers
+from podium.dlq import KafkaDeadLetters
 from podium.lag import GroupNaming, LagMonitor, load_lag_settings, open_lag_source
 from podium.pipelines import Pipeline
 from podium.registry import PipelineRegistry
@@ -93,6 +94,7 @@ async def open_services(
             settings.limits,
             trace_url=api.trace_url,
         )
+        services.dead_letters = KafkaDeadLetters(kwargs)
         if api.lag_monitor:
             services.lag = await stack.enter_async_context(_lag_monitor(settings, registry))
         yield services

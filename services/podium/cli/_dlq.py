@@ -20,6 +20,7 @@ from podium.dlq import (
     DEFAULT_MAX_REPLAYS,
     DLQ_SUFFIX,
     DlqEntry,
+    KafkaDeadLetters,
     Replay,
     Skip,
     count_by_reason,
@@ -29,13 +30,10 @@ from podium.dlq import (
     entry_table,
     matches,
     plan_lines,
-    plan_replays,
     read_dlq,
     read_dlqs,
-    send_replays,
     stats_json,
     stats_table,
-    superseded_by,
 )
 from podium.settings import PodiumSettings
 from podium.tracing import traced_process
@@ -152,17 +150,14 @@ async def _replay(
     max_replays: int,
     traced: bool = False,
 ) -> list[Replay | Skip]:
-    kwargs = settings.client_kwargs()
-    entries, kept = await read_dlq(
-        kwargs, topic, keep=lambda e: matches(e, reason=reason, run_id=run_id, offsets=offsets)
+    dead_letters = KafkaDeadLetters(settings.client_kwargs())
+    return await dead_letters.replay(
+        topic,
+        lambda e: matches(e, reason=reason, run_id=run_id, offsets=offsets),
+        dry_run=dry_run,
+        max_replays=max_replays,
+        prepare=linked_replay if traced else None,
     )
-    plan = plan_replays(kept, superseded_by(entries), max_replays)
-    if not dry_run:
-        replays = [step for step in plan if isinstance(step, Replay)]
-        if traced:
-            replays = [linked_replay(step) for step in replays]
-        await send_replays(kwargs, replays)
-    return plan
 
 
 @group.command()

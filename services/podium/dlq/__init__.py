@@ -9,16 +9,18 @@ the original key, value and headers and adding ``podium-dlq-*`` headers (see
 handler), the finer code beside it in ``podium-dlq-detail`` (see
 :mod:`podium.dlq._reasons`). Reading them back (:func:`read_dlq` ->
 :class:`DlqEntry`), counting them (:func:`count_by_reason`) and replaying them
-(:func:`plan_replays` -> :func:`send_replays`) is what ``podium dlq`` does.
+(:func:`plan_replays`, then send) is what ``podium dlq`` and ``/v1/dlq`` do, both
+through :class:`KafkaDeadLetters`.
 
-    entries, kept = await read_dlq(kwargs, "podium.runs.dlq", keep=lambda e: e.reason == "x")
-    plan = plan_replays(kept, superseded_by(entries), max_replays=3)
-    await send_replays(kwargs, [step for step in plan if isinstance(step, Replay)])
+    letters = KafkaDeadLetters(kwargs)
+    tail = await letters.tail("podium.runs.dlq", limit=50)
+    plan = await letters.replay("podium.runs.dlq", lambda e: e.reason == "x", dry_run=False)
 """
 
+from podium.dlq._browse import KafkaDeadLetters
 from podium.dlq._entry import DlqEntry, matches
 from podium.dlq._errors import DlqTopicMissingError
-from podium.dlq._kafka import DeadLetterSink, dlq_topics, read_dlq, read_dlqs, send_replays
+from podium.dlq._kafka import DeadLetterSink, dlq_topics, read_dlq, read_dlqs
 from podium.dlq._letter import (
     DEFAULT_MAX_LETTER_BYTES,
     DLQ_SUFFIX,
@@ -42,6 +44,7 @@ __all__ = [
     "DeadLetterSink",
     "DlqEntry",
     "DlqTopicMissingError",
+    "KafkaDeadLetters",
     "Producer",
     "Record",
     "Replay",
@@ -59,7 +62,6 @@ __all__ = [
     "read_dlqs",
     "reason_of",
     "send_dead_letter",
-    "send_replays",
     "stats_json",
     "stats_table",
     "superseded_by",

@@ -17,7 +17,7 @@ from podium.contract import RUN_ID, STEP, Headers, header_value
 from podium.dlq import _letter as h
 from podium.dlq._fit import TRUNCATED
 from podium.dlq._reasons import canonical_reason
-from podium.dlq._redact import cap
+from podium.dlq._redact import cap, redact
 
 REPLAY_COUNT = "podium-replay-count"
 """How many times this message was replayed from a DLQ (absent: never)."""
@@ -120,7 +120,8 @@ def replay_count(headers: Headers) -> int:
 
 
 def preview(value: bytes | None, limit: int = PREVIEW_CHARS) -> str:
-    """A short, safe look at a value: printable text, or hex when mostly binary."""
+    """A short, safe look at a value: printable text (secret-looking values masked), or
+    hex when mostly binary."""
     if value is None:
         return "(tombstone)"
     if not value:
@@ -132,7 +133,7 @@ def preview(value: bytes | None, limit: int = PREVIEW_CHARS) -> str:
     else:
         text = "hex:" + head.hex()
     more = f" ({len(value)} B)" if len(value) > PREVIEW_BYTES else ""
-    return cap(text, limit - len(more)) + more
+    return cap(redact(text), limit - len(more)) + more  # a value can quote a password too
 
 
 def age_seconds(entry: DlqEntry, now: datetime) -> float | None:

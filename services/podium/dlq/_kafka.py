@@ -1,4 +1,4 @@
-"""The DLQ tools' Kafka side: read a DLQ topic whole, list DLQ topics, republish.
+"""The DLQ tools' Kafka side: read a DLQ topic whole or its tail, list DLQ topics, republish.
 
 Reading joins no consumer group (nothing is committed, nobody else's offsets
 move): every partition is assigned, read from the beginning up to the end
@@ -21,6 +21,7 @@ from podium.dlq._entry import DlqEntry, Origin, entry_of
 from podium.dlq._errors import DlqTopicMissingError
 from podium.dlq._letter import DLQ_SUFFIX, Record, dlq_topic, send_dead_letter
 from podium.dlq._replay import Replay
+from podium.dlq._tail import DlqTail, Span, tail_of, tail_start
 from podium.errors import BrokerError
 from podium.streams import KafkaTransport
 from podium.topics import open_topic_admin
@@ -122,6 +123,29 @@ async def _reached(consumer: AIOKafkaConsumer, ends: Mapping[TopicPartition, int
         if await consumer.position(partition) < end:
             return False
     return True
+
+
+async def read_dlq_tail(client_kwargs: Mapping[str, Any], topic: str, limit: int) -> DlqTail:
+    """The ``limit`` newest letters of ``topic``, reading only the last ``limit`` offsets
+    of each partition."""
+    counts = await _partition_counts(client_kwargs, [topic])
+    partitions = [TopicPartition(topic, p) for p in range(counts[topic])]
+    async with _consumer(client_kwargs) as consumer:
+        consumer.assign(partitions)
+        firsts = await consumer.beginning_offsets(partitions)
+        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+        spans = {
+            tp.partition: Span(firsts[tp], ends[tp], tail_start(firsts[tp], ends[tp], limit))
+            for tp in partitions
+        }
+        for tp in partitions:
+            consumer.seek(tp, spans[tp.partition].start)
+        try:
+            async with asyncio.timeout(READ_TIMEOUT_S):
+                records = await _read_to(consumer, ends)
+        except TimeoutError as exc:
+            raise BrokerError(f"could not read the tail of {topic}", retryable=True) from exc
+    return tail_of(topic, spans, map(entry_of, records), limit)
 
 
 async def send_replays(client_kwargs: Mapping[str, Any], replays: Iterable[Replay]) -> int:

@@ -28,8 +28,11 @@ from podium.contract import RunRequested, RunStatus, RunStatusChanged
 from podium.dlq import DeadLetterSink
 from podium.errors import BrokerError
 from podium.runs._errors import ReadModelUnavailableError, RunEventsTopicMissingError
-from podium.runs._render import DEFAULT_LIMIT, select_runs
+from podium.runs._index import Key, RunTable
+from podium.runs._page import RunFilter, RunPage, page_runs
+from podium.runs._render import DEFAULT_LIMIT
 from podium.runs._retention import FinishedRuns
+from podium.runs._stats import RECENT_RUNS, RecentStats, recent_stats
 from podium.runs._trace import trace_id_of
 from podium.runs._view import RunView, apply_to_view, requested_view
 from podium.streams import KafkaTransport, TopicFollower
@@ -70,7 +73,7 @@ class ReadModel:
         self._client_kwargs = dict(client_kwargs)
         self._codec = codec or Codec()
         self._start_timeout = start_timeout
-        self._views: dict[str, RunView] = {}
+        self._table = RunTable()
         self._listeners: list[Listener] = []
         self._changed = asyncio.Condition()
         self._follower: TopicFollower | None = None
@@ -117,20 +120,54 @@ class ReadModel:
         await self.stop()
 
     def get(self, run_id: str) -> RunView | None:
-        return self._views.get(run_id)
+        return self._table.get(run_id)
 
     def list(
         self,
         pipeline: str | None = None,
         status: RunStatus | None = None,
         limit: int = DEFAULT_LIMIT,
+        **more: Any,
     ) -> list[RunView]:
-        """Runs matching the filters, newest first."""
-        return select_runs(self._views.values(), pipeline, status, limit)
+        """Runs matching the filters, newest first; ``more`` are ``since``, ``until``
+        and ``q`` (see :class:`~podium.runs._page.RunFilter`)."""
+        return self.page(limit, pipeline=pipeline, status=status, **more).runs
+
+    def page(self, limit: int = DEFAULT_LIMIT, before: Key | None = None, **wanted: Any) -> RunPage:
+        """One page of runs passing the filters ``wanted`` (:class:`RunFilter`'s fields),
+        newest first, older than ``before`` (the ``next`` of the page before)."""
+        return page_runs(self._table, RunFilter(**wanted), limit, before)
+
+    def recent(self, pipeline: str) -> RecentStats:
+        """How the pipeline's last :data:`RECENT_RUNS` finished runs went."""
+        return recent_stats(self._table.last_finished(pipeline, RECENT_RUNS))
 
     def note_requested(self, event: RunRequested) -> None:
         """Show a run requested here as QUEUED until the coordinator's first event for it."""
-        self._views.setdefault(event.run_id, requested_view(event))
+        if self._table.get(event.run_id) is None:
+            self._table.put(requested_view(event))
+
+    def apply(self, event: RunStatusChanged) -> RunView:
+        """Fold ``event`` into its run and tell the listeners: what following the topic
+        does with each event it decodes."""
+        view = self._fold(event)
+        self._tell(event)
+        return view
+
+    def _fold(self, event: RunStatusChanged, traceparent: str | None = None) -> RunView:
+        before = self._table.get(event.run_id)
+        view = apply_to_view(before, event)
+        if view.trace_id is None and traceparent is not None:
+            view = _with_trace(view, traceparent)
+        self._table.put(view)
+        if self._finished is not None:
+            self._finished.note(before, view)
+        self.applied += 1
+        return view
+
+    def _tell(self, event: RunStatusChanged) -> None:
+        for listener in list(self._listeners):
+            listener(event)
 
     def add_listener(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` with every event applied from now on; returns its remover."""
@@ -141,7 +178,7 @@ class ReadModel:
         """The run's view once ``predicate`` holds for it; TimeoutError after ``timeout`` s."""
         async with asyncio.timeout(timeout), self._changed:
             await self._changed.wait_for(lambda: self._matches(run_id, predicate))
-        return self._views[run_id]
+        return self._table.views[run_id]
 
     def problem(self) -> str | None:
         """Why the model cannot be trusted right now, or None when it is healthy."""
@@ -156,7 +193,7 @@ class ReadModel:
         return None
 
     def _matches(self, run_id: str, predicate: Predicate) -> bool:
-        view = self._views.get(run_id)
+        view = self._table.get(run_id)
         return view is not None and predicate(view)
 
     async def _catch_up_within(self, follower: TopicFollower) -> None:
@@ -186,22 +223,14 @@ class ReadModel:
             log.warning("run event %s skipped (%s): %s", _where(record), exc.reason, exc)
             await self._dead_letter(record, exc)
             return
-        before = self._views.get(event.run_id)
         try:
-            view = apply_to_view(before, event)
+            self._fold(event, _traceparent(record))
         except Exception as exc:  # our bug, met on this record: its DLQ entry, not our exit
             self.skipped += 1
             log.exception("run event %s could not be applied", _where(record))
             await self._dead_letter(record, exc)
             return
-        if view.trace_id is None:
-            view = _with_trace(view, record)
-        self._views[event.run_id] = view
-        if self._finished is not None:
-            self._finished.note(before, view)
-        self.applied += 1
-        for listener in list(self._listeners):
-            listener(event)
+        self._tell(event)
 
     def _forget_finished(self) -> None:
         """Drop the finished runs past the retention (checked every poll: a heap peek).
@@ -209,8 +238,8 @@ class ReadModel:
         read after its end cannot bring back a partial view of a forgotten run."""
         if self._finished is None:
             return
-        for run_id in self._finished.expired(self._views, datetime.now(UTC)):
-            del self._views[run_id]
+        for run_id in self._finished.expired(self._table.views, datetime.now(UTC)):
+            self._table.drop(run_id)
             self.forgotten += 1
 
     async def _dead_letter(self, record: Any, error: Exception) -> None:
@@ -228,13 +257,17 @@ async def _partitions(client_kwargs: Mapping[str, Any], topic: str) -> int:
     return state.partitions
 
 
-def _with_trace(view: RunView, record: Any) -> RunView:
+def _with_trace(view: RunView, traceparent: str) -> RunView:
     """The run's trace id, from the first of its events that carries a valid traceparent."""
+    trace_id = trace_id_of(traceparent)
+    return view if trace_id is None else replace(view, trace_id=trace_id)
+
+
+def _traceparent(record: Any) -> str | None:
     for key, value in record.headers or ():
         if key == "traceparent":
-            trace_id = trace_id_of(value.decode("ascii", "replace"))
-            return view if trace_id is None else replace(view, trace_id=trace_id)
-    return view
+            return bytes(value).decode("ascii", "replace")
+    return None
 
 
 def _where(record: Any) -> str:

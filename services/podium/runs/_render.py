@@ -3,47 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from podium.contract import RunStatus, RunStatusChanged, StepError
+from podium.contract import RunStatusChanged, StepError
 from podium.runs._view import AttemptView, RunView, StepView
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
 
 
-def select_runs(
-    views: Iterable[RunView],
-    pipeline: str | None = None,
-    status: RunStatus | None = None,
-    limit: int = DEFAULT_LIMIT,
-) -> list[RunView]:
-    """Runs matching the filters, newest first (by creation time, then run id)."""
-    found = [
-        v
-        for v in views
-        if (pipeline is None or v.pipeline == pipeline) and (status is None or v.status is status)
-    ]
-    found.sort(key=lambda v: (v.created_at, v.run_id), reverse=True)
-    return found[: max(0, limit)]
-
-
 def view_json(view: RunView) -> dict[str, Any]:
-    """A run as JSON: the body of ``GET /v1/runs/{id}`` and of ``podium runs show --json``."""
+    """A run as JSON: the body of ``GET /v1/runs/{id}`` and of ``podium runs show --json``:
+    its summary, its params, its error and its steps."""
     return {
-        "run_id": view.run_id,
-        "pipeline": view.pipeline,
-        "version": view.version,
-        "status": view.status.value,
+        **summary_json(view),
         "params": view.params,
-        "trigger": view.trigger,
-        "created_at": _time(view.created_at),
-        "updated_at": _time(view.updated_at),
-        "finished_at": _time(view.finished_at),
-        "duration_s": _seconds(view.created_at, view.finished_at),
-        "reason": view.reason,
         "error": error_json(view.error),
         "trace_id": view.trace_id,
         "steps": {name: step_json(step) for name, step in view.steps.items()},
@@ -51,10 +27,19 @@ def view_json(view: RunView) -> dict[str, Any]:
 
 
 def summary_json(view: RunView) -> dict[str, Any]:
-    """A run in a listing: no params, no steps."""
-    keys = ("run_id", "pipeline", "version", "status", "created_at", "updated_at")
-    full = view_json(view)
-    return {key: full[key] for key in (*keys, "finished_at", "reason")}
+    """A run in a listing: no params, no steps (built without them: a page has many)."""
+    return {
+        "run_id": view.run_id,
+        "pipeline": view.pipeline,
+        "version": view.version,
+        "status": view.status.value,
+        "trigger": view.trigger,
+        "created_at": _time(view.created_at),
+        "updated_at": _time(view.updated_at),
+        "finished_at": _time(view.finished_at),
+        "duration_s": _seconds(view.created_at, view.finished_at),
+        "reason": view.reason,
+    }
 
 
 def step_json(step: StepView) -> dict[str, Any]:

@@ -119,6 +119,12 @@ def test_without_the_token_the_dashboard_shows_a_login_then_lists_runs(dash: Das
     browser.until("the run in the runs list", lambda: browser.find(row))
     assert dash.mixed.name in browser.text(row)
     browser.shot("runs")
+    other = dash.start_run(dash.mixed)
+    browser.until("a second run", lambda: browser.find(f'#runs tr[data-run="{other}"]'))
+    browser.find('#run-filters input[name="q"]')[0].send_keys(run_id)
+    browser.find("#run-filters button")[0].click()
+    listed = lambda: [r.get_attribute("data-run") for r in browser.find("#runs tr[data-run]")]  # noqa: E731
+    browser.until("only the searched run", lambda: listed() == [run_id])
 
 
 def test_the_run_page_draws_each_steps_final_state(dash: Dash) -> None:
@@ -190,6 +196,7 @@ def test_the_pipelines_page_shows_each_pipeline_with_its_dag(dash: Dash) -> None
     browser.until("the pipeline", lambda: browser.find(f"{card} svg.dag g.node"))
     steps = {n.get_attribute("data-step") for n in browser.find(f"{card} svg.dag g.node")}
     assert steps == {"extract", "check", "report"}
+    assert "100% succeeded" in browser.text(f"{card} .recent")  # "check" fails, the run goes on
     browser.shot("pipelines")
 
 
@@ -211,7 +218,13 @@ def test_a_dead_letter_shows_its_reason_and_its_replay_starts_the_run(dash: Dash
     assert asyncio.run(_end_offset(stack.bootstrap, stack.topics.runs)) == before
     browser.find("#replay")[0].click()
     browser.until("the replay", lambda: "Replayed 1" in browser.text("#replayed"))
+    browser.shot("dlq-replayed")
     assert dash.finished(run_id)["pipeline"] == late.name
+    browser.open("dlq")
+    topic = f'#dlq-topics tr[data-topic="{dlq}"]'
+    browser.until("the DLQ topics", lambda: browser.find(topic))
+    assert "unknown-pipeline: 1" in browser.text(topic)
+    browser.shot("dlq-topics")
 
 
 def test_the_lag_page_shows_a_stopped_services_lag_growing(dash: Dash) -> None:

@@ -258,6 +258,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument(
+        "--browser", action="store_true", help="also time the pages in chromium under the load"
+    )
     args = parser.parse_args()
     ours, theirs = mp.Pipe()
     server = mp.get_context("spawn").Process(target=serve, args=(args.runs, theirs), daemon=True)
@@ -268,13 +271,27 @@ def main() -> None:
     idle = asyncio.run(measure(base, args.runs, args.rounds, args.requests))
     ours.send("load")
     loaded = asyncio.run(measure(base, args.runs, args.rounds, args.requests))
+    pages = _pages(base, args.rounds) if args.browser else {}
     ours.send("unload")
     load = ours.recv()
     ours.send("stop")
     server.join(timeout=30)
     print(table(idle, loaded))
     print(f"background fold: {load}")
-    write(args.output, ready, idle, loaded, load, args)
+    if pages:
+        print(f"pages in chromium under the load (medians of {args.rounds}): {pages}")
+    write(args.output, ready, idle, loaded, {**load, "pages": pages}, args)
+
+
+def _pages(base: str, rounds: int) -> dict[str, float]:
+    from bench_dashboard_page import page_figures  # selenium only when asked for
+
+    async def one_run() -> str:
+        async with ClientSession() as http:
+            page = await (await http.get(f"{base}/v1/runs?limit=1")).json()
+            return str(page["runs"][0]["run_id"])
+
+    return page_figures(base, asyncio.run(one_run()), rounds)
 
 
 def write(

@@ -82,13 +82,14 @@ def test_the_installed_package_is_not_the_checkout(venv: Path, outside: Path) ->
     )
     assert Path(where.strip()).is_relative_to(venv), where
     typed = _run([str(venv / "bin" / "python"), "-c", _PACKAGE_FILES], outside)
-    assert typed.split() == ["py.typed", "LICENSE"]
+    assert typed.splitlines() == ["py.typed", "LICENSE", "app.css app.js index.html"]
 
 
 _PACKAGE_FILES = """
 from importlib import metadata, resources
 print(*[f.name for f in resources.files("podium").iterdir() if f.name == "py.typed"])
 print(*[p.name for p in metadata.files("podium") if p.name == "LICENSE"])
+print(*sorted(f.name for f in resources.files("podium.api").joinpath("ui").iterdir()))
 """
 
 

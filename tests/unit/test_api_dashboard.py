@@ -121,6 +121,15 @@ async def read_event(stream: Any) -> dict[str, Any]:
         assert line, "the stream ended"
 
 
+A_FAILED: dict[str, Any] = {
+    "run_id": "r1",
+    "status": RunStatus.RUNNING,
+    "step": "a",
+    "step_status": StepStatus.FAILED,
+    "attempt": 1,
+}
+
+
 async def test_a_run_stream_sends_the_run_then_each_change(services: ApiServices) -> None:  # noqa: F811
     runs = fake_runs(services)
     runs.event(run_id="r1", status=RunStatus.RUNNING)
@@ -130,13 +139,7 @@ async def test_a_run_stream_sends_the_run_then_each_change(services: ApiServices
         async with asyncio.timeout(10):
             first = await read_event(answer.content)
             runs.event(run_id="other", status=RunStatus.RUNNING)  # not this run's: no message
-            runs.event(
-                run_id="r1",
-                status=RunStatus.RUNNING,
-                step="a",
-                step_status=StepStatus.FAILED,
-                attempt=1,
-            )
+            runs.event(**A_FAILED)
             second = await read_event(answer.content)
         unknown = await client.get("/v1/runs/nope/stream")
     assert first["run_id"] == "r1" and first["steps"]["a"]["status"] == "PENDING"

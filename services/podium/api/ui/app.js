@@ -525,7 +525,7 @@ async function lagPage(_arg, signal) {
       el("p", { class: "muted" }, report.taken_at
         ? `sampled ${new Date(report.taken_at * 1000).toISOString()}` : "no sample yet"),
       lagTable(report.groups),
-      el("h2", {}, "Lag in messages, last hour"),
+      el("h2", {}, "Lag in messages (up to the last hour)"),
       lagChart(history.groups),
       el("h2", {}, "Dead-letter topics"),
       dlqDepths(report.dlq));
@@ -554,9 +554,13 @@ function lagChart(groups) {
   const points = names.flatMap((n) => groups[n]);
   if (points.length < 2) return el("p", { class: "muted" }, "Not enough samples yet.");
   const W = 800, H = 180, PAD = 40;
-  const t1 = Math.max(...points.map((p) => p[0])), t0 = t1 - 3600;
+  // the last hour, or less when the API has not been sampling that long (a spike at
+  // the right edge of an empty hour says nothing)
+  const t1 = Math.max(...points.map((p) => p[0]));
+  const t0 = Math.max(t1 - 3600, Math.min(...points.map((p) => p[0])));
+  const span = Math.max(t1 - t0, 1);
   const top = Math.max(1, ...points.map((p) => p[1]));
-  const px = (t) => PAD + ((t - t0) / 3600) * (W - PAD);
+  const px = (t) => PAD + ((t - t0) / span) * (W - PAD - 10);
   const py = (v) => H - 20 - (v / top) * (H - 30);
   const series = names.map((n, i) => svg("polyline", { class: "series", "data-group": n,
     stroke: SERIES_COLOURS[i % SERIES_COLOURS.length],
@@ -567,7 +571,8 @@ function lagChart(groups) {
   return el("div", {}, svg("svg", { id: "lag-chart", width: W, height: H },
     svg("line", { class: "axis", x1: PAD, y1: H - 20, x2: W, y2: H - 20 }),
     svg("text", { x: 0, y: 14 }, String(top)), svg("text", { x: 0, y: H - 20 }, "0"),
-    svg("text", { x: PAD, y: H - 4 }, "-60 min"), svg("text", { x: W - 30, y: H - 4 }, "now"),
+    svg("text", { x: PAD, y: H - 4 }, `-${seconds(span)}`),
+    svg("text", { x: W - 30, y: H - 4 }, "now"),
     series), legend);
 }
 

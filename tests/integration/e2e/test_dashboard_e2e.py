@@ -125,6 +125,13 @@ def test_without_the_token_the_dashboard_shows_a_login_then_lists_runs(dash: Das
     browser.find("#run-filters button")[0].click()
     listed = lambda: [r.get_attribute("data-run") for r in browser.find("#runs tr[data-run]")]  # noqa: E731
     browser.until("only the searched run", lambda: listed() == [run_id])
+    since = '#run-filters input[name="since"]'
+    browser.js(f"document.querySelector('{since}').value = '2099-01-01T00:00'")
+    browser.find("#run-filters button")[0].click()
+    browser.until("no run created after 2099", lambda: browser.find("#no-runs"))
+    browser.js(f"document.querySelector('{since}').value = '2000-01-01T00:00'")
+    browser.find("#run-filters button")[0].click()
+    browser.until("the searched run again", lambda: listed() == [run_id])
 
 
 def test_the_run_page_draws_each_steps_final_state(dash: Dash) -> None:

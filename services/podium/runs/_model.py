@@ -24,7 +24,7 @@ from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
 from podium.codec import Codec, CodecError
-from podium.contract import RunRequested, RunStatus, RunStatusChanged
+from podium.contract import Headers, RunRequested, RunStatus, RunStatusChanged, header_value
 from podium.dlq import DeadLetterSink
 from podium.errors import BrokerError
 from podium.runs._errors import ReadModelUnavailableError, RunEventsTopicMissingError
@@ -154,11 +154,11 @@ class ReadModel:
         self._tell(event)
         return view
 
-    def _fold(self, event: RunStatusChanged, traceparent: str | None = None) -> RunView:
+    def _fold(self, event: RunStatusChanged, headers: Headers | None = None) -> RunView:
         before = self._table.get(event.run_id)
         view = apply_to_view(before, event)
-        if view.trace_id is None and traceparent is not None:
-            view = _with_trace(view, traceparent)
+        if view.trace_id is None:  # the first event that has one names the run's trace
+            view = _with_trace(view, header_value(headers, "traceparent"))
         self._table.put(view)
         if self._finished is not None:
             self._finished.note(before, view)
@@ -224,7 +224,7 @@ class ReadModel:
             await self._dead_letter(record, exc)
             return
         try:
-            self._fold(event, _traceparent(record))
+            self._fold(event, record.headers)
         except Exception as exc:  # our bug, met on this record: its DLQ entry, not our exit
             self.skipped += 1
             log.exception("run event %s could not be applied", _where(record))
@@ -257,17 +257,9 @@ async def _partitions(client_kwargs: Mapping[str, Any], topic: str) -> int:
     return state.partitions
 
 
-def _with_trace(view: RunView, traceparent: str) -> RunView:
-    """The run's trace id, from the first of its events that carries a valid traceparent."""
+def _with_trace(view: RunView, traceparent: str | None) -> RunView:
     trace_id = trace_id_of(traceparent)
     return view if trace_id is None else replace(view, trace_id=trace_id)
-
-
-def _traceparent(record: Any) -> str | None:
-    for key, value in record.headers or ():
-        if key == "traceparent":
-            return bytes(value).decode("ascii", "replace")
-    return None
 
 
 def _where(record: Any) -> str:

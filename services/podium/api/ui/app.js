@@ -79,10 +79,11 @@ function expandable(value, name) {
   const pre = el("pre", { "data-output": name || "" }, text.length > OUTPUT_PREVIEW
     ? text.slice(0, OUTPUT_PREVIEW) + "…" : text);
   if (text.length <= OUTPUT_PREVIEW) return pre;
+  let expanded = false;
   const more = el("button", { type: "button", onclick: () => {
-    const full = pre.textContent.length > OUTPUT_PREVIEW + 1;
-    pre.textContent = full ? text.slice(0, OUTPUT_PREVIEW) + "…" : text;
-    more.textContent = full ? `show all (${text.length} characters)` : "show less";
+    expanded = !expanded;
+    pre.textContent = expanded ? text : text.slice(0, OUTPUT_PREVIEW) + "…";
+    more.textContent = expanded ? "show less" : `show all (${text.length} characters)`;
   } }, `show all (${text.length} characters)`);
   return el("div", {}, pre, more);
 }

@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from podium._priority import NICE_MAX, NICE_MIN
@@ -198,6 +199,39 @@ class LimitsSettings(BaseModel):
         return f"PODIUM_LIMITS__{limit.upper()}"
 
 
+class SchemaRegistrySettings(BaseModel):
+    """A Confluent-compatible Schema Registry (``PODIUM_SCHEMA_REGISTRY__*``), which
+    ``format: confluent`` triggers read schemas from (by id, cached: ids never change)."""
+
+    url: str | None = None
+    """Its base URL, e.g. ``http://registry:8081``; credentials go in the fields below."""
+    username: str | None = None
+    password: SecretStr | None = None
+    """Basic auth (Confluent's ``basic.auth.user.info``), with ``username``."""
+    bearer_token: SecretStr | None = None
+    """Sent as ``Authorization: Bearer ...`` instead of basic auth."""
+    ssl_cafile: Path | None = None
+    """CA bundle for an https registry with a private CA."""
+    timeout_s: float = Field(default=10.0, gt=0)
+    cache_size: int = Field(default=1000, ge=1)
+    """Schemas kept by id; a topic's records use few, so a miss is rare."""
+
+    @field_validator("url")
+    @classmethod
+    def _no_credentials_in_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"expected an http(s) URL such as http://registry:8081, got {value!r}")
+        if parts.username or parts.password:
+            raise ValueError(
+                "put the registry's credentials in PODIUM_SCHEMA_REGISTRY__USERNAME and "
+                "__PASSWORD (or __BEARER_TOKEN), not in its URL: URLs end up in logs"
+            )
+        return value.rstrip("/")
+
+
 class PodiumSettings(BaseSettings):
     """All of Podium's settings; ``PODIUM_`` prefix, ``__`` for nesting."""
 
@@ -214,6 +248,7 @@ class PodiumSettings(BaseSettings):
     coordinator: CoordinatorSettings = Field(default_factory=CoordinatorSettings)
     service: ServiceProcessSettings = Field(default_factory=ServiceProcessSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    schema_registry: SchemaRegistrySettings = Field(default_factory=SchemaRegistrySettings)
 
     @property
     def broker_state_dir(self) -> Path:

@@ -14,6 +14,7 @@ Errors are drawn as a tree in :mod:`podium.codec._errors`. Test data:
 :mod:`podium.codec.strategies` (needs hypothesis).
 """
 
+from podium.codec._avro import decode_body
 from podium.codec._codec import Codec
 from podium.codec._errors import (
     CodecError,
@@ -28,8 +29,16 @@ from podium.codec._errors import (
     WrongEventTypeError,
 )
 from podium.codec._evolution import HistoryCheck, check_history, undocumented
-from podium.codec._framing import FINGERPRINT_SIZE, HEADER_SIZE, MAGIC, frame, unframe
+from podium.codec._framing import (
+    FINGERPRINT_SIZE,
+    HEADER_SIZE,
+    MAGIC,
+    fingerprint_bytes,
+    frame,
+    unframe,
+)
 from podium.codec._registry import SchemaRegistry, default_schema_dir
+from podium.codec._standalone import canonical_form
 
 __all__ = [
     "FINGERPRINT_SIZE",
@@ -48,8 +57,11 @@ __all__ = [
     "TruncatedMessageError",
     "UnknownFingerprintError",
     "WrongEventTypeError",
+    "canonical_form",
     "check_history",
+    "decode_body",
     "default_schema_dir",
+    "fingerprint_bytes",
     "frame",
     "undocumented",
     "unframe",

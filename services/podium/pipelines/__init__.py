@@ -22,6 +22,7 @@ from podium.pipelines._load import (
 from podium.pipelines._model import (
     Compensation,
     CronTrigger,
+    EventFormat,
     EventTrigger,
     OnFailure,
     ParamSpec,
@@ -39,6 +40,7 @@ __all__ = [
     "Compensation",
     "Condition",
     "CronTrigger",
+    "EventFormat",
     "EventTrigger",
     "ExpressionError",
     "LimitError",

@@ -94,25 +94,98 @@ class Step(_Strict):
         return self.topic or f"podium.steps.{self.service}"
 
 
+class EventFormat(StrEnum):
+    """How an event trigger reads its topic's values (see docs/triggers.md)."""
+
+    PODIUM = "podium"
+    """Podium's own events (``schemas/``), Avro single-object encoded."""
+    JSON = "json"
+    """A JSON object per record (UTF-8)."""
+    AVRO = "avro"
+    """Avro single-object encoding with the team's own schemas (``schemas`` of the trigger)."""
+    CONFLUENT = "confluent"
+    """Confluent framing (magic byte 0, 4-byte schema id) resolved by a Schema Registry."""
+
+
+KEY_SOURCES = ("field:", "header:")
+RECORD_KEY = "record"
+
+
 class EventTrigger(_Strict):
     """Events of a type on a topic start a run.
 
-    ``match`` maps an event field to a glob its value must match (``*.csv``; a
-    pattern without ``*?[`` is plain equality); ``params`` maps a param name to
-    the event field its value is read from (``uri: uri``). ``from`` (``start``
-    in Python) says which events count: ``end`` (the default) those published
-    since the trigger was first published, ``beginning`` the topic's whole
-    history, a timestamp with its zone those stamped at or after it.
+    ``match`` maps an event field (a dotted path into nested objects) to a glob
+    its value must match (``*.csv``; a pattern without ``*?[`` is plain
+    equality), ``headers`` a record header to one; ``params`` maps a param name
+    to the field its value is read from (``uri: uri``, ``id: order.id``, or
+    ``header:x-tenant``). ``from`` (``start`` in Python) says which events count:
+    ``end`` (the default) those published since the trigger was first published,
+    ``beginning`` the topic's whole history, a timestamp with its zone those
+    stamped at or after it. ``key`` says what makes two records the same event
+    (one run): ``field:<path>``, ``header:<name>`` or ``record`` (its topic,
+    partition and offset). ``dlq`` sends records the trigger cannot decode to
+    ``<topic>.dlq`` (the default for Podium's own events; other topics belong to
+    their teams, so there it must be asked for).
     """
 
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
     type: Literal["event"] = "event"
     topic: str
-    event: str = "FileLanded"
+    format: EventFormat = EventFormat.PODIUM
+    event: str | None = None
+    """The event's type: its Avro name, full or short (podium's default: FileLanded)."""
+    schemas: tuple[dict[str, JsonValue], ...] = ()
+    """Writer schemas of ``format: avro`` (files next to the pipeline file are read in)."""
     match: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
     params: dict[str, str] = Field(default_factory=dict)
+    key: str | None = None
+    dlq: bool | None = None
     start: Literal["end", "beginning"] | AwareDatetime = Field(default="end", alias="from")
+
+    @property
+    def event_type(self) -> str | None:
+        """The Avro type name the trigger takes; None: any (JSON has no type name)."""
+        if self.event is None and self.format is EventFormat.PODIUM:
+            return "FileLanded"
+        return self.event
+
+    @property
+    def keyed_by_record(self) -> bool:
+        """``key: record``: each record is its own event (redeliveries aside)."""
+        return self.key == RECORD_KEY
+
+    @property
+    def dead_letters(self) -> bool:
+        """Whether undecodable records go to ``<topic>.dlq`` (else they are counted)."""
+        return self.format is EventFormat.PODIUM if self.dlq is None else self.dlq
+
+    @field_validator("schemas", mode="before")
+    @classmethod
+    def _schemas_are_read(cls, value: Any) -> Any:
+        """A file name the loader did not read in (the model is built from data)."""
+        items = value if isinstance(value, list | tuple) else [value]
+        for item in items:
+            if isinstance(item, str):
+                raise ValueError(
+                    f"schema {item!r} is a file name: name it in a pipeline file "
+                    "(read relative to that file) or give the schema itself"
+                )
+        return items
+
+    @field_validator("key")
+    @classmethod
+    def _known_key(cls, value: str | None) -> str | None:
+        if value is None or value == RECORD_KEY:
+            return value
+        source, _, name = value.partition(":")
+        if f"{source}:" not in KEY_SOURCES or not name.strip():
+            raise ValueError(
+                "expected field:<path> (an event field), header:<name> (a record header) "
+                f"or record (topic, partition and offset); got {value[:60]!r}"
+            )
+        return value
 
     @field_validator("start", mode="before")
     @classmethod

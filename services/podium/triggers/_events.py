@@ -9,8 +9,13 @@
   rebalance takes partitions away). A send the broker does not acknowledge
   rewinds the partition to that record, so it is retried, never skipped.
 - Bad input never stops the loop: undecodable bytes go to ``<topic>.dlq``
-  (the codec's reason), params that do not fit the pipeline go there with
-  reason ``validation``, and an unexpected error there with its class name.
+  (the codec's reason) when a trigger of the topic asks for dead letters
+  (Podium's own events do; a team's topic must say ``dlq: true``), else they
+  are counted; params that do not fit the pipeline go there with reason
+  ``validation``, and an unexpected error there with its class name. Events no
+  trigger takes are counted, never dead-lettered.
+- A Schema Registry that does not answer is not the record's fault: the
+  partition is rewound to it and read again a second later.
 - Redelivery is harmless: run ids are deterministic (see ``_ids``) and the
   coordinator starts a run id once.
 - A partition the group has never committed is read from its topic's earliest
@@ -31,11 +36,13 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from podium.codec import Codec, CodecError
+from podium.codec import Codec
 from podium.contract import trace_context
+from podium.events import SchemaRegistryClient, SchemaRegistryUnavailable
 from podium.pipelines import Pipeline
 from podium.streams import GroupCommits
-from podium.triggers._plan import EventSource, Plan, event_topics, plan_event_runs
+from podium.triggers._plan import Plan, event_topics, plan_event_runs, topic_triggers
+from podium.triggers._read import Reading, RecordReader
 from podium.triggers._send import RunSender, TriggerStats
 from podium.triggers._start import TriggerKey, topic_start
 
@@ -65,10 +72,12 @@ class EventTriggers:
         stats: TriggerStats,
         poll_s: float,
         published: Callable[[], Mapping[TriggerKey, datetime]] = dict,
+        schema_registry: SchemaRegistryClient | None = None,
     ) -> None:
         self.consumer = consumer
         self.sender = sender
         self.codec = codec
+        self.reader = RecordReader(codec, schema_registry)
         self.pipelines = pipelines
         self.published = published
         self.clock = clock
@@ -169,6 +178,11 @@ class EventTriggers:
                 log.warning("sending for %s failed, retrying it: %s", _where(record), exc)
                 self.consumer.seek(partition, record.offset)
                 return False
+            except SchemaRegistryUnavailable as exc:
+                self.stats.registry_unavailable += 1
+                log.warning("reading %s waits for the Schema Registry: %s", _where(record), exc)
+                self.consumer.seek(partition, record.offset)
+                return False
             tracker.finished(partition, record.offset)
         return True
 
@@ -178,18 +192,28 @@ class EventTriggers:
         pipelines: list[Pipeline],
         published: Mapping[TriggerKey, datetime] | None = None,
     ) -> None:
-        """Everything one record causes, acknowledged; raises only KafkaError (not sent)."""
+        """Everything one record causes, acknowledged; raises only KafkaError (not sent) and
+        SchemaRegistryUnavailable (not read)."""
         self.stats.events += 1
         try:
-            plan = self._plan(record, pipelines, published or {})
-        except CodecError as exc:
-            await self._dead_letter(record, exc)
-            return
+            reading = await self.reader.read(record, topic_triggers(pipelines, record.topic))
+            plan = self._plan(reading, pipelines, published or {})
+        except SchemaRegistryUnavailable:
+            self.stats.events -= 1  # it is read again
+            raise
         except Exception as exc:  # a bug must not stop the triggers; keep the record
             self.stats.errors += 1
             log.exception("trigger record %s failed", _where(record))
             await self._dead_letter(record, exc)
             return
+        if (failure := reading.undecodable) is not None:
+            await self._undecodable(record, failure, dead_letter=reading.dead_letter)
+            return
+        await self._start(record, plan)
+
+    async def _start(self, record: Any, plan: Plan) -> None:
+        if not plan.taken:
+            self.stats.unmatched += 1
         self.stats.event_runs += await self.sender.send_runs(
             plan.runs, trace_context(record.headers)
         )
@@ -199,18 +223,26 @@ class EventTriggers:
             await self._dead_letter(record, rejected)
 
     def _plan(
-        self, record: Any, pipelines: list[Pipeline], published: Mapping[TriggerKey, datetime]
+        self, reading: Reading, pipelines: list[Pipeline], published: Mapping[TriggerKey, datetime]
     ) -> Plan:
-        event = self.codec.decode_event(record.value)
-        source = EventSource(
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            type_name=event.avro_name,
-            fields=event.model_dump(mode="json"),
-            stamped_at=_stamp(record.timestamp),
-        )
-        return plan_event_runs(pipelines, source, self.clock(), published)
+        """The runs of every format that read the record (a pipeline's first match wins)."""
+        plan = Plan()
+        started: set[str] = set()
+        for source in reading.sources:
+            found = plan_event_runs(pipelines, source, self.clock(), published)
+            plan.runs.extend(run for run in found.runs if run.pipeline not in started)
+            started.update(run.pipeline for run in found.runs)
+            plan.rejected.extend(found.rejected)
+            plan.too_old += found.too_old
+            plan.taken |= found.taken
+        return plan
+
+    async def _undecodable(self, record: Any, error: Exception, *, dead_letter: bool) -> None:
+        if dead_letter:
+            await self._dead_letter(record, error)
+            return
+        self.stats.undecodable += 1
+        log.info("trigger record %s not decoded (no dlq declared): %s", _where(record), error)
 
     async def _dead_letter(self, record: Any, error: BaseException) -> None:
         log.warning("dead-lettering trigger record %s: %s", _where(record), error)
@@ -221,13 +253,6 @@ class EventTriggers:
         """Commit the offsets of handled records; a failure is retried by the next call
         (after a rebalance the new owner re-reads them, and run ids dedup)."""
         await self.commits.commit()
-
-
-def _stamp(timestamp_ms: int | None) -> datetime | None:
-    """A record's timestamp; None for records written without one (-1)."""
-    if timestamp_ms is None or timestamp_ms < 0:
-        return None
-    return datetime.fromtimestamp(timestamp_ms / 1000, UTC)
 
 
 def _where(record: Any) -> str:

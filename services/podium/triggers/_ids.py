@@ -14,6 +14,7 @@ layout would let redeliveries after an upgrade start second runs, so
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -41,7 +42,27 @@ def event_identity(record: Mapping[str, Any], topic: str, partition: int, offset
     checksum, uri = record.get("checksum"), record.get("uri")
     if checksum and uri:
         return f"file:{checksum}:{uri}"
+    return record_identity(topic, partition, offset)
+
+
+def record_identity(topic: str, partition: int, offset: int) -> str:
+    """A record's position as identity: its redeliveries are one event, nothing else is."""
     return f"offset:{topic}/{partition}/{offset}"
+
+
+def keyed_identity(key: str, value: Any) -> str:
+    """The identity of an event under a trigger's ``key`` (``field:order_id``) and the
+    value found there: the same order announced twice, on any offset, is one event.
+
+    Scalars as their text (``true``, ``42``), objects and lists as sorted compact JSON.
+    """
+    if isinstance(value, Mapping | list):
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    else:
+        text = str(value)
+    return f"key:{key}={text}"
 
 
 def event_run_id(pipeline: str, version: int | str, event_identity: str) -> str:

@@ -1,8 +1,11 @@
 """Which events an event trigger takes, and the params it reads from them (pure).
 
-Matching rules, per entry ``field: pattern`` of ``EventTrigger.match`` (all must hold):
+Matching rules, per entry ``field: pattern`` of ``EventTrigger.match`` and ``header:
+pattern`` of ``EventTrigger.headers`` (all must hold):
 
-- a missing field, or one whose value is null, never matches;
+- a field is a name or a dotted path into nested objects (``order.customer.id``; a
+  digit indexes a list: ``items.0.sku``); a key that itself holds a dot is found too;
+- a missing field or header, or a field whose value is null, never matches;
 - the field's value is compared as text: strings as they are, booleans as
   ``true``/``false`` (as YAML and JSON write them), anything else via ``str()``
   (so ``size_bytes: "42"`` matches the integer 42);
@@ -43,34 +46,70 @@ def field_matches(pattern: str, value: Any) -> bool:
     return fnmatchcase(text, pattern) if is_glob(pattern) else text == pattern
 
 
-def match_event(trigger: EventTrigger, record: Mapping[str, Any]) -> bool:
-    """Whether every ``match`` entry of ``trigger`` holds for the event's fields.
+HEADER_PREFIX = "header:"
+
+
+def field_value(record: Mapping[str, Any], path: str) -> Any:
+    """The value at ``path`` (a key, or a dotted path through objects and lists); None
+    when any part of it is missing."""
+    if path in record:
+        return record[path]
+    value: Any = record
+    for part in path.split("."):
+        if isinstance(value, Mapping):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+def match_event(
+    trigger: EventTrigger, record: Mapping[str, Any], headers: Mapping[str, str] | None = None
+) -> bool:
+    """Whether every ``match`` and ``headers`` entry of ``trigger`` holds for the event.
 
     ``record`` is the decoded event as a mapping of field name to value; the
     topic and event type are checked by the caller (see ``event_type_matches``).
     """
+    given = headers or {}
     return all(
-        field_matches(pattern, record.get(field)) for field, pattern in trigger.match.items()
-    )
+        field_matches(pattern, field_value(record, field))
+        for field, pattern in trigger.match.items()
+    ) and all(field_matches(pattern, given.get(name)) for name, pattern in trigger.headers.items())
 
 
-def event_type_matches(trigger: EventTrigger, type_name: str) -> bool:
-    """Whether an event of Avro type ``type_name`` is the trigger's ``event``.
+def event_type_matches(trigger: EventTrigger, type_name: str | None) -> bool:
+    """Whether an event of Avro type ``type_name`` (None: JSON, no type) is the trigger's.
 
     The trigger may name the type short (``FileLanded``) or in full
-    (``podium.v1.FileLanded``).
+    (``podium.v1.FileLanded``); a trigger naming none takes every type.
     """
-    return trigger.event in (type_name, type_name.rpartition(".")[2])
+    wanted = trigger.event_type
+    if wanted is None:
+        return True
+    return type_name is not None and wanted in (type_name, type_name.rpartition(".")[2])
 
 
-def event_params(trigger: EventTrigger, record: Mapping[str, Any]) -> dict[str, Any]:
-    """The run params the trigger maps from the event: ``param -> record[field]``.
+def event_value(record: Mapping[str, Any], headers: Mapping[str, str], source: str) -> Any:
+    """What a params entry reads: ``header:<name>`` a header, anything else a field path."""
+    if source.startswith(HEADER_PREFIX):
+        return headers.get(source[len(HEADER_PREFIX) :])
+    return field_value(record, source)
+
+
+def event_params(
+    trigger: EventTrigger, record: Mapping[str, Any], headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The run params the trigger maps from the event: ``param -> record[field]`` (or a
+    header's text).
 
     A missing or null field gives no param, so the pipeline's default applies
     (or ``resolve_params`` reports a required param as missing).
     """
-    return {
-        param: record[field]
-        for param, field in trigger.params.items()
-        if record.get(field) is not None
+    found = {
+        param: event_value(record, headers or {}, source)
+        for param, source in trigger.params.items()
     }
+    return {param: value for param, value in found.items() if value is not None}

@@ -10,6 +10,16 @@ from prometheus_client.registry import Collector
 
 from podium.triggers._send import TriggerStats
 
+SKIP_REASONS = (
+    "too_old",
+    "rejected",
+    "dead_lettered",
+    "unsent",
+    "unmatched",
+    "undecodable",
+    "registry_unavailable",
+)
+
 
 class TriggerMetrics(Collector):
     """``podium_trigger_*``: events read, runs requested by source, events skipped."""
@@ -31,10 +41,12 @@ class TriggerMetrics(Collector):
         skipped = CounterMetricFamily(
             "podium_trigger_events_skipped",
             "Trigger firings not turned into runs, by reason (too_old: before the trigger's "
-            "from; rejected: params that do not fit; dead_lettered; unsent).",
+            "from; rejected: params that do not fit; dead_lettered; unsent; unmatched: no "
+            "trigger took the event; undecodable: no trigger could read it and none declared "
+            "a DLQ; registry_unavailable: read again once the Schema Registry answers).",
             labels=["reason"],
         )
-        for reason in ("too_old", "rejected", "dead_lettered", "unsent"):
+        for reason in SKIP_REASONS:
             skipped.add_metric([reason], getattr(stats, reason))
         yield skipped
         yield _counter("podium_trigger_errors", "Unexpected trigger errors (logged).", stats.errors)

@@ -16,11 +16,25 @@ from typing import Any, TypeVar
 
 from podium.contract import RunRequested, Trigger, TriggerSource
 from podium.errors import PodiumError
-from podium.pipelines import CronTrigger, EventTrigger, ParamError, Pipeline, resolve_params
+from podium.pipelines import (
+    CronTrigger,
+    EventFormat,
+    EventTrigger,
+    ParamError,
+    Pipeline,
+    resolve_params,
+)
 from podium.registry import RegisteredPipeline
 from podium.triggers._cron import cron_ticks
-from podium.triggers._ids import cron_run_id, event_identity, event_run_id, tick_text
-from podium.triggers._match import event_params, event_type_matches, match_event
+from podium.triggers._ids import (
+    cron_run_id,
+    event_identity,
+    event_run_id,
+    keyed_identity,
+    record_identity,
+    tick_text,
+)
+from podium.triggers._match import event_params, event_type_matches, event_value, match_event
 from podium.triggers._start import TriggerKey, takes, trigger_bound
 
 T = TypeVar("T", EventTrigger, CronTrigger)
@@ -49,12 +63,16 @@ class EventSource:
     topic: str
     partition: int
     offset: int
-    type_name: str
-    """The event's full Avro name, e.g. ``podium.v1.FileLanded``."""
+    type_name: str | None
+    """The event's full Avro name, e.g. ``podium.v1.FileLanded`` (None: JSON has none)."""
     fields: Mapping[str, Any]
     """The event as JSON-compatible values (``model_dump(mode="json")``)."""
     stamped_at: datetime | None = None
     """The record's timestamp, compared with each trigger's ``from`` (None: unknown)."""
+    format: EventFormat = EventFormat.PODIUM
+    """How the value was read: only triggers of this format look at it."""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """The record's headers as text (the last of a repeated name)."""
 
     @property
     def reference(self) -> str:
@@ -69,6 +87,8 @@ class Plan:
     rejected: list[TriggerRejectedError] = field(default_factory=list)
     too_old: int = 0
     """Triggers that would have taken the event but it is older than their ``from``."""
+    taken: bool = False
+    """Whether any trigger took the event (else it is counted as not matching)."""
 
 
 def latest_pipelines(entries: Iterable[RegisteredPipeline]) -> list[Pipeline]:
@@ -84,6 +104,11 @@ def latest_pipelines(entries: Iterable[RegisteredPipeline]) -> list[Pipeline]:
 def event_topics(pipelines: Iterable[Pipeline]) -> frozenset[str]:
     """Every topic an event trigger of ``pipelines`` listens to."""
     return frozenset(trigger.topic for _, trigger in _triggers(pipelines, EventTrigger))
+
+
+def topic_triggers(pipelines: Iterable[Pipeline], topic: str) -> list[EventTrigger]:
+    """The event triggers of ``pipelines`` on ``topic`` (they say how to read it)."""
+    return [trigger for _, trigger in _triggers(pipelines, EventTrigger) if trigger.topic == topic]
 
 
 def cron_triggers(pipelines: Iterable[Pipeline]) -> list[tuple[Pipeline, CronTrigger]]:
@@ -105,8 +130,9 @@ def matching_trigger(pipeline: Pipeline, source: EventSource) -> EventTrigger | 
         if (
             isinstance(trigger, EventTrigger)
             and trigger.topic == source.topic
+            and trigger.format is source.format
             and event_type_matches(trigger, source.type_name)
-            and match_event(trigger, source.fields)
+            and match_event(trigger, source.fields, source.headers)
         ):
             return trigger
     return None
@@ -125,6 +151,7 @@ def plan_event_runs(
         trigger = matching_trigger(pipeline, source)
         if trigger is None:
             continue
+        plan.taken = True
         if not takes(trigger_bound(pipeline, trigger, published or {}), source.stamped_at):
             plan.too_old += 1
             continue
@@ -139,8 +166,8 @@ def event_run_request(
     pipeline: Pipeline, trigger: EventTrigger, source: EventSource, now: datetime
 ) -> RunRequested:
     """The run the event starts; TriggerRejectedError when the mapped params do not fit."""
-    params = _resolved(pipeline, event_params(trigger, source.fields))
-    identity = event_identity(source.fields, source.topic, source.partition, source.offset)
+    params = _resolved(pipeline, event_params(trigger, source.fields, source.headers))
+    identity = _identity(pipeline, trigger, source)
     return RunRequested(
         run_id=event_run_id(pipeline.name, pipeline.version, identity),
         pipeline=pipeline.name,
@@ -150,6 +177,20 @@ def event_run_request(
         idempotency_key=f"event:{identity}",
         requested_at=now,
     )
+
+
+def _identity(pipeline: Pipeline, trigger: EventTrigger, source: EventSource) -> str:
+    """What makes this event the same event again (see ``EventTrigger.key``)."""
+    where = (source.topic, source.partition, source.offset)
+    if trigger.key is None:
+        return event_identity(source.fields, *where)
+    if trigger.keyed_by_record:
+        return record_identity(*where)
+    value = event_value(source.fields, source.headers, trigger.key.removeprefix("field:"))
+    if value is None:
+        problem = f"the event has no {trigger.key} (its key): it cannot be told from a redelivery"
+        raise TriggerRejectedError(pipeline.key, problem, field="key")
+    return keyed_identity(trigger.key, value)
 
 
 def plan_cron_runs(

@@ -25,6 +25,7 @@ from typing import Literal, Protocol
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from podium.codec import Codec
+from podium.events import SchemaRegistryClient
 from podium.pipelines import Pipeline
 from podium.registry import RegisteredPipeline
 from podium.settings import PodiumSettings
@@ -99,6 +100,7 @@ class TriggerRunner:
         self.cron: CronTriggers | None = None
         self._producer: AIOKafkaProducer | None = None
         self._consumer: AIOKafkaConsumer | None = None
+        self._schema_registry: SchemaRegistryClient | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -157,10 +159,15 @@ class TriggerRunner:
             isolation_level="read_committed",  # a transactional producer's aborts skipped
         )
         await self._consumer.start()
+        if self.settings.schema_registry.url is not None:
+            self._schema_registry = SchemaRegistryClient(self.settings.schema_registry)
 
     async def _close_clients(self) -> None:
         consumer, self._consumer = self._consumer, None
         producer, self._producer = self._producer, None
+        registry, self._schema_registry = self._schema_registry, None
+        if registry is not None:
+            await registry.close()
         if consumer is not None:
             await consumer.stop()
         if producer is not None:
@@ -186,6 +193,7 @@ class TriggerRunner:
             stats=self.stats,
             poll_s=self.registry_poll_s,
             published=self.published,
+            schema_registry=self._schema_registry,
         )
         return self.events
 

@@ -29,6 +29,12 @@ class TriggerStats:
     cron_runs: int = 0
     """RunRequested produced for cron ticks (every instance counts its own)."""
     dead_lettered: int = 0
+    unmatched: int = 0
+    """Events read that no trigger took (not dead-lettered: a team's topic carries more)."""
+    undecodable: int = 0
+    """Records no trigger's format could read, on topics whose triggers declared no DLQ."""
+    registry_unavailable: int = 0
+    """Reads that waited for the Schema Registry (the record is read again)."""
     too_old: int = 0
     """Events a trigger matched but skipped: stamped before its ``from``."""
     rejected: int = 0

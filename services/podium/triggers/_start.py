@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from podium.pipelines import EventTrigger, Pipeline
+from podium.pipelines import EventFormat, EventTrigger, Pipeline
 from podium.registry import RegisteredPipeline
 
 Bound = datetime | None
@@ -42,7 +42,7 @@ class TriggerKey:
 
     @classmethod
     def of(cls, pipeline: Pipeline, trigger: EventTrigger) -> TriggerKey:
-        return cls(pipeline.name, trigger.topic, trigger.event)
+        return cls(pipeline.name, trigger.topic, trigger.event_type or "")
 
 
 def first_published(entries: Iterable[RegisteredPipeline]) -> dict[TriggerKey, datetime]:
@@ -95,12 +95,21 @@ def topic_start(
     return min(bound for bound in bounds if bound is not None)
 
 
+def describe_events(trigger: EventTrigger) -> str:
+    """``FileLanded``, ``OrderPlaced (avro)``, ``JSON events``, ``any event (confluent)``."""
+    if trigger.format is EventFormat.JSON:
+        return "JSON events"
+    name = trigger.event_type or "any event"
+    return name if trigger.format is EventFormat.PODIUM else f"{name} ({trigger.format})"
+
+
 def trigger_lines(pipeline: Pipeline) -> list[str]:
     """How ``podium pipelines validate`` shows a pipeline's triggers, one line each."""
     lines = []
     for trigger in pipeline.triggers:
         if isinstance(trigger, EventTrigger):
-            lines.append(f"trigger: {trigger.event} on {trigger.topic}, {describe_start(trigger)}")
+            what = describe_events(trigger)
+            lines.append(f"trigger: {what} on {trigger.topic}, {describe_start(trigger)}")
         else:
             lines.append(f"trigger: cron {trigger.schedule!r} (UTC)")
     return lines

@@ -223,7 +223,8 @@ class SchemaRegistrySettings(BaseModel):
             return None
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"expected an http(s) URL such as http://registry:8081, got {value!r}")
+            # not echoed: a value that is not a URL may still hold a password
+            raise ValueError("expected an http(s) URL such as http://registry:8081")
         if parts.username or parts.password:
             raise ValueError(
                 "put the registry's credentials in PODIUM_SCHEMA_REGISTRY__USERNAME and "

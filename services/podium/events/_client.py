@@ -10,6 +10,7 @@ record, so it is :class:`SchemaRegistryUnavailable` and the caller retries.
 
 from __future__ import annotations
 
+import base64
 import ssl
 from collections import OrderedDict
 from typing import Any
@@ -78,7 +79,8 @@ class SchemaRegistryClient:
             return {"Authorization": f"Bearer {token.get_secret_value()}"}
         if self.settings.username is not None:
             secret = password.get_secret_value() if password else ""
-            return {"Authorization": aiohttp.BasicAuth(self.settings.username, secret).encode()}
+            pair = f"{self.settings.username}:{secret}".encode()
+            return {"Authorization": f"Basic {base64.b64encode(pair).decode('ascii')}"}
         return {}
 
     def _ssl(self) -> ssl.SSLContext | bool:

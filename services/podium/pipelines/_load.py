@@ -17,6 +17,7 @@ from podium._yaml import YamlProblem, read_yaml_file
 from podium.pipelines._errors import PipelineValidationError, Problem
 from podium.pipelines._model import Pipeline
 from podium.pipelines._pydantic import problems_from
+from podium.pipelines._schema_files import read_schema_files
 from podium.pipelines._validate import validate_pipeline
 from podium.settings import LimitsSettings
 
@@ -48,6 +49,9 @@ def check_file(
         raw = read_yaml_file(Path(path))
     except YamlProblem as exc:
         return None, [Problem(exc.field, exc.message, file=label)]
+    unread = read_schema_files(raw, Path(path).parent)
+    if unread:
+        return None, [problem.in_file(label) for problem in unread]
     pipeline, problems = parse_pipeline(raw, limits)
     return pipeline, [problem.in_file(label) for problem in problems]
 

@@ -7,10 +7,12 @@ from collections.abc import Iterator, Mapping
 
 from croniter import croniter
 
+from podium.events import OwnSchemas
 from podium.pipelines._errors import Problem
 from podium.pipelines._model import (
     NAME_PATTERN,
     CronTrigger,
+    EventFormat,
     EventTrigger,
     ParamSpec,
     ParamType,
@@ -79,15 +81,59 @@ def check_triggers(pipeline: Pipeline) -> Iterator[Problem]:
 def _event_problems(pipeline: Pipeline, trigger: EventTrigger, where: str) -> Iterator[Problem]:
     if message := topic_problem(trigger.topic):
         yield Problem(f"{where}.topic", message)
-    for field, pattern in trigger.match.items():
-        if message := glob_problem(pattern):
-            yield Problem(f"{where}.match.{field}", message)
+    for kind, patterns in (("match", trigger.match), ("headers", trigger.headers)):
+        for name, pattern in patterns.items():
+            if message := glob_problem(pattern):
+                yield Problem(f"{where}.{kind}.{name}", message)
     for param, field in trigger.params.items():
         if param not in pipeline.params:
             yield Problem(f"{where}.params.{param}", _unknown_param(pipeline, param))
-        elif not field.strip():
+        elif not field.removeprefix("header:").strip():
             yield Problem(f"{where}.params.{param}", "name the event field to read the param from")
     yield from _missing_required(pipeline, trigger.params, where)
+    yield from _format_problems(trigger, where)
+
+
+def _format_problems(trigger: EventTrigger, where: str) -> Iterator[Problem]:
+    """What the trigger's ``format`` needs and refuses (see ``EventFormat``)."""
+    if trigger.format is EventFormat.AVRO:
+        yield from _own_schema_problems(trigger, where)
+    elif trigger.schemas:
+        yield Problem(f"{where}.schemas", _SCHEMAS_ELSEWHERE[trigger.format])
+    if trigger.format is EventFormat.JSON and trigger.event is not None:
+        yield Problem(
+            f"{where}.event",
+            "JSON records carry no type name: match on the field that says the type "
+            "instead (match: {type: OrderPlaced})",
+        )
+
+
+_SCHEMAS_ELSEWHERE = {
+    EventFormat.PODIUM: "Podium's own events are read with schemas/: drop schemas, or set "
+    "format: avro for a team's own schemas",
+    EventFormat.CONFLUENT: "Confluent-framed records name their schema in the Schema "
+    "Registry: drop schemas",
+    EventFormat.JSON: "JSON records need no schema: drop schemas",
+}
+
+
+def _own_schema_problems(trigger: EventTrigger, where: str) -> Iterator[Problem]:
+    if not trigger.schemas:
+        yield Problem(
+            f"{where}.schemas",
+            "format: avro reads records with the team's own schemas: name the .avsc files "
+            "the records are written with (next to the pipeline file)",
+        )
+    names: list[str] = []
+    for index, schema in enumerate(trigger.schemas):
+        try:
+            names.extend(parsed.name for parsed in OwnSchemas.of([schema]).by_fingerprint.values())
+        except Exception as exc:  # fastavro's parse errors have no common base
+            yield Problem(f"{where}.schemas[{index}]", f"not a valid Avro schema: {exc}")
+    wanted = trigger.event
+    if wanted is not None and names and not any(wanted in (n, n.rpartition(".")[2]) for n in names):
+        message = f"no schema of the trigger is named {wanted!r} (they are {', '.join(names)})"
+        yield Problem(f"{where}.event", message)
 
 
 def _cron_problems(pipeline: Pipeline, trigger: CronTrigger, where: str) -> Iterator[Problem]:

@@ -8,9 +8,11 @@ nothing is lost: ``--reason`` matches either header.
 
     reason            detail (examples)                     meaning
     decode            not-avro-framing, truncated,          the bytes are not a message
-                      corrupt-body, decode-error            (tombstone, empty, cut, garbage)
+                      corrupt-body, decode-error,           (tombstone, empty, cut, garbage)
+                      not-json, not-confluent-framing
     schema            unknown-fingerprint,                  the writer schema is unknown or
-                      schema-resolution                     cannot be read with ours
+                      schema-resolution, unknown-schema-id, cannot be read with ours
+                      unsupported-schema
     wrong-type        wrong-event-type, wrong-type          a valid event this topic never carries
     validation        validation, max-params-bytes,         decodes, but its content is refused
                       max-message-bytes, ParamError         (params, limits, a bad definition)
@@ -53,8 +55,12 @@ DETAILS: Mapping[str, str] = MappingProxyType(
         "not-avro-framing": DECODE,
         "truncated": DECODE,
         "corrupt-body": DECODE,
+        "not-json": DECODE,
+        "not-confluent-framing": DECODE,
         "unknown-fingerprint": SCHEMA,
         "schema-resolution": SCHEMA,
+        "unknown-schema-id": SCHEMA,
+        "unsupported-schema": SCHEMA,
         "wrong-event-type": WRONG_TYPE,
     }
 )

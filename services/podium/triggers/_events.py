@@ -149,15 +149,16 @@ class EventTriggers:
                 )
             else:
                 by_time[partition] = int(bound.timestamp() * 1000)
+        # The ends are taken before the search by time: an event landing between the two
+        # is past the bound but not found by it, and a seek to the end found later (or
+        # resolved lazily, as aiokafka's seek_to_end is) would skip it.
+        ends = await self.consumer.end_offsets(list(by_time)) if by_time else {}
         found = await self.consumer.offsets_for_times(by_time) if by_time else {}
         for partition, stamp in by_time.items():
             at = found.get(partition)
-            if at is None:
-                await self.consumer.seek_to_end(partition)
-            else:
-                self.consumer.seek(partition, at.offset)
+            self.consumer.seek(partition, ends[partition] if at is None else at.offset)
             since = datetime.fromtimestamp(stamp / 1000, UTC).isoformat()
-            where = "its end" if at is None else f"offset {at.offset}"
+            where = f"its end, offset {ends[partition]}" if at is None else f"offset {at.offset}"
             log.info(
                 "trigger partition %s: new to the group, reading from %s (events since %s)",
                 partition,

@@ -218,7 +218,8 @@ async def test_an_own_schema_avro_event_from_a_pipeline_file(
         "  params: {order_id: order_id, customer: customer.id, amount: amount}\n"
         f"steps:\n- {json.dumps(step(stack.prefix, 'ship'))}\n"
     )
-    applied = stack.cli("pipelines", "apply", str(tmp_path / "orders.yaml"))
+    file = str(tmp_path / "orders.yaml")
+    applied = stack.cli("pipelines", "apply", file, "--topic", stack.topics.pipelines)
     assert applied.returncode == 0, applied.stderr
     await _assigned(stack, topic)
     await producer.send_and_wait(topic, own_avro(ORDER_PLACED, ORDER))

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,10 +107,17 @@ class Stack:
         )
 
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        return self.start_program(name, [sys.executable, "-m", "podium", *args])
+
+    def start_program(
+        self, name: str, argv: list[str], env: Mapping[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """``argv`` (any program: a step service in another language) as the process
+        ``name``, in this stack's environment plus ``env``, logging to ``<name>.log``."""
         with (self.home / f"{name}.log").open("ab") as log:  # the child keeps its own copy
             process = subprocess.Popen(
-                [sys.executable, "-m", "podium", *args],
-                env=self.env(),
+                argv,
+                env={**self.env(), **(env or {})},
                 cwd=REPO,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -264,6 +271,15 @@ class EventWatcher:
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"not within {timeout}s: {what}\n{self._report()}")
 
+    async def finished(self, run_ids: Sequence[str], timeout: float = 60.0) -> dict[str, list[str]]:
+        """Each of ``run_ids``' terminal statuses, once every one of them has finished."""
+        seen = await self.until(
+            lambda seen: all(seen.terminal(r) for r in run_ids),
+            timeout=timeout,
+            what=f"{list(run_ids)} finish",
+        )
+        return {run_id: [str(s) for s in seen.terminal(run_id)] for run_id in run_ids}
+
     def _report(self) -> str:
         lines = [
             f"{e.run_id} {e.status} {e.step or '-'} {e.step_status or ''} a={e.attempt} "
@@ -276,6 +292,12 @@ class EventWatcher:
 
 def _log_names(home: Path) -> list[str]:
     return sorted(path.stem for path in home.glob("*.log"))
+
+
+def murmur2_partition(key: str, partitions: int = PARTITIONS) -> int:
+    """Where Podium (and Java's default partitioner) puts ``key``."""
+    every = list(range(partitions))
+    return int(DefaultPartitioner()(key.encode(), every, every))
 
 
 def same_partition_id(run_id: str, partitions: int = PARTITIONS) -> str:

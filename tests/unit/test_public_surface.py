@@ -276,7 +276,12 @@ EXPORTS: dict[str, list[str]] = {
         "view_json",
         "with_pending_steps",
     ],
+    "podium.faust": [
+        "PodiumCodec",
+        "step_agent",
+    ],
     "podium.service": [
+        "Answer",
         "DEFAULT_CONCURRENCY",
         "DEFAULT_GRACE_S",
         "Handler",
@@ -439,6 +444,8 @@ def test_a_package_exports_exactly_its_pinned_names(name: str) -> None:
 
 
 def test_the_product_surface_stays_small() -> None:
-    """489 names over 14 packages before the surface was narrowed (issue 16)."""
+    """489 names over 14 packages before the surface was narrowed (issue 16); 299 then, and
+    three more for services outside the SDK's runner (issue 19: ``podium.faust``'s two,
+    ``podium.service.Answer`` for such runtimes)."""
     product = [names for package, names in EXPORTS.items() if package.startswith("podium.")]
-    assert sum(map(len, product)) < 300
+    assert sum(map(len, product)) <= 302

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.partitioner import DefaultPartitioner
 
@@ -190,6 +190,21 @@ class Stack:
         )
         await self._produce(self.topics.runs, run_id, self.codec.encode_event(event), None)
 
+    async def results_of(self, run_id: str, *, worker: bytes) -> list[ConsumerRecord[bytes, bytes]]:
+        """The records on the results topic so far for ``run_id`` whose value names a
+        ``worker`` starting with these bytes (the worker field is a plain Avro string)."""
+        topic = self.topics.step_results
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            records = await _read_to(consumer, await consumer.end_offsets(partitions))
+        finally:
+            await consumer.stop()
+        return [r for r in records if r.key == run_id.encode() and worker in (r.value or b"")]
+
     async def _produce(
         self,
         topic: str,
@@ -204,6 +219,14 @@ class Stack:
             return
         async with AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all") as own:
             await own.send_and_wait(topic, value, key=key.encode(), headers=headers)
+
+
+async def _read_to(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> list[Any]:
+    records: list[Any] = []
+    while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+        batches = await consumer.getmany(timeout_ms=500)
+        records += [record for batch in batches.values() for record in batch]
+    return records
 
 
 @dataclass

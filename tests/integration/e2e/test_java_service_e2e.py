@@ -15,27 +15,21 @@ import json
 import subprocess
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from podium import contract as wire
-from podium.contract import header_value
-from podium.dlq import DlqEntry, read_dlqs
-from podium.testing import wait_until
 from tests.integration.e2e.conftest import make_stack, serving
-from tests.integration.e2e.pipelines import pipeline, step
-from tests.integration.e2e.stack import (
-    PARTITIONS,
-    REPO,
-    TRACEPARENT,
-    EventWatcher,
-    Stack,
-    murmur2_partition,
+from tests.integration.e2e.foreign import (
+    UNDECODABLE,
+    check_routed_result,
+    send_junk,
+    service_step,
 )
+from tests.integration.e2e.pipelines import pipeline, step
+from tests.integration.e2e.stack import REPO, EventWatcher, Stack
 from tests.required import require_tools
 
 ARCHIVE = "archive"
@@ -73,34 +67,7 @@ def stack(
 
 
 def archive_step(stack: Stack, name: str = "archive", **fields: Any) -> dict[str, Any]:
-    return {
-        **step(stack.prefix, name, **fields),
-        "service": ARCHIVE,
-        "topic": stack.step_topic(ARCHIVE),
-    }
-
-
-async def java_results(stack: Stack, run_id: str) -> list[ConsumerRecord[bytes, bytes]]:
-    """The records on the results topic so far that the Java service sent for ``run_id``."""
-    topic = stack.topics.step_results
-    consumer = AIOKafkaConsumer(bootstrap_servers=stack.bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        records = await _read_to(consumer, await consumer.end_offsets(partitions))
-    finally:
-        await consumer.stop()
-    return [r for r in records if r.key == run_id.encode() and b"java-archive/" in r.value]
-
-
-async def _read_to(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> list[Any]:
-    records: list[Any] = []
-    while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
-        batches = await consumer.getmany(timeout_ms=500)
-        records += [record for batch in batches.values() for record in batch]
-    return records
+    return service_step(stack, ARCHIVE, name, **fields)
 
 
 def step_output(event: wire.RunStatusChanged) -> Any:
@@ -137,23 +104,7 @@ async def test_java_results_are_keyed_partitioned_and_traced_as_the_run(stack: S
     async with EventWatcher(stack) as watcher:
         run_id = await stack.request_run(definition.name)
         assert await watcher.finished([run_id], RUN_TIMEOUT) == {run_id: ["SUCCEEDED"]}
-    [result] = await java_results(stack, run_id)
-    completed = stack.codec.decode_event(result.value, wire.StepCompleted)
-    assert (completed.run_id, completed.step, completed.attempt) == (run_id, "archive", 1)
-    assert result.partition == murmur2_partition(run_id)  # Java's partitioner is Podium's
-    assert header_value(result.headers, "traceparent") == TRACEPARENT  # one run, one trace
-    assert header_value(result.headers, wire.RUN_ID) == run_id
-    assert header_value(result.headers, wire.STEP) == "archive"
-    assert header_value(result.headers, wire.ATTEMPT) == "1"
-    seen = watcher.seen
-    traces = {
-        header_value(h, "traceparent")
-        for e, h in zip(seen.events, seen.headers, strict=True)
-        if e.run_id == run_id
-    }
-    assert traces == {TRACEPARENT}  # the run's events after the Java step too
-    forwarded = f"of {stack.topics.step_results} to their run's partition"
-    assert forwarded not in stack.log("coordinator")  # nothing had to be moved
+    await check_routed_result(stack, watcher.seen, run_id, "archive", worker=b"java-archive/")
 
 
 async def test_a_retryable_java_failure_is_retried_as_declared(stack: Stack) -> None:
@@ -196,39 +147,12 @@ async def test_invalid_input_fails_the_java_step_at_once(stack: Stack) -> None:
     assert "input.name" in last.error.error_message
 
 
-async def dead_letters(stack: Stack, run_id: str) -> list[DlqEntry]:
-    entries = await read_dlqs(stack.settings.client_kwargs(), [f"{stack.step_topic(ARCHIVE)}.dlq"])
-    return [entry for entry in entries if entry.run_id == run_id]
-
-
 async def test_undecodable_requests_are_dead_lettered_and_the_service_keeps_serving(
     stack: Stack,
 ) -> None:
     run_id = f"bad-{uuid.uuid4().hex[:12]}"
-    wrong_type = wire.StepCompleted(
-        run_id=run_id, step="archive", attempt=1, completed_at=datetime.now(UTC)
-    )
-    junk = [
-        b"not avro at all",
-        b"\xc3\x01\x00",
-        stack.codec.encode_event(wrong_type),
-        b"\xc3\x01" + bytes(8),
-    ]
-    async with AIOKafkaProducer(bootstrap_servers=stack.bootstrap, acks="all") as producer:
-        for value in junk:
-            await producer.send_and_wait(stack.step_topic(ARCHIVE), value, key=run_id.encode())
-
-    async def all_dead_lettered() -> list[DlqEntry] | None:
-        found = await dead_letters(stack, run_id)
-        return found if len(found) >= len(junk) else None
-
-    entries = await wait_until(all_dead_lettered, timeout=RUN_TIMEOUT, what="junk dead-lettered")
-    assert [(e.reason, e.detail) for e in entries] == [
-        ("decode", "not-avro-framing"),
-        ("decode", "truncated"),
-        ("wrong-type", "wrong-event-type"),
-        ("schema", "unknown-fingerprint"),
-    ]
+    entries = await send_junk(stack, ARCHIVE, run_id)
+    assert [(e.reason, e.detail) for e in entries] == UNDECODABLE
     assert {e.origin.topic for e in entries if e.origin} == {stack.step_topic(ARCHIVE)}
     assert {e.group for e in entries} == {f"{stack.prefix}-{ARCHIVE}"}
     # still serving: a run through the Java step succeeds after the garbage

@@ -190,19 +190,27 @@ class Stack:
         )
         await self._produce(self.topics.runs, run_id, self.codec.encode_event(event), None)
 
-    async def results_of(self, run_id: str, *, worker: bytes) -> list[ConsumerRecord[bytes, bytes]]:
-        """The records on the results topic so far for ``run_id`` whose value names a
-        ``worker`` starting with these bytes (the worker field is a plain Avro string)."""
-        topic = self.topics.step_results
+    async def records(self, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+        """Every record on ``topic`` now (all partitions, from the start to the end offsets)."""
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
         await consumer.start()
         try:
             partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
-            records = await _read_to(consumer, await consumer.end_offsets(partitions))
+            ends = await consumer.end_offsets(partitions)
+            found: list[ConsumerRecord[bytes, bytes]] = []
+            while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+                for batch in (await consumer.getmany(timeout_ms=500)).values():
+                    found.extend(batch)
+            return found
         finally:
             await consumer.stop()
+
+    async def results_of(self, run_id: str, *, worker: bytes) -> list[ConsumerRecord[bytes, bytes]]:
+        """The records on the results topic so far for ``run_id`` whose value names a
+        ``worker`` starting with these bytes (the worker field is a plain Avro string)."""
+        records = await self.records(self.topics.step_results)
         return [r for r in records if r.key == run_id.encode() and worker in (r.value or b"")]
 
     async def _produce(
@@ -219,14 +227,6 @@ class Stack:
             return
         async with AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all") as own:
             await own.send_and_wait(topic, value, key=key.encode(), headers=headers)
-
-
-async def _read_to(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> list[Any]:
-    records: list[Any] = []
-    while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
-        batches = await consumer.getmany(timeout_ms=500)
-        records += [record for batch in batches.values() for record in batch]
-    return records
 
 
 @dataclass
@@ -315,6 +315,17 @@ class EventWatcher:
 
 def _log_names(home: Path) -> list[str]:
     return sorted(path.stem for path in home.glob("*.log"))
+
+
+async def run_once(
+    stack: Stack, definition: Pipeline, *, run_id: str | None = None, timeout: float = 60.0
+) -> tuple[str, RunEvents]:
+    """Publish ``definition``, request one run, and return its id and the events once it ends."""
+    await stack.publish(definition)
+    async with EventWatcher(stack) as watcher:
+        run_id = await stack.request_run(definition.name, run_id=run_id)
+        await watcher.finished([run_id], timeout)
+        return run_id, watcher.seen
 
 
 def murmur2_partition(key: str, partitions: int = PARTITIONS) -> int:

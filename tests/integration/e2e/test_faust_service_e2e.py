@@ -22,7 +22,7 @@ from tests.integration.e2e.foreign import (
     service_step,
 )
 from tests.integration.e2e.pipelines import pipeline, step
-from tests.integration.e2e.stack import EventWatcher, Stack
+from tests.integration.e2e.stack import EventWatcher, Stack, run_once
 
 FAUST = "faust"
 RUN_TIMEOUT = 90.0  # the first run waits for the faust worker's first assignment
@@ -50,17 +50,15 @@ async def test_a_faust_step_completes_and_its_output_feeds_the_next_step(stack: 
         faust_step(stack, after=["extract"], input={"title": "weekly"}),
         step(p, "publish", after=["summarize"], input={"echo_upstream": True}),
     )
-    await stack.publish(definition)
-    async with EventWatcher(stack) as watcher:
-        run_id = await stack.request_run(definition.name)
-        assert await watcher.finished([run_id], RUN_TIMEOUT) == {run_id: ["SUCCEEDED"]}
+    run_id, seen = await run_once(stack, definition, timeout=RUN_TIMEOUT)
+    assert seen.terminal(run_id) == ["SUCCEEDED"]
     summary = {"by": FAUST, "input": {"title": "weekly"}, "upstream": {"extract": {"rows": 3}}}
     summary["attempt"] = 1
-    [done] = [e for e in watcher.seen.step_events(run_id, "summarize") if e.output_json]
+    [done] = [e for e in seen.step_events(run_id, "summarize") if e.output_json]
     assert json.loads(done.output_json or "") == summary
-    [published] = [e for e in watcher.seen.step_events(run_id, "publish") if e.output_json]
+    [published] = [e for e in seen.step_events(run_id, "publish") if e.output_json]
     assert json.loads(published.output_json or "") == {"summarize": summary}
-    await check_routed_result(stack, watcher.seen, run_id, "summarize", worker=b"faust/")
+    await check_routed_result(stack, seen, run_id, "summarize", worker=b"faust/")
 
 
 async def test_faust_failures_are_retried_or_fail_the_run_as_declared(stack: Stack) -> None:
@@ -72,10 +70,11 @@ async def test_faust_failures_are_retried_or_fail_the_run_as_declared(stack: Sta
         flaky_run = await stack.request_run(flaky.name)
         fatal_run = await stack.request_run(fatal.name)
         ends = await watcher.finished([flaky_run, fatal_run], RUN_TIMEOUT)
+        seen = watcher.seen
     assert ends == {flaky_run: ["SUCCEEDED"], fatal_run: ["FAILED"]}
-    flaky_statuses = watcher.seen.step_statuses(flaky_run, "summarize")
+    flaky_statuses = seen.step_statuses(flaky_run, "summarize")
     assert flaky_statuses.count("RETRY_WAIT") == 1 and flaky_statuses[-1] == "SUCCEEDED"
-    last = watcher.seen.step_events(fatal_run, "summarize")[-1]
+    last = seen.step_events(fatal_run, "summarize")[-1]
     assert last.attempt == 1 and last.error is not None and not last.error.retryable
     assert last.error.error_type == "NonRetryableError"
 
@@ -88,8 +87,6 @@ async def test_undecodable_requests_are_dead_lettered_and_the_agent_keeps_servin
     assert [(e.reason, e.detail) for e in entries] == UNDECODABLE
     assert {e.origin.topic for e in entries if e.origin} == {stack.step_topic(FAUST)}
     definition = pipeline(stack.prefix, faust_step(stack, input={"after": "junk"}))
-    await stack.publish(definition)
-    async with EventWatcher(stack) as watcher:
-        after = await stack.request_run(definition.name)
-        assert await watcher.finished([after], RUN_TIMEOUT) == {after: ["SUCCEEDED"]}
+    after, seen = await run_once(stack, definition, timeout=RUN_TIMEOUT)
+    assert seen.terminal(after) == ["SUCCEEDED"]
     assert stack.processes[FAUST].poll() is None

@@ -29,7 +29,7 @@ from tests.integration.e2e.foreign import (
     service_step,
 )
 from tests.integration.e2e.pipelines import pipeline, step
-from tests.integration.e2e.stack import REPO, EventWatcher, Stack
+from tests.integration.e2e.stack import REPO, Stack, run_once
 from tests.required import require_tools
 
 ARCHIVE = "archive"
@@ -83,28 +83,24 @@ async def test_a_java_step_completes_and_its_output_feeds_the_next_step(stack: S
         archive_step(stack, after=["extract"], input={"name": "daily-report"}),
         step(p, "publish", after=["archive"], input={"echo_upstream": True}),
     )
-    await stack.publish(definition)
-    async with EventWatcher(stack) as watcher:
-        run_id = await stack.request_run(definition.name)
-        assert await watcher.finished([run_id], RUN_TIMEOUT) == {run_id: ["SUCCEEDED"]}
-    archived = step_output(watcher.seen.step_events(run_id, "archive")[-1])
+    run_id, seen = await run_once(stack, definition, timeout=RUN_TIMEOUT)
+    assert seen.terminal(run_id) == ["SUCCEEDED"]
+    archived = step_output(seen.step_events(run_id, "archive")[-1])
     written = Path(archived["archived"]).read_bytes()
     assert archived["bytes"] == len(written)
     assert archived["sha256"] == hashlib.sha256(written).hexdigest()
     assert archived["upstream_steps"] == ["extract"]
     assert json.loads(written)["upstream"] == {"extract": {"rows": 3}}
     # the next step got the Java step's output as its upstream, byte for byte the same JSON
-    assert step_output(watcher.seen.step_events(run_id, "publish")[-1]) == {"archive": archived}
+    assert step_output(seen.step_events(run_id, "publish")[-1]) == {"archive": archived}
 
 
 async def test_java_results_are_keyed_partitioned_and_traced_as_the_run(stack: Stack) -> None:
     p = stack.prefix
     definition = pipeline(p, archive_step(stack, input={"name": "traced"}))
-    await stack.publish(definition)
-    async with EventWatcher(stack) as watcher:
-        run_id = await stack.request_run(definition.name)
-        assert await watcher.finished([run_id], RUN_TIMEOUT) == {run_id: ["SUCCEEDED"]}
-    await check_routed_result(stack, watcher.seen, run_id, "archive", worker=b"java-archive/")
+    run_id, seen = await run_once(stack, definition, timeout=RUN_TIMEOUT)
+    assert seen.terminal(run_id) == ["SUCCEEDED"]
+    await check_routed_result(stack, seen, run_id, "archive", worker=b"java-archive/")
 
 
 async def test_a_retryable_java_failure_is_retried_as_declared(stack: Stack) -> None:
@@ -116,30 +112,26 @@ async def test_a_retryable_java_failure_is_retried_as_declared(stack: Stack) -> 
         archive_step(stack, input={"name": "blocked"}),
         step(p, "never", after=["archive"]),
     )
-    await stack.publish(definition)
-    run_id = f"run-{uuid.uuid4().hex[:12]}"
+    blocked = f"run-{uuid.uuid4().hex[:12]}"
     (stack.home / "archive").mkdir(exist_ok=True)
-    (stack.home / "archive" / run_id).write_text("a file where the run's folder goes")
-    async with EventWatcher(stack) as watcher:
-        await stack.request_run(definition.name, run_id=run_id)
-        assert await watcher.finished([run_id], RUN_TIMEOUT) == {run_id: ["FAILED"]}
-    events = watcher.seen.step_events(run_id, "archive")
+    (stack.home / "archive" / blocked).write_text("a file where the run's folder goes")
+    run_id, seen = await run_once(stack, definition, run_id=blocked, timeout=RUN_TIMEOUT)
+    assert seen.terminal(run_id) == ["FAILED"]
+    events = seen.step_events(run_id, "archive")
     assert [str(e.step_status) for e in events].count("RETRY_WAIT") == 2
     last = events[-1]
     assert str(last.step_status) == "FAILED" and last.attempt == 3
     assert last.error is not None and last.error.retryable
     assert last.error.error_type == "FileAlreadyExistsException"
-    assert "RUNNING" not in watcher.seen.step_statuses(run_id, "never")
+    assert "RUNNING" not in seen.step_statuses(run_id, "never")
 
 
 async def test_invalid_input_fails_the_java_step_at_once(stack: Stack) -> None:
     p = stack.prefix
     definition = pipeline(p, archive_step(stack, input={"name": "../../etc/passwd"}))
-    await stack.publish(definition)
-    async with EventWatcher(stack) as watcher:
-        run_id = await stack.request_run(definition.name)
-        assert await watcher.finished([run_id], RUN_TIMEOUT) == {run_id: ["FAILED"]}
-    events = watcher.seen.step_events(run_id, "archive")
+    run_id, seen = await run_once(stack, definition, timeout=RUN_TIMEOUT)
+    assert seen.terminal(run_id) == ["FAILED"]
+    events = seen.step_events(run_id, "archive")
     assert "RETRY_WAIT" not in [str(e.step_status) for e in events]  # not retryable
     last = events[-1]
     assert last.attempt == 1 and last.error is not None and not last.error.retryable
@@ -157,8 +149,6 @@ async def test_undecodable_requests_are_dead_lettered_and_the_service_keeps_serv
     assert {e.group for e in entries} == {f"{stack.prefix}-{ARCHIVE}"}
     # still serving: a run through the Java step succeeds after the garbage
     definition = pipeline(stack.prefix, archive_step(stack, input={"name": "after-junk"}))
-    await stack.publish(definition)
-    async with EventWatcher(stack) as watcher:
-        after = await stack.request_run(definition.name)
-        assert await watcher.finished([after], RUN_TIMEOUT) == {after: ["SUCCEEDED"]}
+    after, seen = await run_once(stack, definition, timeout=RUN_TIMEOUT)
+    assert seen.terminal(after) == ["SUCCEEDED"]
     assert stack.processes[ARCHIVE].poll() is None

@@ -56,3 +56,10 @@ if [ -z "${PODIUM_KAFKA__BOOTSTRAP_SERVERS:-}" ]; then
     .venv/bin/podium broker fetch --kafka-version 3.9.1
   fi
 fi
+# The Java step service (services/examples/java-archive: Avro and kafka-clients only, no Podium
+# code), which tests/integration/e2e/test_java_service_e2e.py runs: built by Maven once per
+# content of its sources and cached by build.sh, so a later run costs a checksum.
+if command -v java >/dev/null && command -v mvn >/dev/null; then
+  bash services/examples/java-archive/build.sh >/dev/null \
+    || echo "warning: could not build the Java step service; its test will fail" >&2
+fi

@@ -28,6 +28,7 @@ from podium.codec import Codec, SchemaRegistry, frame
 from podium.codec._avro import encode_body
 from podium.codec.strategies import SAMPLE_TIME, sample_events
 from podium.contract import PodiumModel, StepCompleted
+from tests.required import require_tools
 
 HERE = Path(__file__).resolve().parent / "avro-java"
 POM = HERE / "pom.xml"
@@ -36,12 +37,6 @@ REGISTRY = SchemaRegistry.load()
 CODEC = Codec(REGISTRY)
 
 pytestmark = pytest.mark.timeout(600)  # the first test may wait for Maven to fetch Avro
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"the Avro Java interop test must run in CI: {reason}")
-    pytest.skip(reason)
 
 
 def _cache_dir() -> Path:
@@ -72,9 +67,7 @@ def _build_libs() -> Path:
 @pytest.fixture(scope="session")
 def avro_java() -> Any:
     """A function sending request lines to the Java peer and returning its answers."""
-    for tool in ("java", "mvn"):
-        if shutil.which(tool) is None:
-            _unavailable(f"{tool} is not on PATH")
+    require_tools("the Avro Java interop test", "java", "mvn")
     libs = _build_libs()
 
     def ask(requests: list[str]) -> list[str]:

@@ -290,7 +290,12 @@ EXPORTS: dict[str, list[str]] = {
         "view_json",
         "with_pending_steps",
     ],
+    "podium.faust": [
+        "PodiumCodec",
+        "step_agent",
+    ],
     "podium.service": [
+        "Answer",
         "DEFAULT_CONCURRENCY",
         "DEFAULT_GRACE_S",
         "Handler",
@@ -453,7 +458,9 @@ def test_a_package_exports_exactly_its_pinned_names(name: str) -> None:
 
 
 def test_the_product_surface_stays_small() -> None:
-    """489 names over 14 packages before the surface was narrowed (issue 16), 272 after it;
-    teams' own events (issue 19) brought it to 311."""
+    """489 names over 14 packages before the surface was narrowed (issue 16), 272 after it
+    and 299 before issue 19, which added teams' own events (``podium.events``, 12 names)
+    and services outside the SDK's runner (``podium.faust``'s two, ``podium.service.Answer``):
+    314."""
     product = [names for package, names in EXPORTS.items() if package.startswith("podium.")]
-    assert sum(map(len, product)) < 320
+    assert sum(map(len, product)) <= 320

@@ -25,10 +25,13 @@ is skipped). Handlers therefore see ``asyncio.CancelledError`` at any ``await``
 and should be cancellation-safe: clean up in ``try/finally`` (or ``async with``),
 re-raise ``CancelledError`` if they catch it, and keep side effects idempotent.
 
-What a step author needs is exported here; :mod:`podium.service.testing` builds requests
+What a step author needs is exported here (and, for runtimes that consume requests
+themselves such as :mod:`podium.faust`, ``Answer``: one request's result as the record to
+send); :mod:`podium.service.testing` builds requests
 for testing handlers without Kafka; dead letters are :mod:`podium.dlq`'s.
 """
 
+from podium.service._answer import Answer
 from podium.service._context import StepContext, StepLogger
 from podium.service._errors import (
     NonRetryableError,
@@ -51,6 +54,7 @@ __all__ = [
     "DEFAULT_CONCURRENCY",
     "DEFAULT_GRACE_S",
     "RESULTS_TOPIC",
+    "Answer",
     "Handler",
     "NonRetryableError",
     "PoisonMessage",

@@ -4,9 +4,10 @@ Input keys: ``fail_attempts`` (raise on attempts <= n), ``fatal`` (raise a
 non-retryable error), ``sleep_s`` (every attempt), ``sleep_first_s`` (attempt 1
 only, to miss a deadline), ``heartbeats`` / ``heartbeat_every_s`` (work that long,
 sending heartbeats), ``output`` (what to return), ``output_bytes`` (return a blob
-of about that size). Every execution is appended to ``$PODIUM_HOME/executions.log``
-so tests can count them, and every execution stopped by a cancel
-(``asyncio.CancelledError``) to ``cancelled.log``.
+of about that size), ``echo_upstream`` (return the dependencies' outputs it got).
+Every execution is appended to ``$PODIUM_HOME/executions.log`` so tests can count
+them, and every execution stopped by a cancel (``asyncio.CancelledError``) to
+``cancelled.log``.
 """
 
 from __future__ import annotations
@@ -65,6 +66,12 @@ async def _follow(script: dict[str, Any], ctx: StepContext) -> Any:
         raise NonRetryableError(f"{ctx.step} cannot succeed")
     if ctx.attempt <= int(script.get("fail_attempts", 0)):
         raise RuntimeError(f"{ctx.step} failed on attempt {ctx.attempt}")
+    return _output(script, ctx)
+
+
+def _output(script: dict[str, Any], ctx: StepContext) -> Any:
+    if script.get("echo_upstream"):  # what the step received from the steps before it
+        return dict(ctx.upstream)
     if script.get("output_bytes"):  # a large result: {"blob": "xxx..."} of about that size
         return {"blob": "x" * int(script["output_bytes"])}
     return script.get("output", {"step": ctx.step, "attempt": ctx.attempt})

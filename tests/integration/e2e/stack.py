@@ -14,13 +14,13 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.partitioner import DefaultPartitioner
 
@@ -107,10 +107,17 @@ class Stack:
         )
 
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        return self.start_program(name, [sys.executable, "-m", "podium", *args])
+
+    def start_program(
+        self, name: str, argv: list[str], env: Mapping[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """``argv`` (any program: a step service in another language) as the process
+        ``name``, in this stack's environment plus ``env``, logging to ``<name>.log``."""
         with (self.home / f"{name}.log").open("ab") as log:  # the child keeps its own copy
             process = subprocess.Popen(
-                [sys.executable, "-m", "podium", *args],
-                env=self.env(),
+                argv,
+                env={**self.env(), **(env or {})},
                 cwd=REPO,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -182,6 +189,29 @@ class Stack:
             run_id=run_id, reason="test cancel", requested_at=datetime.now(UTC)
         )
         await self._produce(self.topics.runs, run_id, self.codec.encode_event(event), None)
+
+    async def records(self, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+        """Every record on ``topic`` now (all partitions, from the start to the end offsets)."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            ends = await consumer.end_offsets(partitions)
+            found: list[ConsumerRecord[bytes, bytes]] = []
+            while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+                for batch in (await consumer.getmany(timeout_ms=500)).values():
+                    found.extend(batch)
+            return found
+        finally:
+            await consumer.stop()
+
+    async def results_of(self, run_id: str, *, worker: bytes) -> list[ConsumerRecord[bytes, bytes]]:
+        """The records on the results topic so far for ``run_id`` whose value names a
+        ``worker`` starting with these bytes (the worker field is a plain Avro string)."""
+        records = await self.records(self.topics.step_results)
+        return [r for r in records if r.key == run_id.encode() and worker in (r.value or b"")]
 
     async def _produce(
         self,
@@ -264,6 +294,15 @@ class EventWatcher:
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"not within {timeout}s: {what}\n{self._report()}")
 
+    async def finished(self, run_ids: Sequence[str], timeout: float = 60.0) -> dict[str, list[str]]:
+        """Each of ``run_ids``' terminal statuses, once every one of them has finished."""
+        seen = await self.until(
+            lambda seen: all(seen.terminal(r) for r in run_ids),
+            timeout=timeout,
+            what=f"{list(run_ids)} finish",
+        )
+        return {run_id: [str(s) for s in seen.terminal(run_id)] for run_id in run_ids}
+
     def _report(self) -> str:
         lines = [
             f"{e.run_id} {e.status} {e.step or '-'} {e.step_status or ''} a={e.attempt} "
@@ -276,6 +315,23 @@ class EventWatcher:
 
 def _log_names(home: Path) -> list[str]:
     return sorted(path.stem for path in home.glob("*.log"))
+
+
+async def run_once(
+    stack: Stack, definition: Pipeline, *, run_id: str | None = None, timeout: float = 60.0
+) -> tuple[str, RunEvents]:
+    """Publish ``definition``, request one run, and return its id and the events once it ends."""
+    await stack.publish(definition)
+    async with EventWatcher(stack) as watcher:
+        run_id = await stack.request_run(definition.name, run_id=run_id)
+        await watcher.finished([run_id], timeout)
+        return run_id, watcher.seen
+
+
+def murmur2_partition(key: str, partitions: int = PARTITIONS) -> int:
+    """Where Podium (and Java's default partitioner) puts ``key``."""
+    every = list(range(partitions))
+    return int(DefaultPartitioner()(key.encode(), every, every))
 
 
 def same_partition_id(run_id: str, partitions: int = PARTITIONS) -> str:

@@ -151,21 +151,8 @@ async def tally(stack: Stack, seen: RunEvents, run_ids: Sequence[str]) -> Tally:
 
 
 async def read_all(stack: Stack, topic: str) -> list[wire.PodiumModel]:
-    """Every event on ``topic`` now (all partitions, from the start to the end offsets)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=stack.bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        found: list[wire.PodiumModel] = []
-        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                found.extend(stack.codec.decode_event(record.value) for record in records)
-        return found
-    finally:
-        await consumer.stop()
+    """Every event on ``topic`` now."""
+    return [stack.codec.decode_event(record.value) for record in await stack.records(topic)]
 
 
 async def wait_worker_committed(stack: Stack) -> None:

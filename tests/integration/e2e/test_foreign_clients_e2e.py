@@ -17,8 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import shutil
 import tempfile
 import uuid
 import zlib
@@ -27,7 +25,6 @@ from datetime import UTC, datetime
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from aiokafka.partitioner import DefaultPartitioner
 
 from podium import contract as wire
 from podium.contract import PodiumModel
@@ -35,26 +32,23 @@ from podium.dlq import DlqEntry, read_dlqs
 from podium.testing import wait_until
 from tests.integration.e2e.conftest import make_stack, serving
 from tests.integration.e2e.pipelines import FAST_RETRY, pipeline, step
-from tests.integration.e2e.stack import PARTITIONS, TRACEPARENT, EventWatcher, Stack
+from tests.integration.e2e.stack import (
+    PARTITIONS,
+    TRACEPARENT,
+    EventWatcher,
+    Stack,
+    murmur2_partition,
+)
+from tests.required import require_tools
 
 RUN_TIMEOUT = 60.0
 FOREIGN = "foreign"
 """The step service answered by kcat instead of the SDK."""
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"the foreign-client test must run in CI: {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def kcat() -> str:
-    path = shutil.which("kcat")
-    if path is None:
-        _unavailable("kcat is not on PATH (apt-get install kcat)")
-    assert path is not None
-    return path
+    return require_tools("the foreign-client test (apt-get install kcat)", "kcat")["kcat"]
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +57,6 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     home = tmp_path_factory.mktemp("foreign")
     with serving(make_stack(kafka_bootstrap, home, ["worker", FOREIGN])) as stack:
         yield stack
-
-
-def murmur2_partition(key: str) -> int:
-    """Where Podium (and Java's default partitioner) puts ``key``."""
-    every = list(range(PARTITIONS))
-    return int(DefaultPartitioner()(key.encode(), every, every))
 
 
 def crc32_partition(key: str) -> int:
@@ -124,15 +112,6 @@ async def dead_letters(stack: Stack, run_ids: Sequence[str]) -> list[DlqEntry]:
     return [entry for entry in entries if entry.run_id in run_ids]
 
 
-async def finished(watcher: EventWatcher, run_ids: Sequence[str]) -> dict[str, list[str]]:
-    seen = await watcher.until(
-        lambda seen: all(seen.terminal(r) for r in run_ids),
-        timeout=RUN_TIMEOUT,
-        what=f"{list(run_ids)} finish",
-    )
-    return {run_id: [str(s) for s in seen.terminal(run_id)] for run_id in run_ids}
-
-
 async def test_run_requests_from_kcat_start_their_runs(kcat: str, stack: Stack) -> None:
     p = stack.prefix
     definition = pipeline(p, step(p, "one"), step(p, "two", after=["one"]))
@@ -150,7 +129,7 @@ async def test_run_requests_from_kcat_start_their_runs(kcat: str, stack: Stack) 
         await kcat_send(kcat, stack, runs, event, key=None, partition=wrong)
         event = run_requested(other_key, definition.name)
         await kcat_send(kcat, stack, runs, event, key=wrong_key)
-        ends = await finished(watcher, [keyed, keyless, other_key])
+        ends = await watcher.finished([keyed, keyless, other_key], RUN_TIMEOUT)
     assert ends == {keyed: ["SUCCEEDED"], keyless: ["SUCCEEDED"], other_key: ["SUCCEEDED"]}
     assert await dead_letters(stack, list(ends)) == []
     assert f"of {runs} to their run's partition" in stack.log("coordinator")
@@ -172,7 +151,7 @@ async def test_a_cancel_from_kcat_cancels_its_run(kcat: str, stack: Stack) -> No
             run_id=run_id, reason="kcat cancel", requested_at=datetime.now(UTC)
         )
         await kcat_send(kcat, stack, stack.topics.runs, cancel, key=run_id)
-        ends = await finished(watcher, [run_id])
+        ends = await watcher.finished([run_id], RUN_TIMEOUT)
     assert ends == {run_id: ["CANCELLED"]}
     assert await dead_letters(stack, [run_id]) == []
 
@@ -245,7 +224,7 @@ async def test_step_results_from_a_kcat_service_drive_their_run(kcat: str, stack
     run_id = misplaced_id()
     async with kcat_service(kcat, stack), EventWatcher(stack) as watcher:
         await stack.request_run(definition.name, run_id=run_id)
-        ends = await finished(watcher, [run_id])
+        ends = await watcher.finished([run_id], RUN_TIMEOUT)
         statuses = watcher.seen.step_statuses(run_id, "foreign")
     assert ends == {run_id: ["SUCCEEDED"]}
     assert "RETRY_WAIT" in statuses, statuses  # attempt 1's StepFailed

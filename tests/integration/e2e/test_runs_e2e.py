@@ -13,14 +13,13 @@ import json
 from aiokafka import AIOKafkaConsumer
 
 from podium.contract import RunStatus, RunStatusChanged
-from podium.pipelines import Pipeline
 from podium.runs import RunView
 from podium.runs._view import apply_event
 from podium.streams._store import changelog_topic
 from podium.testing import wait_until_sync
 from tests.integration.e2e.pipelines import pipeline, step
 from tests.integration.e2e.services import executions
-from tests.integration.e2e.stack import TRACEPARENT, EventWatcher, RunEvents, Stack
+from tests.integration.e2e.stack import TRACEPARENT, EventWatcher, Stack, run_once
 
 RUN_TIMEOUT = 60.0
 
@@ -29,15 +28,6 @@ async def run_to_end(stack: Stack, watcher: EventWatcher, run_id: str) -> None:
     await watcher.until(
         lambda seen: seen.terminal(run_id), timeout=RUN_TIMEOUT, what=f"{run_id} finishes"
     )
-
-
-async def run_once(stack: Stack, definition: Pipeline) -> tuple[str, RunEvents]:
-    """Publish ``definition``, request one run, and return its id and the events once it ends."""
-    await stack.publish(definition)
-    async with EventWatcher(stack) as watcher:
-        run_id = await stack.request_run(definition.name)
-        await run_to_end(stack, watcher, run_id)
-        return run_id, watcher.seen
 
 
 async def test_fan_out_and_fan_in(stack: Stack) -> None:

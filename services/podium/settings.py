@@ -96,6 +96,12 @@ class TopicNames(BaseModel):
     admissions: str = "podium.coordinator.admissions"
     pipelines: str = "podium.pipelines"
     files_landed: str = "podium.files.landed"
+    signals: str = "podium.signals"
+    """Signals and approval decisions (``Signal``, keyed by run id), read by the waiter."""
+    waits: str = "podium.steps.waits"
+    """The request topic of waiting steps (kinds event, approval, signal): the waiter's."""
+    waits_keyed: str = "podium.waits.keyed"
+    """The waiter's own topic: requests and events re-keyed by what correlates them."""
 
     def dlq(self, topic: str) -> str:
         """The dead-letter twin of ``topic``."""

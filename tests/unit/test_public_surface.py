@@ -79,6 +79,7 @@ EXPORTS: dict[str, list[str]] = {
         "RunRequested",
         "RunStatus",
         "RunStatusChanged",
+        "Signal",
         "STEP",
         "StepCancelRequested",
         "StepCompleted",

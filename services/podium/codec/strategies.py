@@ -102,6 +102,8 @@ def sample_events() -> list[PodiumModel]:
         ev.RunRequested(**run, params_json='{"day": 1}', trigger=trigger, idempotency_key="k",
                         requested_at=t0),
         ev.RunCancelRequested(run_id="run-1", reason="user", requested_by="ann", requested_at=t0),
+        ev.Signal(run_id="run-1", name="approval:load", payload_json='{"decision": "approve"}',
+                  sent_by="ann", sent_at=t0),
         ev.StepRequested(**attempt, pipeline="etl", pipeline_version="3", input_json="[1]",
                          deadline=t0 + timedelta(minutes=5), requested_at=t0),
         ev.StepCompleted(**attempt, output_json='{"rows": 3}', completed_at=t0, started_at=t0,

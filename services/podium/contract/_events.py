@@ -88,6 +88,20 @@ class RunCancelRequested(PodiumModel):
     requested_at: AwareDatetime
 
 
+class Signal(PodiumModel):
+    avro_name: ClassVar[str] = f"{NAMESPACE}.Signal"
+
+    run_id: str
+    name: str
+    payload_json: str = "{}"
+    sent_by: str = ""
+    sent_at: AwareDatetime
+
+    @property
+    def payload(self) -> Any:
+        return _json(self.payload_json)
+
+
 class StepRequested(PodiumModel):
     avro_name: ClassVar[str] = f"{NAMESPACE}.StepRequested"
 
@@ -205,6 +219,7 @@ RECORD_MODELS: dict[str, type[PodiumModel]] = {
         StepCancelRequested,
         RunStatusChanged,
         FileLanded,
+        Signal,
     )
 }
 """Every record model by full Avro name."""
@@ -226,6 +241,7 @@ EVENT_TYPES: tuple[type[PodiumModel], ...] = (
     StepCancelRequested,
     RunStatusChanged,
     FileLanded,
+    Signal,
 )
 """The events that travel on topics. The coordinator's changelogs are its own JSON (see
 ``topics/README.md``), not part of the contract."""

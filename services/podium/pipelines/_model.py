@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from podium.pipelines._durations import Duration
 
@@ -73,24 +73,6 @@ class Compensation(_Strict):
 
     @property
     def request_topic(self) -> str:
-        return self.topic or f"podium.steps.{self.service}"
-
-
-class Step(_Strict):
-    name: str = Field(pattern=NAME_PATTERN)
-    service: str = Field(pattern=NAME_PATTERN)
-    topic: str | None = None
-    after: tuple[str, ...] = ()
-    when: str | None = None
-    input: dict[str, JsonValue] = Field(default_factory=dict)
-    timeout: Duration = 300.0
-    retry: RetryPolicy = Field(default_factory=RetryPolicy)
-    on_failure: OnFailure = OnFailure.FAIL
-    compensation: Compensation | None = None
-
-    @property
-    def request_topic(self) -> str:
-        """Where this step's StepRequested goes: ``podium.steps.<service>`` unless set."""
         return self.topic or f"podium.steps.{self.service}"
 
 
@@ -204,6 +186,128 @@ class EventTrigger(_Strict):
                 f"its zone, such as 2026-01-01T00:00:00Z; got {str(value)[:40]!r}"
             )
         return when
+
+
+class StepKind(StrEnum):
+    """Who completes a step: a service, or Podium's waiter on an event, a person or a signal."""
+
+    SERVICE = "service"
+    EVENT = "event"
+    APPROVAL = "approval"
+    SIGNAL = "signal"
+
+
+WAITER_SERVICE = "waits"
+"""The built-in service behind ``event``, ``approval`` and ``signal`` steps: their requests
+go to ``podium.steps.waits``, which the coordinator's waiter serves."""
+
+RUN_ID_REFERENCE = "run_id"
+
+
+class Correlation(_Strict):
+    """How an event names the run (and so the step) it completes: a header or a field of
+    the event equals ``equals``, a reference into the run (``run_id``, ``params.<path>``,
+    ``input.<path>``, ``steps.<dependency>.output.<path>``)."""
+
+    header: str | None = None
+    field: str | None = None
+    equals: str = RUN_ID_REFERENCE
+
+    @field_validator("equals")
+    @classmethod
+    def _a_reference(cls, value: str) -> str:
+        head = value.split(".", 1)[0]
+        if value != RUN_ID_REFERENCE and (
+            head not in ("params", "input", "steps") or "." not in value
+        ):
+            raise ValueError(
+                "expected run_id, params.<name>, input.<path> or steps.<step>.output.<path>; "
+                f"got {value[:60]!r}"
+            )
+        return value
+
+    @property
+    def rule(self) -> str:
+        """``header:<name>`` or ``field:<path>``: what the event is looked up by."""
+        return f"header:{self.header}" if self.header else f"field:{self.field}"
+
+
+class EventWait(_Strict):
+    """What a ``kind: event`` step waits for: an event on a topic that names its run."""
+
+    topic: str
+    format: EventFormat = EventFormat.JSON
+    event: str | None = None
+    schemas: tuple[dict[str, JsonValue], ...] = ()
+    match: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
+    correlate: Correlation = Field(default_factory=lambda: Correlation(header="podium-run-id"))
+    fails_on: dict[str, str] | None = None
+    """Field globs (as ``match``) of events that fail the step instead, with the event."""
+    keep: Duration = 3600.0
+    """How long an event that arrives before its run reaches the step is kept for it."""
+
+    def reading(self) -> EventTrigger:
+        """The trigger-shaped view the record reader and matcher take."""
+        return EventTrigger(
+            topic=self.topic,
+            format=self.format,
+            event=self.event,
+            schemas=self.schemas,
+            match=self.match,
+            headers=self.headers,
+        )
+
+
+class Approval(_Strict):
+    """A ``kind: approval`` step: what happens when nobody decides within its timeout."""
+
+    on_timeout: Literal["fail", "approve", "reject"] = "fail"
+
+
+class Step(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    kind: StepKind = StepKind.SERVICE
+    service: str = Field(pattern=NAME_PATTERN)
+    topic: str | None = None
+    after: tuple[str, ...] = ()
+    when: str | None = None
+    input: dict[str, JsonValue] = Field(default_factory=dict)
+    timeout: Duration = 300.0
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    on_failure: OnFailure = OnFailure.FAIL
+    compensation: Compensation | None = None
+    event: EventWait | None = None
+    """``kind: event``: the event that completes the step."""
+    signal: str | None = None
+    """``kind: signal``: the signal's name (default: the step's name)."""
+    approval: Approval | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _waits_are_served_by_the_waiter(cls, data: Any) -> Any:
+        """A waiting step names no service (the waiter serves it) and is tried once by
+        default: a second attempt would wait as long again."""
+        if not isinstance(data, dict) or data.get("kind", "service") == "service":
+            return data
+        return {"service": WAITER_SERVICE, "retry": {"max_attempts": 1}, **data}
+
+    @property
+    def request_topic(self) -> str:
+        """Where this step's StepRequested goes: ``podium.steps.<service>`` unless set."""
+        return self.topic or f"podium.steps.{self.service}"
+
+    @property
+    def waits(self) -> bool:
+        """Whether the waiter completes this step (kinds event, approval, signal)."""
+        return self.kind is not StepKind.SERVICE
+
+    @property
+    def signal_name(self) -> str:
+        """The signal a ``signal`` step waits for; ``approval:<step>`` for an approval."""
+        if self.kind is StepKind.APPROVAL:
+            return f"approval:{self.name}"
+        return self.signal or self.name
 
 
 class CronTrigger(_Strict):

@@ -22,6 +22,7 @@ from podium.pipelines._graph import ancestors, dependencies, find_cycles, format
 from podium.pipelines._limits import limit_problems
 from podium.pipelines._model import Pipeline, Step
 from podium.pipelines._validate_triggers import check_params, check_triggers, topic_problem
+from podium.pipelines._validate_waits import check_waits
 from podium.settings import LimitsSettings
 
 STEP_STATUSES = frozenset(
@@ -48,6 +49,7 @@ def validate_pipeline(pipeline: Pipeline, limits: LimitsSettings | None = None) 
         _timings,
         check_params,
         check_triggers,
+        check_waits,
     )
     return [problem for check in checks for problem in check(pipeline)]
 

@@ -91,10 +91,10 @@ def _event_problems(pipeline: Pipeline, trigger: EventTrigger, where: str) -> It
         elif not field.removeprefix("header:").strip():
             yield Problem(f"{where}.params.{param}", "name the event field to read the param from")
     yield from _missing_required(pipeline, trigger.params, where)
-    yield from _format_problems(trigger, where)
+    yield from format_problems(trigger, where)
 
 
-def _format_problems(trigger: EventTrigger, where: str) -> Iterator[Problem]:
+def format_problems(trigger: EventTrigger, where: str) -> Iterator[Problem]:
     """What the trigger's ``format`` needs and refuses (see ``EventFormat``)."""
     if trigger.format is EventFormat.AVRO:
         yield from _own_schema_problems(trigger, where)

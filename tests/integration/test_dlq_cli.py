@@ -9,18 +9,19 @@ from collections.abc import AsyncIterator
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from podium.cli._main import podium
 from podium.dlq import read_dlq
 from podium.runs import ReadModel
 from podium.testing import random_topic_name
+from tests.cli import cli_runner
 
 
 async def invoke(bootstrap: str, *args: str) -> Result:
     """`podium ARGS` in a thread (the command runs its own event loop)."""
     env = {"PODIUM_KAFKA__BOOTSTRAP_SERVERS": bootstrap}
-    runner = CliRunner()
+    runner = cli_runner()
     return await asyncio.to_thread(runner.invoke, podium, list(args), env=env)
 
 

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from click.testing import CliRunner
 
 from podium.cli import podium
 from podium.pipelines import Pipeline, content_hash
@@ -25,6 +24,7 @@ from podium.registry import (
 )
 from podium.registry._record import HASH_HEADER
 from podium.testing import random_topic_name, wait_until
+from tests.cli import cli_runner
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "services" / "examples" / "pipelines"
 
@@ -194,7 +194,7 @@ def cli_topic(kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 
 def test_cli_apply_and_list(cli_topic: str, tmp_path: Path) -> None:
-    runner = CliRunner()
+    runner = cli_runner()
     apply = ["pipelines", "apply", str(EXAMPLES), "--topic", cli_topic]
     first = runner.invoke(podium, apply)
     assert first.exit_code == 0, first.output
@@ -223,6 +223,6 @@ def test_cli_list_of_a_missing_topic_exits_2(
 ) -> None:
     monkeypatch.setenv("PODIUM_KAFKA__BOOTSTRAP_SERVERS", kafka_bootstrap)
     topic = random_topic_name("registry-missing")
-    result = CliRunner().invoke(podium, ["pipelines", "list", "--topic", topic])
+    result = cli_runner().invoke(podium, ["pipelines", "list", "--topic", topic])
     assert result.exit_code == 2
     assert "run `podium topics apply`" in result.output

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from click.testing import CliRunner
 
 from podium.cli import podium
 from podium.testing import random_topic_name, wait_until_sync
+from tests.cli import cli_runner
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -54,11 +54,11 @@ def test_apply_creates_every_steps_request_topic_with_the_declared_partitions(
     registry = random_topic_name("registry")
     asyncio.run(_create(kafka_bootstrap, registry))
     path = _pipeline_file(tmp_path, service, undo)
-    first = CliRunner().invoke(podium, ["pipelines", "apply", str(path), "--topic", registry])
+    first = cli_runner().invoke(podium, ["pipelines", "apply", str(path), "--topic", registry])
     assert first.exit_code == 0, first.output
     assert f"created: topic {wanted[0]} (4 partitions, replication 1)" in first.output
     assert asyncio.run(_partitions(kafka_bootstrap, wanted)) == {wanted[0]: 4, wanted[1]: 4}
-    again = CliRunner().invoke(podium, ["pipelines", "apply", str(path), "--topic", registry])
+    again = cli_runner().invoke(podium, ["pipelines", "apply", str(path), "--topic", registry])
     assert again.exit_code == 0 and "created:" not in again.output  # exists: left as it is
 
 

@@ -26,6 +26,7 @@ from podium.topics import (
     plan_topics,
 )
 from podium.topics._plan import IncreasePartitions
+from tests.cli import cli_runner
 
 
 class Topics:
@@ -203,7 +204,7 @@ async def test_the_repos_own_topic_files_apply_cleanly(topics: Topics) -> None:
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch, kafka_bootstrap: str) -> CliRunner:
     monkeypatch.setenv("PODIUM_KAFKA__BOOTSTRAP_SERVERS", kafka_bootstrap)
-    return CliRunner()
+    return cli_runner()
 
 
 def test_cli_plan_apply_and_list(cli: CliRunner, topics: Topics) -> None:
@@ -289,6 +290,6 @@ def test_cli_unreachable_cluster_exits_1(monkeypatch: pytest.MonkeyPatch, topics
     # after async tests trips pytest-asyncio < 1.4's "unclosed event loop" (issue #724).
     monkeypatch.setenv("PODIUM_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:1")
     path = topics.write(topic("x", 1))
-    result = CliRunner().invoke(podium, ["topics", "plan", str(path)])
+    result = cli_runner().invoke(podium, ["topics", "plan", str(path)])
     assert result.exit_code == 1
     assert "error: cannot reach Kafka at 127.0.0.1:1: is it running?" in result.stderr

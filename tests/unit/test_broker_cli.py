@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from podium.cli import podium as cli
+from tests.cli import cli_runner
 
 SUBCOMMANDS = ["start", "stop", "status", "logs", "fetch"]
 
@@ -18,7 +19,7 @@ def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("PODIUM_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("PODIUM_KAFKA__BOOTSTRAP_SERVERS", raising=False)
     monkeypatch.delenv("PODIUM_BROKER__KAFKA_VERSION", raising=False)
-    return CliRunner()
+    return cli_runner()
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from podium.cli import podium
 from podium.pipelines import OnFailure, PipelineValidationError, load_pipeline_file, load_pipelines
 from podium.pipelines._expr import parse_condition
 from podium.pipelines._graph import topological_order
+from tests.cli import cli_runner
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "services" / "examples" / "pipelines"
 EXAMPLE = EXAMPLES / "file_ingest.yaml"
@@ -95,7 +95,7 @@ def test_yaml_anchors_are_fine_but_tags_are_not_executed(tmp_path: Path) -> None
 
 
 def test_cli_validate_ok(tmp_path: Path) -> None:
-    result = CliRunner().invoke(podium, ["pipelines", "validate", str(EXAMPLE)])
+    result = cli_runner().invoke(podium, ["pipelines", "validate", str(EXAMPLE)])
     assert result.exit_code == 0, result.output
     assert result.output == (
         f"ok: {EXAMPLE}: file-ingest@1 (5 steps)\n"
@@ -110,7 +110,7 @@ def test_cli_validate_reports_every_problem_and_exits_1(tmp_path: Path) -> None:
     data["steps"][0]["after"] = ["ghost"]
     data["steps"][0]["topic"] = "a b"
     bad = write(tmp_path, "bad.yaml", yaml.safe_dump(data))
-    result = CliRunner().invoke(podium, ["pipelines", "validate", str(tmp_path)])
+    result = cli_runner().invoke(podium, ["pipelines", "validate", str(tmp_path)])
     assert result.exit_code == 1
     assert f"ok: {good}: good@1 (1 step)" in result.output
     assert f"error: {bad}: steps[0] (a).after: unknown step 'ghost' (known: a)" in result.output
@@ -119,17 +119,17 @@ def test_cli_validate_reports_every_problem_and_exits_1(tmp_path: Path) -> None:
 
 
 def test_cli_validate_empty_directory_is_an_error(tmp_path: Path) -> None:
-    result = CliRunner().invoke(podium, ["pipelines", "validate", str(tmp_path)])
+    result = cli_runner().invoke(podium, ["pipelines", "validate", str(tmp_path)])
     assert result.exit_code == 1
     assert "no *.yaml or *.yml files found" in result.output
 
 
 def test_cli_validate_needs_a_path() -> None:
-    result = CliRunner().invoke(podium, ["pipelines", "validate"])
+    result = cli_runner().invoke(podium, ["pipelines", "validate"])
     assert result.exit_code == 2
 
 
 def test_cli_help_describes_validate() -> None:
-    result = CliRunner().invoke(podium, ["pipelines", "validate", "--help"])
+    result = cli_runner().invoke(podium, ["pipelines", "validate", "--help"])
     assert result.exit_code == 0
     assert "Check pipeline files" in result.output

@@ -56,6 +56,7 @@ from podium.streams import (
     changelog_topic,
 )
 from podium.triggers import TriggerMetrics, TriggerRunner
+from podium.waits import WaitRunner
 
 log = logging.getLogger("podium.coordinator")
 
@@ -80,6 +81,7 @@ class Coordinator:
         self.registry = PipelineRegistry(
             settings.client_kwargs(), self.topics.pipelines, dead_letter=True
         )
+        self.waiter = WaitRunner(settings, self.registry, self.codec)
         self.triggers = TriggerRunner(
             settings, self.registry, self.codec, group_id=f"{settings.coordinator.app_id}-triggers"
         )
@@ -142,10 +144,12 @@ class Coordinator:
         await self.engine.start()
         try:
             await self.triggers.start()
+            await self.waiter.start()
             async with asyncio.TaskGroup() as group:  # one failing stops the other
                 group.create_task(self.engine.run(stop))
                 group.create_task(self._timer_loop(stop))
         finally:
+            await self.waiter.stop()
             await self.triggers.stop()
             await self.engine.stop()
             await self.registry.stop()

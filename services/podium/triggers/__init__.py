@@ -21,6 +21,14 @@ coordination: triggers produce RunRequested under deterministic run ids and
 the coordinator's idempotent start ignores a run id it already has.
 """
 
+from podium.triggers._ids import keyed_identity
+from podium.triggers._match import (
+    event_type_matches,
+    event_value,
+    field_matches,
+    field_value,
+    match_event,
+)
 from podium.triggers._metrics import TriggerMetrics
 from podium.triggers._plan import (
     EventSource,
@@ -28,15 +36,24 @@ from podium.triggers._plan import (
     latest_pipelines,
     plan_event_runs,
 )
+from podium.triggers._read import RecordReader, header_texts
 from podium.triggers._runner import TriggerRunner
 from podium.triggers._start import trigger_lines
 
 __all__ = [
     "EventSource",
+    "RecordReader",
     "TriggerMetrics",
     "TriggerRejectedError",
     "TriggerRunner",
+    "event_type_matches",
+    "event_value",
+    "field_matches",
+    "field_value",
+    "header_texts",
+    "keyed_identity",
     "latest_pipelines",
+    "match_event",
     "plan_event_runs",
     "trigger_lines",
 ]

@@ -89,6 +89,7 @@ class Stack:
         topics = self.topics
         consumed = [topics.runs, topics.step_results, topics.run_events, topics.timers]
         consumed += [topics.admissions, topics.files_landed]
+        consumed += [topics.signals, topics.waits, topics.waits_keyed]
         consumed += [self.step_topic(s) for s in services]
         names = consumed + [f"{name}.dlq" for name in [*consumed, topics.pipelines]]
         new = [NewTopic(name, PARTITIONS, 1) for name in names]

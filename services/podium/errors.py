@@ -35,6 +35,7 @@ this drawing true)::
             ExpressionError  (podium.pipelines._errors)
             IdempotencyConflictError  (podium.cli._runs)
             LimitError  (podium.pipelines._errors)
+            NotWaitingStepError  (podium.runs._errors)
             ParamError  (podium.pipelines._errors)
             PipelineValidationError  (podium.pipelines._errors)
             RegistryTopicMissingError  (podium.registry._errors)

@@ -42,6 +42,7 @@ from podium.api._live import add_streaming, stream_view
 from podium.api._metrics import REGISTRY, metrics, request_metrics
 from podium.api._render import LagHistory, lag_history_json, pipeline_json
 from podium.api._ui import add_pages
+from podium.api._waits import add_wait_routes
 from podium.codec import Codec
 from podium.contract import (
     TRACE_HEADERS,
@@ -181,6 +182,7 @@ def create_app(
     app.router.add_get("/v1/lag/history", get_lag_history)
     app.router.add_get("/v1/ui", ui_settings)
     add_dlq_routes(app, services.dead_letters)
+    add_wait_routes(app, services, _trace_headers)
     app.router.add_get("/healthz", healthz)
     add_pages(app)
     add_streaming(app)

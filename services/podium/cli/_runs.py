@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,13 +32,16 @@ from podium.runs import (
     RunNotFoundError,
     RunView,
     cancel_run,
+    check_approval,
     check_cancellable,
+    decide,
     idempotency_conflict,
     open_producer,
     request_run,
     run_details,
     run_id_for,
     run_table,
+    send_signal,
     summary_json,
     transition_line,
     view_json,
@@ -251,12 +255,8 @@ async def _show(settings: PodiumSettings, run_id: str) -> RunView:
 
 async def _declared_steps(settings: PodiumSettings, view: RunView) -> Sequence[str]:
     """The run's pipeline's steps in definition order; none when it cannot be read."""
-    try:
-        published = await read_registry(settings.client_kwargs(), settings.topics.pipelines)
-    except RegistryTopicMissingError:
-        return ()
-    entry = published.get(f"{view.pipeline}@{view.version}")
-    return [step.name for step in entry.pipeline.steps] if entry else ()
+    pipeline = await _pipeline_of(settings, view)
+    return [step.name for step in pipeline.steps] if pipeline else ()
 
 
 @group.command(name="cancel")
@@ -277,6 +277,97 @@ async def _cancel(settings: PodiumSettings, run_id: str, reason: str) -> None:
         await cancel_run(
             producer, Codec(), settings.topics, run_id, reason=reason, requested_by="cli"
         )
+
+
+def _decision_command(approve: bool) -> Any:
+    verb = "approve" if approve else "reject"
+    about = (
+        f"{verb.capitalize()} the approval step STEP of run RUN_ID; who and why are recorded "
+        "on the step (`podium runs show`)."
+    )
+
+    @group.command(name=verb, help=about)
+    @click.argument("run_id")
+    @click.argument("step")
+    @click.option("--comment", default="", help="Why: recorded with the decision.")
+    @click.option("--by", default=None, help="Who decides (default: $USER).")
+    @click.pass_context
+    def command(ctx: click.Context, run_id: str, step: str, comment: str, by: str | None) -> None:
+        who = by or os.environ.get("USER") or "cli"
+        asyncio.run(_decide(settings_from(ctx), run_id, step, approve, comment, who))
+        click.echo(f"{verb}d step {step} of run {run_id} (by {who})")
+
+    return command
+
+
+approve_command = _decision_command(True)
+reject_command = _decision_command(False)
+
+
+async def _decide(
+    settings: PodiumSettings, run_id: str, step: str, approve: bool, comment: str, by: str
+) -> None:
+    kwargs = settings.client_kwargs()
+    async with ReadModel(kwargs, settings.topics.run_events) as runs:
+        view = runs.get(run_id)
+    pipeline = await _pipeline_of(settings, view)
+    check_approval(view, run_id, pipeline, step)
+    async with open_producer(kwargs) as producer:
+        await decide(
+            producer,
+            Codec(),
+            settings.topics,
+            run_id,
+            step,
+            approve=approve,
+            comment=comment,
+            by=by,
+        )
+
+
+async def _pipeline_of(settings: PodiumSettings, view: RunView | None) -> Pipeline | None:
+    if view is None:
+        return None
+    try:
+        published = await read_registry(settings.client_kwargs(), settings.topics.pipelines)
+    except RegistryTopicMissingError:
+        return None
+    entry = published.get(f"{view.pipeline}@{view.version}")
+    return entry.pipeline if entry else None
+
+
+@group.command(name="signal")
+@click.argument("run_id")
+@click.argument("name")
+@click.option("--data", "data", default="{}", show_default=True, help="A JSON object.")
+@click.option("--by", default=None, help="Who sends it (default: $USER).")
+@click.pass_context
+def signal(ctx: click.Context, run_id: str, name: str, data: str, by: str | None) -> None:
+    """Send the signal NAME to run RUN_ID: its `kind: signal` step takes --data as output."""
+    payload = _json_object(data, "--data")
+    who = by or os.environ.get("USER") or "cli"
+    asyncio.run(_signal(settings_from(ctx), run_id, name, payload, who))
+    click.echo(f"signal {name} sent to run {run_id}")
+
+
+def _json_object(text: str, option: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint=option) from exc
+    if not isinstance(value, dict):
+        raise click.BadParameter('expected a JSON object, such as {"ok": true}', param_hint=option)
+    return value
+
+
+async def _signal(
+    settings: PodiumSettings, run_id: str, name: str, payload: dict[str, Any], by: str
+) -> None:
+    kwargs = settings.client_kwargs()
+    async with ReadModel(kwargs, settings.topics.run_events) as runs:
+        check_cancellable(runs.get(run_id), run_id)
+    async with open_producer(kwargs) as producer:
+        await send_signal(producer, Codec(), settings.topics, run_id, name, payload, sent_by=by)
 
 
 def _echo_lines(lines: Sequence[str]) -> None:

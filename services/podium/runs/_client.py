@@ -25,14 +25,15 @@ from podium.contract import (
     PodiumModel,
     RunCancelRequested,
     RunRequested,
+    Signal,
     Trigger,
     TriggerSource,
     encode_headers,
     routing_headers,
 )
 from podium.errors import BrokerError
-from podium.pipelines import Pipeline, resolve_params
-from podium.runs._errors import RunFinishedError, RunNotFoundError
+from podium.pipelines import Pipeline, StepKind, resolve_params
+from podium.runs._errors import NotWaitingStepError, RunFinishedError, RunNotFoundError
 from podium.runs._trace import trace_for_request
 from podium.runs._view import RunView
 from podium.settings import TopicNames
@@ -147,6 +148,64 @@ async def cancel_run(
     )
     await _send(producer, codec, topics.runs, event, run_id, trace)
     return event
+
+
+def check_approval(view: RunView | None, run_id: str, pipeline: Pipeline | None, step: str) -> None:
+    """That ``step`` of the run is an approval it can still take; RunNotFoundError,
+    RunFinishedError or NotWaitingStepError saying why not."""
+    check_cancellable(view, run_id)
+    declared = {s.name: s for s in pipeline.steps} if pipeline is not None else {}
+    found = declared.get(step)
+    if pipeline is not None and found is None:
+        raise NotWaitingStepError(run_id, step, f"is not a step of {pipeline.key}")
+    if found is not None and found.kind is not StepKind.APPROVAL:
+        raise NotWaitingStepError(run_id, step, f"is a {found.kind} step, not an approval")
+
+
+async def send_signal(
+    producer: Producer,
+    codec: Codec,
+    topics: TopicNames,
+    run_id: str,
+    name: str,
+    payload: Mapping[str, Any],
+    *,
+    sent_by: str,
+    trace: Mapping[str, str] | None = None,
+    clock: Clock = utc_now,
+) -> Signal:
+    """Produce a ``Signal`` for ``run_id`` to the signals topic and wait for the ack: a
+    ``kind: signal`` step named ``name`` takes ``payload`` as its output."""
+    event = Signal(
+        run_id=run_id,
+        name=name,
+        payload_json=json.dumps(dict(payload), sort_keys=True, ensure_ascii=False),
+        sent_by=sent_by,
+        sent_at=clock(),
+    )
+    await _send(producer, codec, topics.signals, event, run_id, trace)
+    return event
+
+
+async def decide(
+    producer: Producer,
+    codec: Codec,
+    topics: TopicNames,
+    run_id: str,
+    step: str,
+    *,
+    approve: bool,
+    comment: str = "",
+    by: str,
+    trace: Mapping[str, str] | None = None,
+) -> Signal:
+    """Approve or reject the approval step ``step`` of ``run_id`` (a ``Signal`` named
+    ``approval:<step>``; who and why become the step's output, or its error)."""
+    payload = {"decision": "approve" if approve else "reject", "comment": comment}
+    name = f"approval:{step}"
+    return await send_signal(
+        producer, codec, topics, run_id, name, payload, sent_by=by, trace=trace
+    )
 
 
 async def _send(

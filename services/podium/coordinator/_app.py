@@ -56,7 +56,7 @@ from podium.streams import (
     changelog_topic,
 )
 from podium.triggers import TriggerMetrics, TriggerRunner
-from podium.waits import WaitRunner
+from podium.waits import WaitMetrics, WaitRunner
 
 log = logging.getLogger("podium.coordinator")
 
@@ -105,6 +105,7 @@ class Coordinator:
         )
         self.metrics_registry.register(QueuedRuns(lambda: list(self.admission.queued.items())))
         self.metrics_registry.register(TriggerMetrics(lambda: self.triggers.stats))
+        self.metrics_registry.register(WaitMetrics(lambda: self.waiter.stats))
         app_id = settings.coordinator.app_id
         self.runs = Table(
             changelog_topic(app_id, "runs"),

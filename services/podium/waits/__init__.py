@@ -7,6 +7,7 @@ the keyed topic; ``_pairs`` pairs them and sends results; ``WaitRunner`` runs bo
 the coordinator beside its triggers. See docs/waits.md.
 """
 
+from podium.waits._metrics import WaitMetrics
 from podium.waits._runner import WaitRunner
 
-__all__ = ["WaitRunner"]
+__all__ = ["WaitMetrics", "WaitRunner"]

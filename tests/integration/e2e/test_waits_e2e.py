@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -250,3 +251,28 @@ async def test_a_signal_step_takes_the_signals_data(waiting: Stack) -> None:
     seen = await _finished(waiting, run_id)
     assert seen.terminal(run_id) == ["SUCCEEDED"]
     assert _step_output(seen, run_id, "act")["wait-for-go"] == {"window": "22:00"}
+
+
+async def test_a_wait_and_a_kept_event_survive_a_killed_coordinator(
+    waiting: Stack, producer: AIOKafkaProducer
+) -> None:
+    """SIGKILL while one run waits and another's event is kept for a step not requested
+    yet: after the restart the waiter reads both again, and each step completes once."""
+    quick, slow = order_pipeline(waiting), order_pipeline(waiting, ship={"sleep_s": 15})
+    await waiting.publish(quick, slow)
+    waiting_run = await waiting.request_run(quick.name, {"order_id": "K-1"})
+    await _until_status(waiting, waiting_run, "delivered", "RUNNING")
+    early_run = await waiting.request_run(slow.name, {"order_id": "K-2"})
+    await _until_status(waiting, early_run, "ship", "RUNNING")
+    await _deliver(producer, waiting, "K-2")  # kept: K-2's step is not requested yet
+    waiting.kill("coordinator")
+    killed_at = datetime.now(UTC)
+    await _deliver(producer, waiting, "K-1")  # while no waiter runs
+    waiting.start_coordinator()
+    for run_id in (waiting_run, early_run):
+        seen = await _finished(waiting, run_id)
+        assert seen.terminal(run_id) == ["SUCCEEDED"], run_id
+        assert seen.step_statuses(run_id, "delivered").count("SUCCEEDED") == 1
+    events = seen.step_events(early_run, "delivered")
+    started = [e for e in events if str(e.step_status) == "RUNNING"]
+    assert started[0].changed_at > killed_at  # requested after the restart: the event was kept

@@ -63,3 +63,10 @@ if command -v java >/dev/null && command -v mvn >/dev/null; then
   bash services/examples/java-archive/build.sh >/dev/null \
     || echo "warning: could not build the Java step service; its test will fail" >&2
 fi
+# A real Confluent-compatible Schema Registry (Apicurio Registry, deploy/schema-registry/), which
+# tests/integration/e2e/test_team_events_e2e.py runs beside its local one: built by Maven once
+# per content of its pom.xml and src/ and cached by build.sh (~50 s the first time).
+if command -v java >/dev/null && command -v mvn >/dev/null; then
+  bash deploy/schema-registry/build.sh >/dev/null \
+    || echo "warning: could not build the Schema Registry; its test will fail" >&2
+fi

@@ -7,6 +7,11 @@
 3. Podium's own local broker (real Apache Kafka from Maven jars), started once
    in a temporary state directory and stopped at the end.
 In CI (``CI=true``) a test that cannot get a broker fails; it never skips.
+
+``apicurio_registry`` is a real Confluent-compatible Schema Registry (Apicurio, built by
+``deploy/schema-registry/``), started once for the session on a free port when a test asks
+for it; without java and mvn, or when it cannot be built or started, such a test skips
+(fails in CI).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from tests.brokers import (
     kafka_container,
     kafka_spec,
 )
+from tests.required import require_tools, unavailable
+from tests.schema_registry import ApicurioRegistry, ApicurioUnavailableError, build_apicurio
 
 
 def _no_broker(reason: str) -> None:
@@ -83,3 +90,21 @@ def _local_broker(state_dir: Path) -> Iterator[str]:
 def topic_name() -> str:
     """A fresh random topic name for one test."""
     return random_topic_name()
+
+
+@pytest.fixture(scope="session")
+def apicurio_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApicurioRegistry]:
+    """A real Schema Registry (Apicurio) for this test session, stopped at its end."""
+    test = "a test against the real Schema Registry"
+    require_tools(test, "java", "mvn")
+    home = tmp_path_factory.mktemp("apicurio")
+    try:
+        build_apicurio()
+        registry = ApicurioRegistry(free_port(), home / "data", home / "registry.log").start()
+    except ApicurioUnavailableError as exc:
+        unavailable(test, str(exc))
+        return
+    try:
+        yield registry
+    finally:
+        registry.stop()

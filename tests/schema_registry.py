@@ -1,9 +1,7 @@
-"""A local Schema Registry speaking the Confluent REST API, for tests.
+"""Schema Registries speaking the Confluent REST API, for tests: a local one and a real one.
 
-No Confluent-compatible registry runs on this machine (Karapace is not installable
-here; Apicurio is a Quarkus application, not a jar Maven can run; the Confluent
-registry is not served), so this implements the calls that clients make, as the
-Confluent API reference describes them: ``POST /subjects/{subject}/versions``
+``LocalSchemaRegistry`` implements the calls that clients make, as the Confluent API
+reference describes them: ``POST /subjects/{subject}/versions``
 (register; the same schema gets the same id, across subjects too), ``POST
 /subjects/{subject}`` (look up), ``GET /schemas/ids/{id}``, ``GET /subjects``,
 ``GET /subjects/{subject}/versions[/{version}|/latest]``, errors as ``{"error_code",
@@ -11,20 +9,35 @@ Confluent API reference describes them: ``POST /subjects/{subject}/versions``
 found), and HTTP basic auth. It runs in a thread of its own (a stdlib threading HTTP
 server), so synchronous clients such as confluent-kafka's serializer can call it from
 inside an asyncio test; ``stop()`` and ``start()`` again on the same port make a real
-outage (connections refused).
+outage (connections refused). It records the requests it got.
+
+``ApicurioRegistry`` is a real registry: Apicurio Registry 2.4.2.Final, built from its
+Maven artifacts by ``deploy/schema-registry/`` (Java and Maven, no Docker; why that
+version is in its pom.xml), run as a Java process with its Confluent-compatible API at
+``/apis/ccompat/v7`` and no authentication; its H2 database is a file, so ``stop()`` and
+``start()`` make an outage that loses no schema. (Karapace is not installable here and
+Confluent's own registry is not served.)
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
+import signal
+import subprocess
 import threading
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
+APICURIO_PROJECT = Path(__file__).resolve().parent.parent / "deploy" / "schema-registry"
 
 
 @dataclass
@@ -85,6 +98,94 @@ class LocalSchemaRegistry:
             server.server_close()
 
     def __enter__(self) -> LocalSchemaRegistry:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class ApicurioUnavailableError(RuntimeError):
+    """The real registry could not be built or did not start."""
+
+
+def build_apicurio(timeout: float = 540.0) -> Path:
+    """The folder of the built registry (``deploy/schema-registry/build.sh``: cached, so after
+    the first build this costs a checksum)."""
+    command = ["bash", str(APICURIO_PROJECT / "build.sh")]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise ApicurioUnavailableError(f"build.sh took over {timeout:.0f} s") from exc
+    if done.returncode != 0:
+        raise ApicurioUnavailableError(
+            f"build.sh failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
+        )
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
+class ApicurioRegistry:
+    """``with ApicurioRegistry(port, data_dir) as registry: registry.url`` (built already by
+    ``build_apicurio``; ``start()`` waits until its Confluent API answers)."""
+
+    auth: tuple[str, str] | None = None
+
+    def __init__(
+        self, port: int, data_dir: Path, log: Path, startup_timeout: float = 120.0
+    ) -> None:
+        self.port = port
+        self.data_dir = data_dir
+        self.log = log
+        self.startup_timeout = startup_timeout
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log_file: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/apis/ccompat/v7"
+
+    def start(self) -> ApicurioRegistry:
+        self._log_file = self.log.open("ab")
+        command = ["bash", str(APICURIO_PROJECT / "start.sh"), str(self.port), str(self.data_dir)]
+        self._process = subprocess.Popen(
+            command, stdout=self._log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )  # start.sh execs java: this is the registry's own process
+        deadline = time.monotonic() + self.startup_timeout
+        while not self._answers():
+            if self._process.poll() is not None:
+                self.stop()
+                raise ApicurioUnavailableError(f"the registry exited: {self._log_tail()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ApicurioUnavailableError(
+                    f"no answer in {self.startup_timeout:.0f} s: {self._log_tail()}"
+                )
+            time.sleep(0.2)
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/subjects", timeout=2) as answer:
+                return bool(answer.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def _log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    def __enter__(self) -> ApicurioRegistry:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

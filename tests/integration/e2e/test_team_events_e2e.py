@@ -1,8 +1,10 @@
 """Teams' own events start runs through a running coordinator: JSON, Avro with the team's
 own schema (applied from a pipeline file beside its .avsc), and Confluent-framed Avro
 written by Confluent's own serializer and producer, resolved through a Schema Registry
-that answers over HTTP with basic auth (tests/schema_registry.py), and that goes away
-for a while without a record being lost.
+that goes away for a while without a record being lost: twice, once through the local
+registry of tests/schema_registry.py (with basic auth, and counting the coordinator's
+requests) and once through a real one, Apicurio Registry's Confluent-compatible API
+(deploy/schema-registry/, no auth), on a second coordinator.
 
 What a user notices is checked: the runs and their params, one run for an order
 published twice, nothing for events that do not match (counted on ``/metrics``), a
@@ -13,6 +15,7 @@ and dead-lettered with its reason where it did.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
@@ -35,13 +38,14 @@ from tests.integration.e2e.pipelines import pipeline, step
 from tests.integration.e2e.stack import PARTITIONS, TRACEPARENT, EventWatcher, RunEvents, Stack
 from tests.integration.e2e.test_metrics_e2e import Metrics, parse_metrics
 from tests.integration.e2e.test_triggers_e2e import _starts
-from tests.schema_registry import LocalSchemaRegistry
+from tests.schema_registry import ApicurioRegistry, LocalSchemaRegistry
 from tests.unit.test_team_events import ORDER, ORDER_PLACED, own_avro
 
 REGISTRY_USER, REGISTRY_PASSWORD = "podium", "registry-pw-e2e"
 TIMEOUT = 90.0
 TEAM_TOPICS = ("orders", "orders.dlq", "noisy", "noisy.dlq", "orders-avro", "payments")
 ORDER_PARAMS = {"order_id": {"required": True}, "tier": {}, "customer": {}, "amount": {}}
+Registry = LocalSchemaRegistry | ApicurioRegistry
 
 
 @pytest.fixture(scope="module")
@@ -55,17 +59,47 @@ def team(
     kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, registry: LocalSchemaRegistry
 ) -> Iterator[tuple[Stack, int]]:
     """A stack whose coordinator reads the registry and serves /metrics; the teams' topics."""
-    stack = make_stack(kafka_bootstrap, tmp_path_factory.mktemp("team"))
-    asyncio.run(_create(stack, [f"{stack.prefix}.{name}" for name in TEAM_TOPICS]))
+    home = tmp_path_factory.mktemp("team")
+    with _team_stack(kafka_bootstrap, home, registry, TEAM_TOPICS) as team:
+        yield team
+
+
+@contextlib.contextmanager
+def _team_stack(
+    bootstrap: str, home: Path, registry: Registry, topics: tuple[str, ...]
+) -> Iterator[tuple[Stack, int]]:
+    stack = make_stack(bootstrap, home)
+    asyncio.run(_create(stack, [f"{stack.prefix}.{name}" for name in topics]))
     metrics_port = free_port()
     stack.extra_env.update(
         PODIUM_SCHEMA_REGISTRY__URL=registry.url,
-        PODIUM_SCHEMA_REGISTRY__USERNAME=REGISTRY_USER,
-        PODIUM_SCHEMA_REGISTRY__PASSWORD=REGISTRY_PASSWORD,
         PODIUM_COORDINATOR__METRICS_PORT=str(metrics_port),
     )
+    if registry.auth is not None:
+        stack.extra_env.update(
+            PODIUM_SCHEMA_REGISTRY__USERNAME=registry.auth[0],
+            PODIUM_SCHEMA_REGISTRY__PASSWORD=registry.auth[1],
+        )
     with serving(stack):
         yield stack, metrics_port
+
+
+@pytest.fixture(scope="module", params=["local", "apicurio"])
+def confluent(
+    request: pytest.FixtureRequest,
+    kafka_bootstrap: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Stack, int, Registry]]:
+    """The stack of a Confluent-framed trigger and its registry: the local one (and the
+    module's stack), or the real one (a stack of its own, whose coordinator reads it)."""
+    if request.param == "local":
+        stack, port = request.getfixturevalue("team")
+        yield stack, port, request.getfixturevalue("registry")
+        return
+    real: ApicurioRegistry = request.getfixturevalue("apicurio_registry")
+    home = tmp_path_factory.mktemp("apicurio-team")
+    with _team_stack(kafka_bootstrap, home, real, ("payments",)) as (stack, port):
+        yield stack, port, real
 
 
 async def _create(stack: Stack, topics: list[str]) -> None:
@@ -228,15 +262,16 @@ async def test_an_own_schema_avro_event_from_a_pipeline_file(
     assert seen.terminal(run) == ["SUCCEEDED"]
 
 
-def _confluent_bytes(registry: LocalSchemaRegistry, topic: str, schema: Any, value: Any) -> bytes:
+def _confluent_bytes(registry: Registry, topic: str, schema: Any, value: Any) -> bytes:
     """A value as a team's producer serializes it: Confluent's serializer, which registers
     the schema under ``<topic>-value``."""
-    client = SchemaRegistryClient(
-        {"url": registry.url, "basic.auth.user.info": f"{REGISTRY_USER}:{REGISTRY_PASSWORD}"}
-    )
-    data = AvroSerializer(client, json.dumps(schema))(
-        value, SerializationContext(topic, MessageField.VALUE)
-    )
+    config = {"url": registry.url}
+    if registry.auth is not None:
+        config["basic.auth.user.info"] = ":".join(registry.auth)
+    with SchemaRegistryClient(config) as client:  # closed: a real registry keeps connections
+        data: bytes | None = AvroSerializer(client, json.dumps(schema))(
+            value, SerializationContext(topic, MessageField.VALUE)
+        )
     assert data is not None
     return data
 
@@ -256,10 +291,11 @@ ORDER_PLACED_V2 = {
 }
 
 
+@pytest.mark.timeout(600)  # the first run against the real registry may build it (~50 s)
 async def test_a_confluent_framed_event_waits_out_a_registry_outage(
-    team: tuple[Stack, int], registry: LocalSchemaRegistry
+    confluent: tuple[Stack, int, Registry],
 ) -> None:
-    stack, port = team
+    stack, port, registry = confluent
     topic = f"{stack.prefix}.payments"
     trigger = {"type": "event", "topic": topic, "format": "confluent", "event": "OrderPlaced",
                "params": {"order_id": "order_id", "amount": "amount"},
@@ -291,4 +327,6 @@ async def test_a_confluent_framed_event_waits_out_a_registry_outage(
         registry.start()
     seen, runs = await _finished_runs(stack, definition.name, 2)
     assert sorted(_params(seen, r)["order_id"] for r in runs) == ["A-17", "E-5"]
-    assert registry.state.requests.count("GET /schemas/ids/1") == 1  # cached by id
+    if isinstance(registry, LocalSchemaRegistry):  # the local one counts what it was asked
+        first_id = int.from_bytes(first[1:5], "big")
+        assert registry.state.requests.count(f"GET /schemas/ids/{first_id}") == 1  # cached

@@ -29,7 +29,7 @@ from podium.testing import wait_until_sync
 from tests.integration.e2e.browser import Browser
 
 DEMO_TIMEOUT_S = 90
-STEPS = ("validate", "aggregate", "profile", "load", "notify")
+STEPS = ("validate", "aggregate", "profile", "load", "archived", "publish", "notify")
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,13 @@ def test_the_demo_runs_the_example_pipeline_and_shows_what_it_produced(demo: Dem
     sums = json.loads((out / run_id / "aggregate.json").read_text())["sums"]
     assert sorted(sums) == ["east", "north", "south", "west"]
     assert json.loads((out / run_id / "profile.json").read_text())["rows"] == 20
+    # the archive job, which knows nothing of Podium, archived the file and its own event
+    # completed `archived`; the demo approved `publish` through the API
+    assert len(list((out / "archive").glob("*.csv"))) == 1
+    approved = (
+        rf"approval: POST http://127\.0\.0\.1:\d+/v1/runs/{run_id}/steps/publish/approve -> 202"
+    )
+    assert re.search(approved, done.output), done.output
     with closing(sqlite3.connect(out / "warehouse.sqlite")) as db:
         query = "SELECT grp, total FROM sales_totals WHERE run_id = ? ORDER BY grp"
         rows = db.execute(query, (run_id,)).fetchall()

@@ -53,7 +53,8 @@ def test_everything_the_demo_writes_is_under_podium_home(tmp_path: Path) -> None
 
 def test_children_are_the_coordinator_the_api_and_the_four_services(tmp_path: Path) -> None:
     specs = child_specs("podium-coordinator", 8123, DemoPaths.under(tmp_path))
-    assert [s.name for s in specs] == ["coordinator", "api", *SERVICES]
+    assert [s.name for s in specs] == ["coordinator", "api", *SERVICES, "archiver"]
+    assert specs[-1].command("python") == ["python", "-m", "examples.archiver"]
     assert specs[0].command("/py") == ["/py", "-m", "podium", "coordinator"]
     assert specs[1].args == ("api", "--host", "127.0.0.1", "--port", "8123")
     validate = specs[2].command("/py")

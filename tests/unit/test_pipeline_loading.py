@@ -8,7 +8,13 @@ import pytest
 import yaml
 
 from podium.cli import podium
-from podium.pipelines import OnFailure, PipelineValidationError, load_pipeline_file, load_pipelines
+from podium.pipelines import (
+    OnFailure,
+    PipelineValidationError,
+    StepKind,
+    load_pipeline_file,
+    load_pipelines,
+)
 from podium.pipelines._expr import parse_condition
 from podium.pipelines._graph import topological_order
 from tests.cli import cli_runner
@@ -35,8 +41,9 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 def test_example_pipeline_is_the_demo_shape() -> None:
     pipeline = load_pipeline_file(EXAMPLE)
-    assert pipeline.key == "file-ingest@1"
-    assert topological_order(pipeline) == ("validate", "aggregate", "profile", "load", "notify")
+    assert pipeline.key == "file-ingest@2"
+    order = ("validate", "archived", "aggregate", "profile", "load", "publish", "notify")
+    assert topological_order(pipeline) == order
     load = pipeline.step("load")
     assert set(load.after) == {"aggregate", "profile"}
     assert load.on_failure is OnFailure.COMPENSATE
@@ -45,6 +52,10 @@ def test_example_pipeline_is_the_demo_shape() -> None:
     trigger = pipeline.triggers[0]
     assert trigger.type == "event" and trigger.topic == "podium.files.landed"
     assert parse_condition(pipeline.step("notify").when or "").references()[1] == {"load"}
+    archived, publish = pipeline.step("archived"), pipeline.step("publish")
+    assert archived.kind is StepKind.EVENT and archived.event is not None
+    assert archived.event.topic == "examples.files.archived"
+    assert publish.kind is StepKind.APPROVAL and set(publish.after) == {"load", "archived"}
 
 
 def test_durations_are_seconds() -> None:
@@ -98,7 +109,7 @@ def test_cli_validate_ok(tmp_path: Path) -> None:
     result = cli_runner().invoke(podium, ["pipelines", "validate", str(EXAMPLE)])
     assert result.exit_code == 0, result.output
     assert result.output == (
-        f"ok: {EXAMPLE}: file-ingest@1 (5 steps)\n"
+        f"ok: {EXAMPLE}: file-ingest@2 (7 steps)\n"
         "  trigger: FileLanded on podium.files.landed, from end: events published after "
         "the trigger is first applied\n"
     )

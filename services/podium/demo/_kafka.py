@@ -75,6 +75,18 @@ async def wait_healthy(url: str, interval: float = 0.3) -> None:
         await asyncio.sleep(interval)
 
 
+async def approve(url: str, run_id: str, step: str, token: str | None) -> int:
+    """``POST url/v1/runs/{run_id}/steps/{step}/approve`` as a person would; its status."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    body = {"comment": "approved by the demo through the API", "by": "podium demo"}
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with (
+        aiohttp.ClientSession(timeout=timeout, headers=headers) as session,
+        session.post(f"{url}/v1/runs/{run_id}/steps/{step}/approve", json=body) as answer,
+    ):
+        return answer.status
+
+
 def port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:

@@ -21,6 +21,10 @@ from podium.triggers import EventSource, plan_event_runs
 
 DEMO_PIPELINE = "file-ingest"
 SERVICES = ("validate", "transform", "load", "notify")
+ARCHIVER_MODULE = "examples.archiver"
+"""The archive job that knows nothing of Podium (its own event completes ``archived``)."""
+APPROVAL_STEP = "publish"
+"""The demo pipeline's approval step, which the demo approves through the API."""
 SERVICE_MODULE = "examples.file_ingest.services"
 OUT_ENV = "PODIUM_EXAMPLES_OUT"
 """Where the example services write (see ``examples.file_ingest._files``)."""
@@ -72,11 +76,13 @@ class ChildSpec:
     log: Path
     program: str | None = None
     """Another program than Podium (the demo's Prometheus)."""
+    module: str = "podium"
+    """The Python module run with ``-m`` (the archive job is not Podium)."""
 
     def command(self, python: str) -> list[str]:
         if self.program is not None:
             return [self.program, *self.args]
-        return [python, "-m", "podium", *self.args]
+        return [python, "-m", self.module, *self.args]
 
 
 def prometheus_spec(program: str, config: Path, data: Path, port: int, log: Path) -> ChildSpec:
@@ -118,6 +124,7 @@ def child_specs(
         target = f"{SERVICE_MODULE}:{service}"
         args = ("service", target, "--group", service_group(app_id, service), *metrics(service))
         specs.append(ChildSpec(service, args, paths.log(service)))
+    specs.append(ChildSpec("archiver", (), paths.log("archiver"), module=ARCHIVER_MODULE))
     return specs
 
 
@@ -145,6 +152,9 @@ def child_env(
     env["PODIUM_KAFKA__BOOTSTRAP_SERVERS"] = bootstrap
     env[OUT_ENV] = str(out)
     env["PYTHONUNBUFFERED"] = "1"  # logs reach the files as they happen
+    env["ARCHIVER_BOOTSTRAP"] = bootstrap  # the archive job's own settings, not Podium's
+    env["ARCHIVER_WATCH"] = str(Path(home) / "demo" / "landing")
+    env["ARCHIVER_INTO"] = str(out / "archive")
     paths = [str(source_dir), *filter(None, [base.get("PYTHONPATH")])]
     env["PYTHONPATH"] = os.pathsep.join(paths)
     return env

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from podium._bundle import bundled
+from podium.api import load_api_settings
 from podium.broker import BrokerStatus, LocalBroker
 from podium.codec import Codec
 from podium.contract import RunStatusChanged
@@ -35,6 +36,7 @@ from podium.demo._children import Children
 from podium.demo._kafka import (
     apply_pipeline_files,
     apply_topic_files,
+    approve,
     free_port,
     port_is_free,
     publish_landed,
@@ -42,6 +44,7 @@ from podium.demo._kafka import (
 )
 from podium.demo._outputs import read_produced
 from podium.demo._plan import (
+    APPROVAL_STEP,
     DEMO_PIPELINE,
     LANDED_NAME,
     LOOPBACK,
@@ -286,16 +289,20 @@ class _Demo:
         self.echo(f"landed: {path} ({event.size_bytes} bytes, {(event.checksum or '')[:19]}...)")
         runs = ReadModel(self.settings.client_kwargs(), self.settings.topics.run_events, self.codec)
         runs.add_listener(self._printer(run_id))
+        asked = asyncio.Event()
+        runs.add_listener(self._on_approval(run_id, asked))
         async with runs:
             await self._until(publish_landed(self.settings, event, self.codec), None)
             self.echo(f"published: FileLanded on {topic} -> run {run_id} ({pipeline.key})")
             api = asyncio.create_task(self._announce_api(url))
+            gate = asyncio.create_task(self._approve_when_asked(asked, url, run_id))
             try:
                 return await self._follow(runs, run_id, url, api)
             finally:
-                api.cancel()
-                with contextlib.suppress(asyncio.CancelledError, PodiumError):
-                    await api
+                for task in (api, gate):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, PodiumError, OSError):
+                        await task
 
     def _printer(self, run_id: str) -> Callable[[RunStatusChanged], None]:
         def show(event: RunStatusChanged) -> None:
@@ -303,6 +310,22 @@ class _Demo:
                 self.echo(transition_row(event))
 
         return show
+
+    def _on_approval(self, run_id: str, asked: asyncio.Event) -> Callable[[RunStatusChanged], None]:
+        def see(event: RunStatusChanged) -> None:
+            if event.run_id == run_id and event.step == APPROVAL_STEP:
+                asked.set()
+
+        return see
+
+    async def _approve_when_asked(self, asked: asyncio.Event, url: str, run_id: str) -> None:
+        """Approve the approval step through the API once the run waits on it, as a person
+        would from the dashboard or with ``podium runs approve``."""
+        await asked.wait()
+        await wait_healthy(url)
+        status = await approve(url, run_id, APPROVAL_STEP, load_api_settings().token_value())
+        path = f"/v1/runs/{run_id}/steps/{APPROVAL_STEP}/approve"
+        self.echo(f"approval: POST {url}{path} -> {status} (by podium demo)")
 
     async def _announce_api(self, url: str) -> None:
         await wait_healthy(url)

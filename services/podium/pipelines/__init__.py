@@ -20,6 +20,7 @@ from podium.pipelines._load import (
     pipeline_files,
 )
 from podium.pipelines._model import (
+    WAITER_SERVICE,
     Compensation,
     CronTrigger,
     EventFormat,
@@ -39,6 +40,7 @@ from podium.pipelines._validate import validate_pipeline
 
 __all__ = [
     "UNLIMITED",
+    "WAITER_SERVICE",
     "Compensation",
     "Condition",
     "CronTrigger",

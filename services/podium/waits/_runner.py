@@ -5,7 +5,9 @@
     ...
     await waiter.stop()
 
-Two consumer groups (``<app_id>-waits-intake`` and ``<app_id>-waits``) and one
+Two consumer groups (``<app_id>-service-waits``, the intake, named as the service of
+the waiting steps' request topic so ``podium lag`` shows it as such, and
+``<app_id>-waits``) and one
 idempotent producer; every coordinator instance runs one, and the groups share the
 work. See ``_intake`` and ``_pairs``.
 """
@@ -23,7 +25,7 @@ from aiokafka import AIOKafkaConsumer
 from podium.codec import Codec
 from podium.errors import PodiumError
 from podium.events import SchemaRegistryClient
-from podium.pipelines import Pipeline, Step
+from podium.pipelines import WAITER_SERVICE, Pipeline, Step
 from podium.settings import PodiumSettings
 from podium.streams import KafkaTransport
 from podium.triggers import RecordReader
@@ -62,13 +64,28 @@ class WaitRunner:
         return found
 
     async def start(self) -> None:
+        """Start watching the registry; the waiter's clients open once a published pipeline
+        has a waiting step, so a coordinator without any pays nothing for it."""
         if self._tasks:
             return
         self._stop.clear()
+        self._tasks = [asyncio.create_task(self._when_needed(), name="podium-waits-start")]
+
+    def needed(self) -> bool:
+        return any(step.waits for pipeline in self.pipelines() for step in pipeline.steps)
+
+    async def _when_needed(self) -> None:
+        while not self.needed():
+            await self._pause(FOLLOW_S)
+            if self._stop.is_set():
+                return
+        await self._open()
+
+    async def _open(self) -> None:
         transport = KafkaTransport(self.settings.client_kwargs())
         producer = transport.producer(acks="all", enable_idempotence=True)
         app = self.settings.coordinator.app_id
-        intake_consumer = self._consumer(transport, f"{app}-waits-intake")
+        intake_consumer = self._consumer(transport, f"{app}-service-{WAITER_SERVICE}")
         pairs_consumer = self._consumer(transport, f"{app}-waits")
         self._clients = [producer, intake_consumer, pairs_consumer]
         for client in self._clients:
@@ -85,11 +102,11 @@ class WaitRunner:
             results_topic=topics.step_results, stats=self.stats,
         )  # fmt: skip
         pairs_consumer.subscribe([topics.waits_keyed], listener=pairs.listener())
-        self._tasks = [
+        self._tasks += [
             asyncio.create_task(self._intake_loop(intake), name="podium-waits-intake"),
             asyncio.create_task(self._pairs_loop(pairs), name="podium-waits"),
         ]
-        log.info("waiter started")
+        log.info("waiter started: a published pipeline has waiting steps")
 
     def _consumer(self, transport: KafkaTransport, group: str) -> AIOKafkaConsumer:
         consumer: AIOKafkaConsumer = transport.consumer(
@@ -140,8 +157,8 @@ class WaitRunner:
 
     async def stop(self) -> None:
         self._stop.set()
-        tasks, self._tasks = self._tasks, []
-        if tasks:
+        while self._tasks:  # the start task may add the loops while it is awaited
+            tasks, self._tasks = self._tasks, []
             _, late = await asyncio.wait(tasks, timeout=5.0)
             for task in late:
                 task.cancel()

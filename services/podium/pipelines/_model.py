@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -247,8 +248,10 @@ class EventWait(_Strict):
     keep: Duration = 3600.0
     """How long an event that arrives before its run reaches the step is kept for it."""
 
+    @cached_property
     def reading(self) -> EventTrigger:
-        """The trigger-shaped view the record reader and matcher take."""
+        """The trigger-shaped view the record reader and matcher take (built once: the
+        reader caches parsed schemas per definition)."""
         return EventTrigger(
             topic=self.topic,
             format=self.format,

@@ -43,7 +43,7 @@ def _event_problems(step: Step, where: str) -> Iterator[Problem]:
     at = f"{where}.event"
     if message := topic_problem(wait.topic):
         yield Problem(f"{at}.topic", message)
-    yield from format_problems(wait.reading(), at)
+    yield from format_problems(wait.reading, at)
     globs = (("match", wait.match), ("headers", wait.headers), ("fails_on", wait.fails_on or {}))
     for kind, patterns in globs:
         for name, pattern in patterns.items():

@@ -106,9 +106,9 @@ def arrivals_of(
 
 
 def _may_take(wait: EventWait, source: EventSource) -> bool:
-    if not event_type_matches(wait.reading(), source.type_name):
+    if not event_type_matches(wait.reading, source.type_name):
         return False
-    return match_event(wait.reading(), source.fields, source.headers) or _fails(wait, source.fields)
+    return match_event(wait.reading, source.fields, source.headers) or _fails(wait, source.fields)
 
 
 def _arrival(source: EventSource, rule: str, value: str, stamped: int, expires: int) -> Arrival:

@@ -55,6 +55,7 @@ class Intake:
         topics: Any,
         reader: RecordReader,
         stats: WaitStats,
+        max_bytes: int,
     ) -> None:
         self.consumer = consumer
         self.producer = producer
@@ -64,6 +65,8 @@ class Intake:
         self.topics = topics
         self.reader = reader
         self.stats = stats
+        self.max_bytes = max_bytes
+        """The largest keyed message (``PODIUM_LIMITS__MAX_MESSAGE_BYTES``)."""
         self.commits = GroupCommits(consumer, interval_s=0.0, what="waiter intake", log=log)
         self.subscribed: frozenset[str] = frozenset()
 
@@ -133,14 +136,14 @@ class Intake:
         await self._keyed(wait)
         self.stats.waits += 1
 
-    async def _signal(self, record: Any, now: datetime) -> None:
+    async def _signal(self, record: Any, _now: datetime) -> None:
         signal = self.codec.decode_event(record.value, Signal)
         source = _bare_source(record)
         await self._keyed(signal_arrival(signal, source, SIGNAL_KEEP_MS))
         self.stats.events += 1
 
     async def _event(self, record: Any, waits: list[EventWait], now: datetime) -> None:
-        reading = await self.reader.read(record, [wait.reading() for wait in waits])
+        reading = await self.reader.read(record, [wait.reading for wait in waits])
         if reading.undecodable is not None:
             raise reading.undecodable
         arrivals = [
@@ -154,10 +157,14 @@ class Intake:
         self.stats.unmatched += not arrivals
 
     async def _keyed(self, item: Wait | Arrival) -> None:
-        value = json.dumps(to_message(item), separators=(",", ":"), ensure_ascii=False)
-        sent = await self.producer.send(
-            self.topics.waits_keyed, value.encode(), key=item.key.encode()
-        )
+        value = json.dumps(to_message(item), separators=(",", ":"), ensure_ascii=False).encode()
+        if len(value) > self.max_bytes:  # the broker would refuse it for ever: say so, go on
+            self.stats.errors += 1
+            log.warning(
+                "waiter: %s of %d bytes is over the message limit; not kept", item.key, len(value)
+            )
+            return
+        sent = await self.producer.send(self.topics.waits_keyed, value, key=item.key.encode())
         await sent
 
     async def send_result(self, result: StepCompleted | StepFailed, trace: dict[str, str]) -> None:

@@ -96,6 +96,7 @@ class WaitRunner:
         intake = Intake(
             intake_consumer, producer, self.codec, self.pipelines, self.step_of,
             topics=topics, reader=RecordReader(self.codec, self._schema_registry), stats=self.stats,
+            max_bytes=self.settings.limits.max_message_bytes,
         )  # fmt: skip
         pairs = Pairs(
             pairs_consumer, producer, self.codec, self.step_of,

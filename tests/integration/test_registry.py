@@ -199,9 +199,9 @@ def test_cli_apply_and_list(cli_topic: str, tmp_path: Path) -> None:
     first = runner.invoke(podium, apply)
     assert first.exit_code == 0, first.output
     published = [line for line in first.output.splitlines() if not line.startswith("created:")]
-    assert published[0].startswith("published: file-ingest@1 sha256:")
+    assert published[0].startswith("published: file-ingest@2 sha256:")
     again = runner.invoke(podium, apply)
-    assert again.exit_code == 0 and again.output.startswith("unchanged: file-ingest@1")
+    assert again.exit_code == 0 and again.output.startswith("unchanged: file-ingest@2")
 
     changed = tmp_path / "file_ingest.yaml"
     changed.write_text((EXAMPLES / "file_ingest.yaml").read_text().replace("30s", "45s"))

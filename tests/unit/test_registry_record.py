@@ -22,11 +22,11 @@ WHEN = datetime(2025, 3, 1, 12, 30, tzinfo=UTC)
 def test_example_round_trips_with_a_readable_envelope() -> None:
     pipeline = load_pipeline_file(EXAMPLE)
     record = encode_record(pipeline, WHEN)
-    assert record.key == b"file-ingest@1"
+    assert record.key == b"file-ingest@2"
     assert record.headers == [(HASH_HEADER, content_hash(pipeline).encode())]
     envelope = json.loads(record.value)  # any tool can read it: plain JSON
     assert envelope["format"] == FORMAT
-    assert (envelope["name"], envelope["version"]) == ("file-ingest", 1)
+    assert (envelope["name"], envelope["version"]) == ("file-ingest", 2)
     assert envelope["content_hash"] == content_hash(pipeline)
     assert envelope["published_at"] == "2025-03-01T12:30:00+00:00"
     assert envelope["definition"]["steps"][0]["name"] == "validate"
@@ -34,7 +34,7 @@ def test_example_round_trips_with_a_readable_envelope() -> None:
     assert decoded.pipeline == pipeline
     assert decoded.content_hash == content_hash(pipeline)
     assert decoded.published_at == WHEN
-    assert decoded.key == "file-ingest@1"
+    assert decoded.key == "file-ingest@2"
 
 
 def _envelope(**changes: Any) -> bytes:
@@ -53,14 +53,14 @@ def _definition(**changes: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        (b"file-ingest@1", b"\xff\xfe not json", "not a JSON registry envelope"),
-        (b"file-ingest@1", b"[1, 2]", "expected an object"),
-        (b"file-ingest@1", _envelope(format=2), "unknown envelope format 2"),
-        (b"file-ingest@2", _envelope(), "the definition is file-ingest@1"),
-        (b"file-ingest@1", _envelope(content_hash="sha256:00"), "does not match"),
-        (b"file-ingest@1", _envelope(definition=_definition(max_active_runs=9)), "does not match"),
-        (b"file-ingest@1", _envelope(definition={"name": "x"}), "invalid definition"),
-        (b"file-ingest@1", _envelope(published_at="yesterday"), "bad published_at"),
+        (b"file-ingest@2", b"\xff\xfe not json", "not a JSON registry envelope"),
+        (b"file-ingest@2", b"[1, 2]", "expected an object"),
+        (b"file-ingest@2", _envelope(format=2), "unknown envelope format 2"),
+        (b"file-ingest@1", _envelope(), "the definition is file-ingest@2"),
+        (b"file-ingest@2", _envelope(content_hash="sha256:00"), "does not match"),
+        (b"file-ingest@2", _envelope(definition=_definition(max_active_runs=9)), "does not match"),
+        (b"file-ingest@2", _envelope(definition={"name": "x"}), "invalid definition"),
+        (b"file-ingest@2", _envelope(published_at="yesterday"), "bad published_at"),
     ],
 )
 def test_bad_records_are_rejected_with_the_reason(key: bytes, value: bytes, message: str) -> None:

@@ -77,6 +77,7 @@ def test_resolving_reads_the_environment_or_a_file(tmp_path: Path) -> None:
 
 @given(st.text(min_size=1), st.text(), st.text())
 def test_redacted_text_never_holds_the_secret(secret: str, before: str, after: str) -> None:
+    assume(secret not in REDACTED)  # a "secret" of asterisks is in the mask itself, not leaked
     text = before + secret + after + secret
     assert secret not in redact(text, [secret])
 

@@ -40,7 +40,7 @@ def test_a_landed_csv_starts_one_file_ingest_run_with_mapped_params() -> None:
     plan = plan_event_runs([FILE_INGEST, pipeline("other")], landed(), NOW)
     assert plan.rejected == []
     [run] = plan.runs
-    assert (run.pipeline, run.pipeline_version) == ("file-ingest", "1")
+    assert (run.pipeline, run.pipeline_version) == ("file-ingest", "2")
     assert json.loads(run.params_json) == {
         "uri": "file:///data/in/sales.csv",
         "size_bytes": 120,
@@ -50,7 +50,7 @@ def test_a_landed_csv_starts_one_file_ingest_run_with_mapped_params() -> None:
     assert run.trigger.source is TriggerSource.EVENT
     assert run.trigger.name == "podium.files.landed"
     assert run.trigger.reference == "podium.files.landed/0/7"
-    assert run.run_id == event_run_id("file-ingest", 1, "file:sha256:ab:file:///data/in/sales.csv")
+    assert run.run_id == event_run_id("file-ingest", 2, "file:sha256:ab:file:///data/in/sales.csv")
     assert run.requested_at == NOW
 
 
@@ -70,7 +70,7 @@ def test_mapped_params_that_do_not_fit_are_rejected_naming_pipeline_and_param() 
     assert isinstance(error, TriggerRejectedError)
     assert error.reason == "validation"
     assert error.field == "params.size_bytes"
-    assert "file-ingest@1" in str(error)
+    assert "file-ingest@2" in str(error)
     assert "params.size_bytes" in str(error)
 
 

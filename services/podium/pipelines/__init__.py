@@ -20,6 +20,7 @@ from podium.pipelines._load import (
     pipeline_files,
 )
 from podium.pipelines._model import (
+    DEFAULT_TRIGGER_RULE,
     WAITER_SERVICE,
     Compensation,
     CronTrigger,
@@ -34,11 +35,13 @@ from podium.pipelines._model import (
     Step,
     StepKind,
     Trigger,
+    TriggerRule,
 )
 from podium.pipelines._params import parse_cli_params, resolve_params
 from podium.pipelines._validate import validate_pipeline
 
 __all__ = [
+    "DEFAULT_TRIGGER_RULE",
     "UNLIMITED",
     "WAITER_SERVICE",
     "Compensation",
@@ -60,6 +63,7 @@ __all__ = [
     "Step",
     "StepKind",
     "Trigger",
+    "TriggerRule",
     "canonical_json",
     "check_file",
     "check_message_size",

@@ -20,7 +20,6 @@ from podium.pipelines._load import (
     pipeline_files,
 )
 from podium.pipelines._model import (
-    DEFAULT_TRIGGER_RULE,
     WAITER_SERVICE,
     Compensation,
     CronTrigger,
@@ -41,7 +40,6 @@ from podium.pipelines._params import parse_cli_params, resolve_params
 from podium.pipelines._validate import validate_pipeline
 
 __all__ = [
-    "DEFAULT_TRIGGER_RULE",
     "UNLIMITED",
     "WAITER_SERVICE",
     "Compensation",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from podium.contract import COMPENSATION_PREFIX  # tracked in the run state by its wire name
 from podium.coordinator.core._rules import RULES, RuleSpec
-from podium.pipelines import DEFAULT_TRIGGER_RULE, OnFailure, Pipeline, RetryPolicy, Step
+from podium.pipelines import OnFailure, Pipeline, RetryPolicy, Step
 
 
 def to_ms(seconds: float) -> int:
@@ -67,6 +67,9 @@ def plan_of(pipeline: Pipeline) -> PipelinePlan:
 _PLANS: dict[int, tuple[weakref.ref[Pipeline], PipelinePlan]] = {}
 
 
+_DEFAULT_RULE = Step.model_fields["trigger_rule"].default
+
+
 def _plan(pipeline: Pipeline) -> PipelinePlan:
     steps: dict[str, Step] = {}
     for step in pipeline.steps:
@@ -81,7 +84,7 @@ def _plan(pipeline: Pipeline) -> PipelinePlan:
         rules={
             name: RULES[step.trigger_rule]
             for name, step in steps.items()
-            if step.trigger_rule is not DEFAULT_TRIGGER_RULE and step.after
+            if step.trigger_rule is not _DEFAULT_RULE and step.after
         },
     )
 

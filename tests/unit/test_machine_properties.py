@@ -225,7 +225,7 @@ def reference_verdict(pipeline: Pipeline, state: RunState, name: str) -> str:
 
 
 def verdict_of(pipeline: Pipeline, statuses: dict[str, StepStatus], name: str) -> str:
-    """"start", "never" or "wait": each rule written out as its documentation says it."""
+    """ "start", "never" or "wait": each rule written out as its documentation says it."""
     step = pipeline.step(name)
     if step.trigger_rule is TriggerRule.ALL_DONE:  # the default: today's rule, exactly
         return "start" if all(is_done(pipeline, statuses, d) for d in step.after) else "wait"

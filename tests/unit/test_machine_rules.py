@@ -136,8 +136,7 @@ def test_one_success_without_any_success_says_how_each_dependency_ended() -> Non
     run.start({"a": False})
     run.fail("b", retryable=False)
     assert skip_reason(run, "c") == (
-        "trigger_rule one_success: every dependency finished without it "
-        "(a was skipped, b failed)"
+        "trigger_rule one_success: every dependency finished without it (a was skipped, b failed)"
     )
 
 
@@ -213,7 +212,9 @@ def test_the_demo_condition_holds_when_the_field_exists() -> None:
     run = Driver(
         make_pipeline(
             step("load"),
-            step("notify", "load", when="params.notify == true and steps.load.output.rows_loaded > 0"),
+            step(
+                "notify", "load", when="params.notify == true and steps.load.output.rows_loaded > 0"
+            ),
         )
     )
     run.start({"notify": True})

@@ -104,14 +104,17 @@ def lookup(value: Any, path: Sequence[PathKey], head: str) -> Any:
     """Follow ``path`` into JSON-like ``value`` (read as ``head``); MissingValueError names
     the first key or index that is not there."""
     for depth, key in enumerate(path):
-        if isinstance(key, str) and isinstance(value, Mapping) and key in value:
-            value = value[key]
-        elif isinstance(key, int) and _kind(value) == "array" and key < len(value):
-            value = value[key]
-        else:
+        if not _has(value, key):
             at = head + path_text(tuple(path[:depth]))
             raise MissingValueError(head + path_text(tuple(path)), _absent(at, value, key))
+        value = value[key]
     return value
+
+
+def _has(value: Any, key: PathKey) -> bool:
+    if isinstance(key, str):
+        return isinstance(value, Mapping) and key in value
+    return _kind(value) == "array" and key < len(value)
 
 
 def _absent(at: str, value: Any, key: PathKey) -> str:

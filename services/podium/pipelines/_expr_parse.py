@@ -198,7 +198,10 @@ class _Parser:
             token = self._peek()
             value = self._value()
             if not isinstance(value, Reference):
-                self._fail(token, "a reference (params.NAME..., steps.STEP.output...) as default's first argument")
+                self._fail(
+                    token,
+                    "a reference (params.NAME..., steps.STEP.output...) to give a default",
+                )
             self._expect("punct", ",", "',' and the value to use when it is missing")
             fallback = self._or()
             self._expect("punct", ")", "')'")

@@ -41,11 +41,15 @@ RULES: Mapping[TriggerRule, RuleSpec] = {
     TriggerRule.ALL_DONE: _all(TriggerRule.ALL_DONE, *_FINISHED),
     TriggerRule.ALL_SUCCESS: _all(TriggerRule.ALL_SUCCESS, _OK),
     TriggerRule.ALL_FAILED: _all(TriggerRule.ALL_FAILED, _FAILED),
-    TriggerRule.NONE_FAILED: RuleSpec(TriggerRule.NONE_FAILED, frozenset(), frozenset({_FAILED}), True),
+    TriggerRule.NONE_FAILED: RuleSpec(
+        TriggerRule.NONE_FAILED, frozenset(), frozenset({_FAILED}), True
+    ),
     TriggerRule.NONE_SKIPPED: RuleSpec(
         TriggerRule.NONE_SKIPPED, frozenset(), frozenset({_SKIPPED}), True
     ),
-    TriggerRule.ONE_SUCCESS: RuleSpec(TriggerRule.ONE_SUCCESS, frozenset({_OK}), frozenset(), False),
+    TriggerRule.ONE_SUCCESS: RuleSpec(
+        TriggerRule.ONE_SUCCESS, frozenset({_OK}), frozenset(), False
+    ),
     TriggerRule.ONE_FAILED: RuleSpec(
         TriggerRule.ONE_FAILED, frozenset({_FAILED}), frozenset(), False
     ),

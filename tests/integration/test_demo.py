@@ -194,7 +194,7 @@ def test_without_once_it_serves_the_api_until_ctrl_c_then_stops_its_processes(
     process.send_signal(signal.SIGINT)
     done = demo.finish(process, output)
     assert done.status == 0, done.output
-    assert "stopped 7 processes" in done.output  # and Prometheus
+    assert "stopped 8 processes" in done.output  # and Prometheus, and the archive job
     assert not leftovers(demo.home), "a process the demo started is still running"
 
 

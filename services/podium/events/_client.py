@@ -13,13 +13,14 @@ from __future__ import annotations
 import base64
 import ssl
 from collections import OrderedDict
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from podium.events._decode import ParsedSchema, RegisteredSchema, readable
 from podium.events._errors import SchemaRegistryUnavailable, UnknownSchemaIdError
 from podium.settings import SchemaRegistrySettings
+
+if TYPE_CHECKING:
+    import aiohttp
 
 AUTH = (401, 403)
 ACCEPT = "application/vnd.schemaregistry.v1+json, application/json"
@@ -51,6 +52,8 @@ class SchemaRegistryClient:
 
     async def fetch(self, schema_id: int) -> RegisteredSchema:
         """One ``GET /schemas/ids/<id>``, uncached."""
+        import aiohttp  # here: the coordinator imports this module, most never use it
+
         session = self._open()
         try:
             async with session.get(f"{self.url}/schemas/ids/{schema_id}") as answer:
@@ -65,6 +68,8 @@ class SchemaRegistryClient:
         return _registered(self.url, schema_id, status, body)
 
     def _open(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 headers={"Accept": ACCEPT, **self._auth()},

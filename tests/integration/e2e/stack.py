@@ -102,6 +102,17 @@ class Stack:
             await admin.close()
         await wait_for_topics(self.settings.client_kwargs(), [t.name for t in new])
 
+    async def create_own_topics(self, topics: Iterable[str]) -> None:
+        """Topics of a team's own (a domain topic a trigger or a waiting step reads)."""
+        names = list(topics)
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await admin.start()
+        try:
+            await admin.create_topics([NewTopic(name, PARTITIONS, 1) for name in names])
+        finally:
+            await admin.close()
+        await wait_for_topics(self.settings.client_kwargs(), names)
+
     async def publish(self, *pipelines: Pipeline) -> None:
         await apply_pipelines(
             self.settings.client_kwargs(), list(pipelines), topic=self.topics.pipelines

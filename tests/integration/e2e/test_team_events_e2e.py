@@ -24,18 +24,17 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from confluent_kafka import Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from podium.dlq import read_dlqs
-from podium.testing import wait_for_topics, wait_until
+from podium.testing import wait_until
 from tests.brokers import free_port
 from tests.integration.e2e.conftest import make_stack, serving
 from tests.integration.e2e.pipelines import pipeline, step
-from tests.integration.e2e.stack import PARTITIONS, TRACEPARENT, EventWatcher, RunEvents, Stack
+from tests.integration.e2e.stack import TRACEPARENT, EventWatcher, RunEvents, Stack
 from tests.integration.e2e.test_metrics_e2e import Metrics, parse_metrics
 from tests.integration.e2e.test_triggers_e2e import _starts
 from tests.schema_registry import ApicurioRegistry, LocalSchemaRegistry
@@ -69,7 +68,7 @@ def _team_stack(
     bootstrap: str, home: Path, registry: Registry, topics: tuple[str, ...]
 ) -> Iterator[tuple[Stack, int]]:
     stack = make_stack(bootstrap, home)
-    asyncio.run(_create(stack, [f"{stack.prefix}.{name}" for name in topics]))
+    asyncio.run(stack.create_own_topics([f"{stack.prefix}.{name}" for name in topics]))
     metrics_port = free_port()
     stack.extra_env.update(
         PODIUM_SCHEMA_REGISTRY__URL=registry.url,
@@ -100,16 +99,6 @@ def confluent(
     home = tmp_path_factory.mktemp("apicurio-team")
     with _team_stack(kafka_bootstrap, home, real, ("payments",)) as (stack, port):
         yield stack, port, real
-
-
-async def _create(stack: Stack, topics: list[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, PARTITIONS, 1) for name in topics])
-    finally:
-        await admin.close()
-    await wait_for_topics(stack.settings.client_kwargs(), topics)
 
 
 @pytest.fixture

@@ -18,12 +18,10 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from podium.testing import wait_for_topics
 from tests.integration.e2e.conftest import make_stack, serving
 from tests.integration.e2e.pipelines import pipeline, step
-from tests.integration.e2e.stack import PARTITIONS, EventWatcher, RunEvents, Stack
+from tests.integration.e2e.stack import EventWatcher, RunEvents, Stack
 
 TIMEOUT = 60.0
 
@@ -31,19 +29,9 @@ TIMEOUT = 60.0
 @pytest.fixture(scope="module")
 def waiting(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack = make_stack(kafka_bootstrap, tmp_path_factory.mktemp("waits"))
-    asyncio.run(_create(stack, [f"{stack.prefix}.deliveries"]))
+    asyncio.run(stack.create_own_topics([f"{stack.prefix}.deliveries"]))
     with serving(stack):
         yield stack
-
-
-async def _create(stack: Stack, topics: list[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, PARTITIONS, 1) for name in topics])
-    finally:
-        await admin.close()
-    await wait_for_topics(stack.settings.client_kwargs(), topics)
 
 
 @pytest.fixture
@@ -181,16 +169,19 @@ def approval_pipeline(stack: Stack, **approval: Any) -> Any:
     )
 
 
+async def _decided(stack: Stack, verb: str, comment: str, by: str) -> tuple[str, RunEvents]:
+    """A run waiting at its gate, decided with ``podium runs VERB``, followed to its end."""
+    definition = approval_pipeline(stack)
+    await stack.publish(definition)
+    run_id = await stack.request_run(definition.name)
+    await _until_status(stack, run_id, "go-live", "RUNNING")
+    decided = stack.cli("runs", verb, run_id, "go-live", "--comment", comment, "--by", by)
+    assert decided.returncode == 0, decided.stderr
+    return run_id, await _finished(stack, run_id)
+
+
 async def test_an_approval_records_who_and_why(waiting: Stack) -> None:
-    definition = approval_pipeline(waiting)
-    await waiting.publish(definition)
-    run_id = await waiting.request_run(definition.name)
-    await _until_status(waiting, run_id, "go-live", "RUNNING")
-    approved = waiting.cli(
-        "runs", "approve", run_id, "go-live", "--comment", "tests green", "--by", "ann"
-    )
-    assert approved.returncode == 0, approved.stderr
-    seen = await _finished(waiting, run_id)
+    run_id, seen = await _decided(waiting, "approve", "tests green", "ann")
     assert seen.terminal(run_id) == ["SUCCEEDED"]
     decision = _step_output(seen, run_id, "deploy")["go-live"]
     assert (decision["decision"], decision["by"], decision["comment"]) == (
@@ -203,15 +194,7 @@ async def test_an_approval_records_who_and_why(waiting: Stack) -> None:
 
 
 async def test_a_rejection_fails_the_run_saying_who_and_why(waiting: Stack) -> None:
-    definition = approval_pipeline(waiting)
-    await waiting.publish(definition)
-    run_id = await waiting.request_run(definition.name)
-    await _until_status(waiting, run_id, "go-live", "RUNNING")
-    rejected = waiting.cli(
-        "runs", "reject", run_id, "go-live", "--comment", "too risky", "--by", "bob"
-    )
-    assert rejected.returncode == 0, rejected.stderr
-    seen = await _finished(waiting, run_id)
+    run_id, seen = await _decided(waiting, "reject", "too risky", "bob")
     assert seen.terminal(run_id) == ["FAILED"]
     shown = waiting.cli("runs", "show", run_id).stdout
     assert "Rejected: rejected by bob: too risky" in shown

@@ -47,6 +47,7 @@ this drawing true)::
             UnknownPipelineError  (podium.registry._errors)
         DemoError  (podium.demo._run)
         DlqTopicMissingError  (podium.dlq._errors)
+        MissingValueError  (podium.pipelines._errors)
         NotBrokerTime  (podium_bench._records)
         RunFinishedError  (podium.runs._errors)
         RunsFailed  (podium.cli._bench)

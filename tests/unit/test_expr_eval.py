@@ -1,4 +1,5 @@
-"""Evaluating ``when`` conditions: truth tables, missing values, type mismatches."""
+"""Evaluating ``when`` conditions: truth tables, missing values and ``default``, type
+mismatches."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 import pytest
 
 from podium.pipelines import evaluate_condition
+from podium.pipelines._errors import MissingValueError
 from podium.pipelines._expr import parse_condition
 
 PARAMS: dict[str, Any] = {
@@ -75,21 +77,52 @@ def test_comparisons(text: str, expected: bool) -> None:
     assert holds(text) is expected
 
 
+def test_a_param_the_run_was_not_given_is_null() -> None:
+    assert holds("params.nope == null") is True
+
+
+@pytest.mark.parametrize(
+    ("text", "reference", "why"),
+    [
+        ("params.options.nope == null", "params.options.nope", "has no field 'nope'"),
+        ("params.options.levels[9] == null", "params.options.levels[9]", "has no index 9"),
+        ("params.name.first == null", "params.name.first", "params.name is a string"),
+        ("params.nope.x", "params.nope.x", "params.nope is null"),
+        ("steps.nope.status == null", "steps.nope.status", "step 'nope' has not finished"),
+        ("steps.nope.output.rows > 0", "steps.nope.output.rows", "'nope' has not finished"),
+        ("steps.load.output.rows > 0", "steps.load.output.rows", "rows_loaded, table"),
+        ("steps.profile.output.rows == null", "steps.profile.output.rows", "is null"),
+        ("steps.broken.output.x == null", "steps.broken.output.x", "has not finished"),
+        ("steps.broken.status == null", "steps.broken.status", "has not finished"),
+    ],
+)
+def test_a_missing_value_is_an_error_naming_it(text: str, reference: str, why: str) -> None:
+    with pytest.raises(MissingValueError) as caught:
+        holds(text)
+    assert caught.value.reference == reference
+    assert why in str(caught.value)
+    assert f"default({reference}, VALUE)" in str(caught.value)
+
+
 @pytest.mark.parametrize(
     "text",
     [
-        "params.nope == null",
-        "params.options.nope == null",
-        "params.options.levels[9] == null",
-        "params.name.first == null",
-        "steps.nope.status == null",
-        "steps.profile.output.rows == null",
-        "steps.broken.output.x == null",
-        "steps.broken.status == null",
+        "default(steps.load.output.rows, 0) == 0",
+        "default(steps.load.output.rows_loaded, 0) == 42",
+        "default(steps.profile.output.rows, 7) == 7",  # skipped: its output is null
+        "default(steps.nope.status, 'pending') == 'pending'",
+        "default(params.nope, [1, 2]) == [1, 2]",
+        "default(params.options.levels[9], params.limit) == 10",
+        "default(params.empty, 'x') == ''",  # only missing or null is replaced
     ],
 )
-def test_missing_values_are_null(text: str) -> None:
+def test_default_gives_the_value_to_use_when_missing_or_null(text: str) -> None:
     assert holds(text) is True
+
+
+def test_and_or_stop_before_reading_what_they_do_not_need() -> None:
+    assert holds("steps.profile.status == 'succeeded' and steps.profile.output.rows > 0") is False
+    assert holds("steps.profile.status == 'skipped' or steps.profile.output.rows > 0") is True
 
 
 @pytest.mark.parametrize(
@@ -106,7 +139,6 @@ def test_missing_values_are_null(text: str) -> None:
         "1 in params.options",
         "'a' in 5",
         "[1] < [2]",
-        "steps.nope.output.rows > 0",
     ],
 )
 def test_type_mismatches_are_false(text: str) -> None:
@@ -128,4 +160,5 @@ def test_a_parsed_condition_can_be_evaluated_many_times() -> None:
     condition = parse_condition("params.notify == true and steps.load.output.rows_loaded > 0")
     assert condition.evaluate(PARAMS, STEPS) is True
     assert evaluate_condition(condition, {"notify": False}, STEPS) is False
-    assert evaluate_condition(condition, PARAMS, {}) is False
+    with pytest.raises(MissingValueError, match="step 'load' has not finished"):
+        evaluate_condition(condition, PARAMS, {})

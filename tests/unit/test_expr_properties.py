@@ -9,10 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from podium.pipelines import ExpressionError
+from podium.pipelines._errors import MissingValueError
 from podium.pipelines._expr import MAX_DEPTH, parse_condition
 from podium.pipelines._expr_ast import (
     BoolOp,
     Compare,
+    Default,
     ListExpr,
     Literal,
     Node,
@@ -34,11 +36,15 @@ SCALARS = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=8),
 )
-LEAVES: st.SearchStrategy[Node] = st.one_of(
-    SCALARS.map(Literal),
+REFERENCES: st.SearchStrategy[ParamRef | StepStatus | StepOutput] = st.one_of(
     st.builds(ParamRef, NAMES, PATHS),
     st.builds(StepStatus, NAMES),
     st.builds(StepOutput, NAMES, PATHS),
+)
+LEAVES: st.SearchStrategy[Node] = st.one_of(
+    SCALARS.map(Literal),
+    REFERENCES,
+    st.builds(Default, REFERENCES, SCALARS.map(Literal)),
 )
 OPS = st.sampled_from(["==", "!=", "<", "<=", ">", ">=", "in", "not in"])
 
@@ -90,7 +96,7 @@ def _depth(node: Node) -> int:
         return 1 + _depth(node.operand)
     if isinstance(node, Compare):
         return 1 + max(_depth(node.left), _depth(node.right))
-    return 0
+    return 1 if isinstance(node, Default) else 0
 
 
 @given(st.text(max_size=200))
@@ -118,14 +124,35 @@ def test_printing_then_parsing_gives_the_same_tree(tree: Node) -> None:
 
 @settings(suppress_health_check=[HealthCheck.too_slow])
 @given(TREES, st.dictionaries(NAMES, JSON, max_size=4), STEP_VIEWS)
-def test_evaluation_is_total(tree: Node, params: dict[str, Any], steps: dict[str, Any]) -> None:
-    result = evaluate(tree, params, steps)
+def test_evaluation_gives_a_value_or_names_what_is_missing(
+    tree: Node, params: dict[str, Any], steps: dict[str, Any]
+) -> None:
+    try:
+        result = evaluate(tree, params, steps)
+    except MissingValueError as exc:
+        assert exc.reference in to_text(tree)
+        return
     if isinstance(tree, Compare | Not | BoolOp):
         assert isinstance(result, bool)
+
+
+@given(REFERENCES, SCALARS, st.dictionaries(NAMES, JSON, max_size=4), STEP_VIEWS)
+def test_default_never_lets_its_reference_be_missing(
+    reference: Node, fallback: Any, params: dict[str, Any], steps: dict[str, Any]
+) -> None:
+    value = evaluate(Default(reference, Literal(fallback)), params, steps)  # type: ignore[arg-type]
+    assert value is not None or fallback is None
 
 
 @given(TREES, st.dictionaries(NAMES, JSON, max_size=4), STEP_VIEWS)
 def test_not_negates(tree: Node, params: dict[str, Any], steps: dict[str, Any]) -> None:
     from podium.pipelines._expr_eval import truthy
 
-    assert evaluate(Not(tree), params, steps) is not truthy(evaluate(tree, params, steps))
+    try:
+        value = evaluate(tree, params, steps)
+    except MissingValueError:
+        with contextlib.suppress(MissingValueError):
+            evaluate(Not(tree), params, steps)
+            raise AssertionError("not hid a missing value") from None
+        return
+    assert evaluate(Not(tree), params, steps) is not truthy(value)

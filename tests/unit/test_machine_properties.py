@@ -1,6 +1,7 @@
 """Invariants of the coordinator's state machine over random DAG pipelines and random,
-messy event sequences: duplicates, stale attempts, reorderings, late events, timers, and
-admission under ``max_active_runs``."""
+messy event sequences: duplicates, stale attempts, reorderings, late events, timers,
+admission under ``max_active_runs``, and trigger rules (checked against a reference model
+of each rule, and of the rule before rules existed for the default)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,14 @@ from podium.coordinator.core import (
     decide,
     next_wake_ms,
 )
-from podium.pipelines import OnFailure, Pipeline
-from tests.unit.test_machine_support import Driver, check_decision, make_pipeline, requests
+from podium.pipelines import OnFailure, Pipeline, TriggerRule
+from tests.unit.test_machine_support import (
+    Driver,
+    check_decision,
+    make_pipeline,
+    requests,
+    run_events,
+)
 
 DONE = (StepStatus.SUCCEEDED, StepStatus.SKIPPED)
 JSON = st.recursive(
@@ -47,23 +54,38 @@ JSON = st.recursive(
 )
 
 
+RULES = st.sampled_from([None, None, None, *TriggerRule])  # None: the default, unwritten
+
+
 @st.composite
-def pipelines(draw: st.DrawFn) -> Pipeline:
-    """A random DAG: each step may depend on any earlier one."""
+def pipelines(draw: st.DrawFn, *, rules: bool = True, reads_missing: bool = True) -> Pipeline:
+    """A random DAG: each step may depend on any earlier one. ``reads_missing``: conditions
+    may read a dependency's output field without ``default`` (which fails the step when the
+    dependency was skipped or failed)."""
     count = draw(st.integers(1, 6))
     names = [f"s{i}" for i in range(count)]
-    steps = (draw(_step(name, names[:i])) for i, name in enumerate(names))
+    steps = (
+        draw(_step(name, names[:i], rules=rules, reads_missing=reads_missing))
+        for i, name in enumerate(names)
+    )
     return make_pipeline(*steps, max_active_runs=draw(st.none() | st.integers(1, 3)))
 
 
 @st.composite
-def _step(draw: st.DrawFn, name: str, earlier: list[str]) -> dict[str, Any]:
+def _step(
+    draw: st.DrawFn, name: str, earlier: list[str], *, rules: bool, reads_missing: bool
+) -> dict[str, Any]:
     after = draw(st.lists(st.sampled_from(earlier), unique=True, max_size=3)) if earlier else []
-    conditions = [f"params.{name} == true"] + [f"steps.{d}.output.ok == true" for d in after]
+    conditions = [f"params.{name} == true"]
+    conditions += [f"default(steps.{d}.output.ok, false) == true" for d in after]
+    if reads_missing:
+        conditions += [f"steps.{d}.output.ok == true" for d in after]
+    rule = draw(RULES) if rules else None
     return {
         "name": name,
         "service": "svc",
         "after": after,
+        **({"trigger_rule": rule} if rule is not None else {}),
         "when": draw(st.none() | st.sampled_from(conditions)),
         "timeout": draw(st.integers(1, 20)),
         "retry": {
@@ -107,6 +129,7 @@ class Checker:
         if after is None:
             return
         self._check_requests(after, decision)
+        self._check_rules(before, after, decision)
         self._check_admission(after, decision)
         self._check_terminal(before, after, decision)
         self._check_finished_steps_stay(before, after)
@@ -146,8 +169,24 @@ class Checker:
             assert after.compensation_queue[0] == original
             assert after.steps[original].status is StepStatus.SUCCEEDED
             return
-        for dep in self.pipeline.step(request.step).after:
-            assert is_done(self.pipeline, after, dep), f"{request.step} before {dep}"
+        assert reference_verdict(self.pipeline, after, request.step) == "start", request.step
+
+    def _check_rules(self, before: RunState | None, after: RunState, decision: Decision) -> None:
+        """Replaying the decision's step events in order: a step leaves ``pending`` only when
+        its rule has a verdict (skipped by its rule only when it can never be met), and a
+        running run leaves no pending step whose rule has one."""
+        statuses = {n: s.status for n, s in (before or after).steps.items()} if before else {}
+        for event in run_events(decision):
+            if event.step is None or event.step not in statuses:
+                continue
+            moved = event.step_status is not StepStatus.CANCELLED  # the run ends: no rule
+            if statuses[event.step] is StepStatus.PENDING and moved:
+                _check_departure(self.pipeline, statuses, event)
+            statuses[event.step] = event.step_status
+        if after.status is RunStatus.RUNNING:
+            for name, step in after.steps.items():
+                if step.status is StepStatus.PENDING:
+                    assert reference_verdict(self.pipeline, after, name) == "wait", name
 
     def _check_terminal(self, before: RunState | None, after: RunState, d: Decision) -> None:
         ends = [e for e in d.commands if isinstance(e, EmitRunEvent) and _ends_run(e)]
@@ -157,7 +196,7 @@ class Checker:
             assert d.ignored is not None and _core(after) == _core(before)
         if after.status.is_terminal:
             assert d.commands[-1] == WakeAt(after.run_id, None)
-            assert not any(s.status.is_active for s in after.steps.values())
+            assert all(s.status.is_finished for s in after.steps.values())
 
     def _check_finished_steps_stay(self, before: RunState | None, after: RunState) -> None:
         for name, old in (before.steps if before else {}).items():
@@ -173,10 +212,59 @@ class Checker:
             assert again.commands == (WakeAt(after.run_id, next_wake_ms(after)),)
 
 
-def is_done(pipeline: Pipeline, state: RunState, name: str) -> bool:
-    status = state.steps[name].status
+def is_done(pipeline: Pipeline, statuses: dict[str, StepStatus], name: str) -> bool:
+    """The rule before trigger rules existed: a dependency counts as done when it succeeded,
+    was skipped, or failed under ``on_failure: continue``."""
+    status = statuses[name]
     continued = pipeline.step(name).on_failure is OnFailure.CONTINUE
     return status in DONE or (status is StepStatus.FAILED and continued)
+
+
+def reference_verdict(pipeline: Pipeline, state: RunState, name: str) -> str:
+    return verdict_of(pipeline, {n: s.status for n, s in state.steps.items()}, name)
+
+
+def verdict_of(pipeline: Pipeline, statuses: dict[str, StepStatus], name: str) -> str:
+    """ "start", "never" or "wait": each rule written out as its documentation says it."""
+    step = pipeline.step(name)
+    if step.trigger_rule is TriggerRule.ALL_DONE:  # the default: today's rule, exactly
+        return "start" if all(is_done(pipeline, statuses, d) for d in step.after) else "wait"
+    deps = [statuses[dep] for dep in step.after]
+    finished = all(status.is_finished for status in deps)
+    ok, failed, skipped = (sum(s is x for s in deps) for x in (_OK, _FAILED, _SKIPPED))
+    unlike = {
+        TriggerRule.ALL_SUCCESS: len(deps) - ok,
+        TriggerRule.ALL_FAILED: len(deps) - failed,
+        TriggerRule.NONE_FAILED: failed,
+        TriggerRule.NONE_SKIPPED: skipped,
+    }
+    if not deps:
+        return "start"
+    if step.trigger_rule in unlike:
+        pending = sum(not s.is_finished for s in deps)
+        never = (
+            unlike[step.trigger_rule] - pending > 0
+            if step.trigger_rule in (TriggerRule.ALL_SUCCESS, TriggerRule.ALL_FAILED)
+            else unlike[step.trigger_rule] > 0
+        )
+        return "never" if never else "start" if finished else "wait"
+    wanted = ok if step.trigger_rule is TriggerRule.ONE_SUCCESS else failed
+    return "start" if wanted else "never" if finished else "wait"
+
+
+def _check_departure(
+    pipeline: Pipeline, statuses: dict[str, StepStatus], event: EmitRunEvent
+) -> None:
+    """A pending step moved on: its rule (judged on the statuses just before) let it."""
+    said = verdict_of(pipeline, statuses, event.step or "")
+    by_rule = event.step_status is StepStatus.SKIPPED and "trigger_rule" in event.detail
+    assert said == ("never" if by_rule else "start"), (event.step, said, event.detail)
+    if by_rule:
+        assert str(pipeline.step(event.step or "").trigger_rule) in str(event.detail["reason"])
+        note_stat(f"skipped by {event.detail['trigger_rule']}")
+
+
+_OK, _FAILED, _SKIPPED = StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.SKIPPED
 
 
 def _ends_run(event: EmitRunEvent) -> bool:
@@ -266,7 +354,7 @@ def test_invariants_hold_under_messy_delivery(pipeline: Pipeline, data: st.DataO
 
 
 @settings(max_examples=200, deadline=None)
-@given(pipeline=pipelines(), data=st.data())
+@given(pipeline=pipelines(reads_missing=False), data=st.data())
 def test_well_behaved_services_make_every_run_succeed(
     pipeline: Pipeline, data: st.DataObject
 ) -> None:

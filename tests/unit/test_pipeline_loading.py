@@ -112,7 +112,29 @@ def test_cli_validate_ok(tmp_path: Path) -> None:
         f"ok: {EXAMPLE}: file-ingest@2 (7 steps)\n"
         "  trigger: FileLanded on podium.files.landed, from end: events published after "
         "the trigger is first applied\n"
+        "  steps start when every dependency finished, however (trigger_rule all_done, "
+        "the default)\n"
     )
+
+
+def test_cli_validate_names_the_default_rule_and_each_other_one(tmp_path: Path) -> None:
+    data = yaml.safe_load(GOOD.format(name="ruled", version=1))
+    data["steps"].append(
+        {
+            "name": "report",
+            "service": "report",
+            "after": [data["steps"][0]["name"]],
+            "trigger_rule": "all_success",
+        }
+    )
+    path = write(tmp_path, "ruled.yaml", yaml.safe_dump(data))
+    result = cli_runner().invoke(podium, ["pipelines", "validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-2:] == [
+        "  steps start when every dependency finished, however (trigger_rule all_done, "
+        "the default), except:",
+        "    report: trigger_rule all_success (every dependency succeeded)",
+    ]
 
 
 def test_cli_validate_reports_every_problem_and_exits_1(tmp_path: Path) -> None:

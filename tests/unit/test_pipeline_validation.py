@@ -264,3 +264,80 @@ def test_no_raw_pydantic_dump_reaches_the_user(tmp_path: Path) -> None:
     assert "errors.pydantic.dev" not in text
     assert "validation error" not in text.lower()
     assert "steps[0] (a).service: required field is missing" in text
+
+
+# --- types in conditions against the declared params ----------------------------------------
+
+TYPED = {
+    "count": {"type": "integer", "default": 1},
+    "notify": {"type": "boolean", "default": True},
+    "name": {"type": "string", "default": "x"},
+    "tags": {"type": "array", "default": []},
+}
+
+
+@pytest.mark.parametrize(
+    ("when", "message"),
+    [
+        (
+            'params.count > "x"',
+            'params.count > "x" is always false: a number and a string do not order '
+            "(params.count is declared integer): compare it with an integer such as 10, "
+            "or change its type",
+        ),
+        (
+            "params.notify == 1",
+            "params.notify == 1 is always false: a boolean never equals a number "
+            "(params.notify is declared boolean): compare it with true or false, "
+            "or change its type",
+        ),
+        ("params.notify != 'yes'", "is always true: a boolean never equals a string"),
+        ("params.notify >= 1", "is always false: >= orders two numbers or two strings"),
+        ("params.count == params.name", "params.name is declared string"),
+        ("'a' in params.count", "is never true: a number contains nothing"),
+        ("params.count in params.name", "a string holds only strings"),
+        ("params.count in ['1', 2]", "has items (string) a number never equals"),
+        ("params.name.first == 'a'", "reads into params.name, a string param"),
+        ("default(params.count, 0) > 'a'", "a number and a string do not order"),
+    ],
+)
+def test_a_condition_comparing_a_param_with_the_wrong_type_is_a_problem(
+    tmp_path: Path, when: str, message: str
+) -> None:
+    data = with_step(3, when=when)
+    data["params"] = TYPED
+    problem = one_problem(tmp_path, data)
+    assert problem.startswith(f"{tmp_path / 'etl.yaml'}: steps[3] (notify).when: ")
+    assert message in problem
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "params.count > 0 and params.count <= 10.5",
+        "params.notify == true and params.name == null",
+        "params.name >= 'a' and 'x' in params.name and params.count in [1, 2]",
+        "'csv' in params.tags and params.tags == ['a'] and steps.load.output.x == 'y'",
+        "default(params.count, 0) > 2 and steps.load.status in ['succeeded', 'skipped']",
+    ],
+)
+def test_well_typed_conditions_are_fine(tmp_path: Path, when: str) -> None:
+    data = with_step(3, when=when)
+    data["params"] = TYPED
+    assert problems_for(tmp_path, data) == []
+
+
+def test_an_undeclared_param_says_to_declare_it(tmp_path: Path) -> None:
+    problem = one_problem(tmp_path, with_step(3, when="params.limit > 3"))
+    assert problem.endswith(
+        "unknown param 'limit' in params.limit (declared: threshold, notify): "
+        "declare it under params, or fix the name"
+    )
+
+
+def test_a_trigger_rule_on_a_step_without_dependencies_is_a_problem(tmp_path: Path) -> None:
+    problem = one_problem(tmp_path, with_step(0, trigger_rule="all_success"))
+    assert "steps[0] (validate).trigger_rule: all_success judges the step's dependencies" in (
+        problem
+    )
+    assert problems_for(tmp_path, with_step(1, trigger_rule="one_failed")) == []

@@ -16,7 +16,14 @@ from typing import Any, TypeVar
 import click
 
 from podium.cli._settings import settings_from
-from podium.pipelines import Problem, check_file, duplicate_keys, pipeline_files
+from podium.pipelines import (
+    Pipeline,
+    Problem,
+    Step,
+    check_file,
+    duplicate_keys,
+    pipeline_files,
+)
 from podium.registry import (
     DEFAULT_TOPIC,
     ApplyStatus,
@@ -59,7 +66,8 @@ def validate(ctx: click.Context, paths: tuple[str, ...]) -> None:
     Prints "ok: FILE: name@version (N steps)" for each valid file, then one line
     per trigger (for an event trigger, where it starts: "from end", the default,
     takes events published after the trigger is first applied; "from beginning"
-    or "from TIMESTAMP" replays the topic's history), and every problem, naming
+    or "from TIMESTAMP" replays the topic's history), the trigger rule steps start
+    by (the default, all_done, and each step with another), and every problem, naming
     file, step and field, for the others. Exits 0 when all are
     valid and 1 otherwise. The step count and condition lengths are checked against
     PODIUM_LIMITS__MAX_STEPS and PODIUM_LIMITS__MAX_EXPRESSION_LENGTH.
@@ -76,7 +84,7 @@ def validate(ctx: click.Context, paths: tuple[str, ...]) -> None:
             found.append((file, pipeline))
             steps = len(pipeline.steps)
             click.echo(f"ok: {file}: {pipeline.key} ({steps} step{'s' if steps != 1 else ''})")
-            for line in trigger_lines(pipeline):
+            for line in [*trigger_lines(pipeline), *rule_lines(pipeline)]:
                 click.echo(f"  {line}")
     problems.extend(duplicate_keys(found))
     for problem in problems:
@@ -85,6 +93,21 @@ def validate(ctx: click.Context, paths: tuple[str, ...]) -> None:
         count = len(problems)
         click.echo(f"{count} problem{'s' if count != 1 else ''} found", err=True)
     sys.exit(1 if problems else 0)
+
+
+def rule_lines(pipeline: Pipeline) -> list[str]:
+    """The default trigger rule, then each step with another one."""
+    default = Step.model_fields["trigger_rule"].default
+    others = [step for step in pipeline.steps if step.trigger_rule is not default]
+    head = f"steps start when {default.meaning} (trigger_rule {default}, the default)"
+    if not others:
+        return [head]
+    lines = [f"{head}, except:"]
+    for step in others:
+        lines.append(
+            f"  {step.name}: trigger_rule {step.trigger_rule} ({step.trigger_rule.meaning})"
+        )
+    return lines
 
 
 @group.command(name="apply")

@@ -64,6 +64,8 @@ def _detail(event: RunStatusChanged) -> str:
     detail = _loads(event.detail_json) if event.detail_json else None
     if isinstance(detail, dict) and detail.get("condition"):
         return short_value(f"condition not met: {detail['condition']}")
+    if isinstance(detail, dict) and detail.get("trigger_rule"):
+        return short_value(str(detail.get("reason")))
     return ""
 
 

@@ -34,6 +34,7 @@ from podium.pipelines._model import (
     Step,
     StepKind,
     Trigger,
+    TriggerRule,
 )
 from podium.pipelines._params import parse_cli_params, resolve_params
 from podium.pipelines._validate import validate_pipeline
@@ -60,6 +61,7 @@ __all__ = [
     "Step",
     "StepKind",
     "Trigger",
+    "TriggerRule",
     "canonical_json",
     "check_file",
     "check_message_size",

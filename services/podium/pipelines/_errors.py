@@ -8,6 +8,8 @@ fixes a file in one pass::
      +-- ExpressionError           a ``when`` condition does not parse (has a column)
      +-- ParamError                run params do not fit the declared ones (has .field)
      +-- LimitError                input over a configured limit (.field, .limit, .size)
+    MissingValueError              a condition reads what the run does not have (a run's
+                                   error, not the definition's: the step fails)
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from podium.errors import ConfigError
+from podium.errors import ConfigError, PodiumError
 
 
 @dataclass(frozen=True)
@@ -82,3 +84,16 @@ class LimitError(ConfigError):
         env = f"PODIUM_LIMITS__{limit.upper()}"
         self.explanation = f"{size} {unit}; the limit is {maximum} ({limit}, set by {env})"
         super().__init__(f"{field}: {self.explanation}")
+
+
+class MissingValueError(PodiumError):
+    """A ``when`` condition reads a field, index or step result the run does not have;
+    ``reference`` is the condition's text for it (``steps.load.output.rows``)."""
+
+    def __init__(self, reference: str, reason: str) -> None:
+        self.reference = reference
+        self.reason = reason
+        super().__init__(
+            f"{reference} is missing: {reason} "
+            f"(write default({reference}, VALUE) for a value to use when it is)"
+        )

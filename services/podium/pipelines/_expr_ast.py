@@ -16,7 +16,7 @@ Scalar = Union[str, int, float, bool, None]  # noqa: UP007 (a runtime alias)
 PathKey = Union[str, int]  # noqa: UP007
 
 COMPARE_OPS = ("==", "!=", "<=", ">=", "<", ">", "in", "not in")
-KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false", "null"})
+KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false", "null", "default"})
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
@@ -54,6 +54,15 @@ class StepOutput:
 
 
 @dataclass(frozen=True)
+class Default:
+    """``default(REFERENCE, FALLBACK)``: the reference's value, or the fallback's when the
+    reference is missing or null (a reference that is missing is otherwise an error)."""
+
+    value: ParamRef | StepStatus | StepOutput
+    fallback: Node
+
+
+@dataclass(frozen=True)
 class Compare:
     op: str
     left: Node
@@ -77,7 +86,11 @@ class BoolOp:
     operands: tuple[Node, ...]
 
 
-Node = Union[Literal, ListExpr, ParamRef, StepStatus, StepOutput, Compare, Not, BoolOp]  # noqa: UP007
+Node = Union[  # noqa: UP007
+    Literal, ListExpr, ParamRef, StepStatus, StepOutput, Default, Compare, Not, BoolOp
+]
+Reference = (ParamRef, StepStatus, StepOutput)
+"""The nodes that read the run: what ``default`` may wrap."""
 
 _PRECEDENCE = {"or": 1, "and": 2}
 _NOT, _COMPARE, _ATOM = 3, 4, 5
@@ -112,6 +125,8 @@ def _atom_text(node: Node) -> str:
         return literal_text(node.value)
     if isinstance(node, ListExpr):
         return "[" + ", ".join(to_text(item) for item in node.items) + "]"
+    if isinstance(node, Default):
+        return f"default({to_text(node.value)}, {to_text(node.fallback)})"
     if isinstance(node, ParamRef):
         return f"params.{node.name}{path_text(node.path)}"
     if isinstance(node, StepStatus):
@@ -170,4 +185,6 @@ def _children(node: Node) -> tuple[Node, ...]:
         return (node.left, node.right)
     if isinstance(node, Not):
         return (node.operand,)
+    if isinstance(node, Default):
+        return (node.value, node.fallback)
     return node.items if isinstance(node, ListExpr) else ()

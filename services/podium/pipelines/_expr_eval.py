@@ -1,8 +1,17 @@
-"""Evaluating ``when`` conditions: pure and total over JSON-like data.
+"""Evaluating ``when`` conditions: pure, over JSON-like data.
 
-Rules (chosen so a condition never crashes a run):
+Rules (a condition never guesses what a missing value would have been):
 
-- A reference to a missing param, step, field or list index is ``null``.
+- ``params.NAME`` of a param the run was not given (declared, optional, no default) is
+  ``null``; ``validate`` refuses names that are not declared.
+- Anything else that is not there raises MissingValueError, naming it: a field or list
+  index past a param or an output (``steps.load.output.rows`` of an output without
+  ``rows``, or of a skipped step, whose output is null), or a step that has not finished
+  (``steps.STEP.status`` or ``.output``). The coordinator fails the step for it.
+- ``default(REFERENCE, FALLBACK)`` is the reference's value, or FALLBACK's when it is
+  missing or null. ``and`` / ``or`` stop at the first operand that decides, so
+  ``steps.x.status == 'succeeded' and steps.x.output.rows > 0`` reads ``rows`` only of
+  a step that succeeded.
 - ``==`` / ``!=`` compare JSON values: different types are never equal
   (``true`` is not ``1``; ``1`` equals ``1.0``).
 - ``<`` ``<=`` ``>`` ``>=`` compare two numbers or two strings; any other pair
@@ -22,9 +31,11 @@ import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from podium.pipelines._errors import MissingValueError
 from podium.pipelines._expr_ast import (
     BoolOp,
     Compare,
+    Default,
     ListExpr,
     Literal,
     Node,
@@ -33,6 +44,8 @@ from podium.pipelines._expr_ast import (
     PathKey,
     StepOutput,
     StepStatus,
+    path_text,
+    to_text,
 )
 
 _ORDER: dict[str, Callable[[Any, Any], bool]] = {
@@ -65,25 +78,55 @@ def _bool_op(node: BoolOp, params: Mapping[str, Any], steps: Mapping[str, Any]) 
 def _reference(node: Node, params: Mapping[str, Any], steps: Mapping[str, Any]) -> Any:
     if isinstance(node, Literal):
         return node.value
+    if isinstance(node, Default):
+        return _default(node, params, steps)
     if isinstance(node, ParamRef):
-        return lookup(params, (node.name, *node.path))
+        return lookup(params.get(node.name), node.path, f"params.{node.name}")
+    assert isinstance(node, StepStatus | StepOutput)
+    view = steps.get(node.step)
+    if not isinstance(view, Mapping):
+        raise MissingValueError(to_text(node), f"step {node.step!r} has not finished")
     if isinstance(node, StepStatus):
-        status = lookup(steps, (node.step, "status"))
+        status = view.get("status")
         return status.lower() if isinstance(status, str) else None
-    assert isinstance(node, StepOutput)
-    return lookup(steps, (node.step, "output", *node.path))
+    return lookup(view.get("output"), node.path, f"steps.{node.step}.output")
 
 
-def lookup(value: Any, path: Sequence[PathKey]) -> Any:
-    """Follow ``path`` into JSON-like ``value``; null as soon as a step is missing."""
-    for key in path:
-        if isinstance(key, str) and isinstance(value, Mapping):
-            value = value.get(key)
-        elif isinstance(key, int) and _kind(value) == "array" and key < len(value):
-            value = value[key]
-        else:
-            return None
+def _default(node: Default, params: Mapping[str, Any], steps: Mapping[str, Any]) -> Any:
+    try:
+        value = _reference(node.value, params, steps)
+    except MissingValueError:
+        value = None
+    return evaluate(node.fallback, params, steps) if value is None else value
+
+
+def lookup(value: Any, path: Sequence[PathKey], head: str) -> Any:
+    """Follow ``path`` into JSON-like ``value`` (read as ``head``); MissingValueError names
+    the first key or index that is not there."""
+    for depth, key in enumerate(path):
+        if not _has(value, key):
+            at = head + path_text(tuple(path[:depth]))
+            raise MissingValueError(head + path_text(tuple(path)), _absent(at, value, key))
+        value = value[key]
     return value
+
+
+def _has(value: Any, key: PathKey) -> bool:
+    if isinstance(key, str):
+        return isinstance(value, Mapping) and key in value
+    return _kind(value) == "array" and key < len(value)
+
+
+def _absent(at: str, value: Any, key: PathKey) -> str:
+    """Why ``key`` is not in ``value`` (read as ``at``), with what is there instead."""
+    kind = _kind(value)
+    if kind == "object":
+        fields = ", ".join(sorted(map(str, value))[:10]) or "none"
+        return f"{at} has no field {key!r} (its fields: {fields})"
+    if kind == "array":
+        items = "1 item" if len(value) == 1 else f"{len(value)} items"
+        return f"{at} has no index {key!r} (it has {items})"
+    return f"{at} is {'null' if kind == 'null' else f'a {kind}'}, not an object or a list"
 
 
 def compare(op: str, left: Any, right: Any) -> bool:

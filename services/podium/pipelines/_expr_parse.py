@@ -9,7 +9,8 @@ Grammar (lowest precedence first)::
     compare   := value [("==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not" "in") value]
     value     := NUMBER | STRING | "true" | "false" | "null" | "(" or_expr ")"
                | "[" [or_expr ("," or_expr)*] "]"
-               | "params" "." NAME path | "steps" "." NAME "." ("status" | "output" path)
+               | reference | "default" "(" reference "," or_expr ")"
+    reference := "params" "." NAME path | "steps" "." NAME "." ("status" | "output" path)
     path      := ("." NAME | "[" (STRING | INTEGER) "]")*
 
 Nesting (parentheses, lists, ``not``) is capped at MAX_DEPTH, so the parser's
@@ -26,12 +27,14 @@ from podium.pipelines._errors import ExpressionError
 from podium.pipelines._expr_ast import (
     BoolOp,
     Compare,
+    Default,
     ListExpr,
     Literal,
     Node,
     Not,
     ParamRef,
     PathKey,
+    Reference,
     StepOutput,
     StepStatus,
 )
@@ -43,7 +46,7 @@ MAX_DEPTH = 32
 _CONSTANTS = {"true": True, "false": False, "null": None}
 _VALUE_HINT = (
     "a value (a number, a 'string', true, false, null, params.NAME, "
-    "steps.STEP.status, steps.STEP.output.FIELD, a [list] or '(')"
+    "steps.STEP.status, steps.STEP.output.FIELD, default(REFERENCE, VALUE), a [list] or '(')"
 )
 
 
@@ -163,6 +166,8 @@ class _Parser:
             return self._param_ref()
         if name == "steps":
             return self._step_ref()
+        if name == "default" and self._peek(1).is_("punct", "("):
+            return self._default()
         raise ExpressionError(
             f"unknown name {name!r}: write params.{name} for a param, "
             f"or steps.{name}.status / steps.{name}.output.FIELD for a step",
@@ -185,6 +190,22 @@ class _Parser:
                     items.append(self._or())
             self._expect("punct", "]", "',' or ']'")
         return ListExpr(tuple(items))
+
+    def _default(self) -> Node:
+        """``default(REFERENCE, FALLBACK)``: only a reference can be missing."""
+        self._advance()
+        with self._nested(self._advance()):
+            token = self._peek()
+            value = self._value()
+            if not isinstance(value, Reference):
+                self._fail(
+                    token,
+                    "a reference (params.NAME..., steps.STEP.output...) to give a default",
+                )
+            self._expect("punct", ",", "',' and the value to use when it is missing")
+            fallback = self._or()
+            self._expect("punct", ")", "')'")
+        return Default(value, fallback)
 
     def _param_ref(self) -> Node:
         self._advance()

@@ -64,6 +64,41 @@ class OnFailure(StrEnum):
     COMPENSATE = "compensate"
 
 
+class TriggerRule(StrEnum):
+    """When a step with dependencies starts, in Airflow's names (see docs/trigger-rules.md).
+
+    Statuses are the dependencies' own: a dependency that failed under ``on_failure:
+    continue`` is ``failed`` (the only failure a running run can show its dependants: any
+    other ends or compensates the run). A rule that can no longer be met skips the step.
+    A step without dependencies starts whatever its rule.
+    """
+
+    ALL_DONE = "all_done"  # the default: Podium's only rule before rules existed
+    ALL_SUCCESS = "all_success"
+    ALL_FAILED = "all_failed"
+    NONE_FAILED = "none_failed"
+    NONE_SKIPPED = "none_skipped"
+    ONE_SUCCESS = "one_success"  # the one_* rules start as soon as one dependency has
+    ONE_FAILED = "one_failed"
+
+    @property
+    def meaning(self) -> str:
+        """The rule in a few words, as ``podium pipelines validate`` prints it."""
+        return _RULE_MEANINGS[self]
+
+
+_RULE_MEANINGS = {
+    TriggerRule.ALL_DONE: "every dependency finished, however",
+    TriggerRule.ALL_SUCCESS: "every dependency succeeded",
+    TriggerRule.ALL_FAILED: "every dependency failed",
+    TriggerRule.NONE_FAILED: "every dependency succeeded or was skipped",
+    TriggerRule.NONE_SKIPPED: "every dependency succeeded or failed",
+    TriggerRule.ONE_SUCCESS: "as soon as one dependency succeeded",
+    TriggerRule.ONE_FAILED: "as soon as one dependency failed",
+}
+DEFAULT_TRIGGER_RULE = TriggerRule.ALL_DONE
+
+
 class Compensation(_Strict):
     """The step that undoes a completed step when the run compensates."""
 
@@ -274,6 +309,8 @@ class Step(_Strict):
     service: str = Field(pattern=NAME_PATTERN)
     topic: str | None = None
     after: tuple[str, ...] = ()
+    trigger_rule: TriggerRule = DEFAULT_TRIGGER_RULE
+    """Which outcomes of ``after`` start the step (see ``TriggerRule``)."""
     when: str | None = None
     input: dict[str, JsonValue] = Field(default_factory=dict)
     timeout: Duration = 300.0

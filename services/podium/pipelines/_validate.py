@@ -22,6 +22,7 @@ from podium.pipelines._graph import ancestors, dependencies, find_cycles, format
 from podium.pipelines._limits import limit_problems
 from podium.pipelines._model import Pipeline, Step
 from podium.pipelines._validate_triggers import check_params, check_triggers, topic_problem
+from podium.pipelines._validate_types import type_problems
 from podium.pipelines._validate_waits import check_waits
 from podium.settings import LimitsSettings
 
@@ -44,6 +45,7 @@ def validate_pipeline(pipeline: Pipeline, limits: LimitsSettings | None = None) 
         _duplicate_steps,
         _unknown_dependencies,
         _cycles,
+        _rules_without_dependencies,
         partial(_conditions, max_length=limits.max_expression_length),
         _topics,
         _timings,
@@ -99,6 +101,17 @@ def _cycles(pipeline: Pipeline) -> Iterator[Problem]:
         yield Problem(where, f"cycle: {format_cycle(cycle)} (each step waits for the one before)")
 
 
+def _rules_without_dependencies(pipeline: Pipeline) -> Iterator[Problem]:
+    default = Step.model_fields["trigger_rule"].default
+    for index, step in enumerate(pipeline.steps):
+        if step.trigger_rule is not default and not step.after:
+            yield Problem(
+                step_location(index, step, "trigger_rule"),
+                f"{step.trigger_rule} judges the step's dependencies, and it has none "
+                "(a step without 'after' always starts): add 'after' or remove the rule",
+            )
+
+
 def _conditions(pipeline: Pipeline, max_length: int) -> Iterator[Problem]:
     for index, step in enumerate(pipeline.steps):
         if step.when is not None:
@@ -122,13 +135,17 @@ def _condition_problems(pipeline: Pipeline, step: Step, max_length: int) -> Iter
         return
     yield from _reference_problems(pipeline, step, condition)
     yield from _status_problems(condition.root)
+    yield from type_problems(condition.root, pipeline.params)
 
 
 def _reference_problems(pipeline: Pipeline, step: Step, condition: Condition) -> Iterator[str]:
     param_refs, step_refs = condition.references()
     declared = ", ".join(pipeline.params) or "none"
     for name in sorted(param_refs - pipeline.params.keys()):
-        yield f"unknown param {name!r} in params.{name} (declared: {declared})"
+        yield (
+            f"unknown param {name!r} in params.{name} (declared: {declared}): "
+            f"declare it under params, or fix the name"
+        )
     names = {each.name for each in pipeline.steps}
     before = ancestors(dependencies(pipeline), step.name)
     for name in sorted(step_refs):

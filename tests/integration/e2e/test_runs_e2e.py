@@ -77,6 +77,45 @@ async def test_a_false_condition_skips_a_step_and_dependants_still_run(stack: St
     assert not [row for row in executions(stack.home) if row[:2] == (run_id, "load")]
 
 
+async def test_trigger_rules_and_a_condition_on_a_missing_output_field(stack: Stack) -> None:
+    """``strict`` (all_success) is skipped after its skipped dependency while ``lenient``
+    (the default, all_done) runs; ``notify`` reads a field ``check`` did not return and fails
+    (on_failure: continue, so the run still succeeds), unless the condition gives a default."""
+    p = stack.prefix
+    definition = pipeline(
+        p,
+        step(p, "check", input={"output": {"rows": 0}}),
+        step(p, "load", after=["check"], when="steps.check.output.rows > 0"),
+        step(p, "strict", after=["load"], trigger_rule="all_success"),
+        step(p, "lenient", after=["load"]),
+        step(
+            p,
+            "notify",
+            after=["check"],
+            when="steps.check.output.rows_loaded > 0",
+            on_failure="continue",
+        ),
+        step(p, "notify_safe", after=["check"], when="default(steps.check.output.n, 1) > 0"),
+    )
+    run_id, seen = await run_once(stack, definition)
+    assert seen.terminal(run_id) == ["SUCCEEDED"]
+    assert seen.step_statuses(run_id, "load") == ["SKIPPED"]
+    [strict] = seen.step_events(run_id, "strict")
+    assert str(strict.step_status) == "SKIPPED"
+    assert json.loads(strict.detail_json or "{}") == {
+        "trigger_rule": "all_success",
+        "reason": "trigger_rule all_success: dependency 'load' was skipped",
+    }
+    assert seen.step_statuses(run_id, "lenient")[-1] == "SUCCEEDED"
+    assert seen.step_statuses(run_id, "notify_safe")[-1] == "SUCCEEDED"
+    [notify] = seen.step_events(run_id, "notify")
+    assert str(notify.step_status) == "FAILED" and notify.error is not None
+    assert notify.error.error_type == "ConditionError" and not notify.error.retryable
+    assert "steps.check.output.rows_loaded is missing" in notify.error.error_message
+    ran = {row[1] for row in executions(stack.home) if row[0] == run_id}
+    assert ran == {"check", "lenient", "notify_safe"}
+
+
 async def test_a_retry_then_succeeds(stack: Stack) -> None:
     p = stack.prefix
     definition = pipeline(p, step(p, "flaky", input={"fail_attempts": 2}))

@@ -1,16 +1,23 @@
 """Fan-out and fan-in: start every step whose dependencies are done, finish a completed run.
 
-A step is ready when it is pending and each ``after`` dependency counts as done (see
-``done_steps``). Its ``when`` condition then decides: true -> requested (attempt 1),
-false -> skipped (done for its dependants, so more steps may become ready), and a condition
-that cannot be evaluated fails the step (not retryable) under its ``on_failure`` policy.
-Conditions see ``finished_steps``: each finished pipeline step's status and output.
+A step is ready when it is pending and its trigger rule has a verdict: under the default
+``all_done``, when each ``after`` dependency counts as done (see ``done_steps``); under another
+rule (``PipelinePlan.rules``, see ``_rules``), when the rule is met (the step goes on) or can
+no longer be met (the step is skipped, saying which rule and which dependency). Its ``when``
+condition then decides: true -> requested (attempt 1), false -> skipped (done for its
+dependants, so more steps may become ready), and a condition that cannot be evaluated (one
+that reads a field that does not exist, say) fails the step (not retryable) under its
+``on_failure`` policy. Conditions see ``finished_steps``: each finished pipeline step's
+status and output.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from podium.contract import RunStatus, StepError, StepStatus
 from podium.coordinator.core._failure import fail_attempt
+from podium.coordinator.core._rules import START, WAIT, RuleSpec, verdict
 from podium.coordinator.core._state import JsonValue
 from podium.coordinator.core._tx import Tx, done_steps, finish_run, finish_step, request_step
 from podium.errors import PodiumError
@@ -30,7 +37,9 @@ def advance(tx: Tx) -> None:
 
 
 def _ready(tx: Tx) -> list[Step]:
-    steps, done = tx.state.steps, done_steps(tx)
+    steps, done, rules = tx.state.steps, done_steps(tx), tx.plan.rules
+    if rules:  # only pipelines with a non-default trigger rule pay for rules
+        return _ready_by_rule(tx, done, rules)
     return [
         step
         for step in tx.pipeline.steps
@@ -38,17 +47,45 @@ def _ready(tx: Tx) -> list[Step]:
     ]
 
 
+def _ready_by_rule(tx: Tx, done: set[str], rules: Mapping[str, RuleSpec]) -> list[Step]:
+    """As ``_ready``, where a step with a rule is ready once its rule has a verdict."""
+    steps = tx.state.steps
+    return [
+        step
+        for step in tx.pipeline.steps
+        if steps[step.name].status is _PENDING
+        and (
+            done.issuperset(step.after)
+            if (spec := rules.get(step.name)) is None
+            else verdict(spec, step.after, steps) != WAIT
+        )
+    ]
+
+
 _PENDING = StepStatus.PENDING  # a global: read for every step on every event (see _tx)
 
 
 def _start(tx: Tx, step: Step) -> None:
-    verdict = _condition(tx, step)
-    if isinstance(verdict, StepError):
-        fail_attempt(tx, step.name, verdict)
-    elif verdict:
+    if tx.plan.rules and (unmet := _unmet_rule(tx, step)) is not None:
+        finish_step(tx, step.name, StepStatus.SKIPPED, unmet)
+        return
+    holds = _condition(tx, step)
+    if isinstance(holds, StepError):
+        fail_attempt(tx, step.name, holds)
+    elif holds:
         request_step(tx, step.name, 1)
     else:
         finish_step(tx, step.name, StepStatus.SKIPPED, {"condition": step.when})
+
+
+def _unmet_rule(tx: Tx, step: Step) -> dict[str, JsonValue] | None:
+    """The skip's detail if the step's rule can never be met. Asked again at the start (an
+    earlier start in the same pass may have finished a dependency): a verdict, once given,
+    never changes, since finished steps never do."""
+    spec = tx.plan.rules.get(step.name)
+    if spec is None or (said := verdict(spec, step.after, tx.state.steps)) == START:
+        return None
+    return {"trigger_rule": spec.rule.value, "reason": said}
 
 
 def _condition(tx: Tx, step: Step) -> bool | StepError:

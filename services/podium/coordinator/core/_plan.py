@@ -2,7 +2,8 @@
 
 Every event asks the pipeline the same questions: a step by name (``Pipeline.step`` scans the
 steps), a step's topic, timeout and retries (``StepSpec``; ``Step.request_topic`` builds the
-topic string anew), which steps count as done after failing. Pipelines are frozen and a run
+topic string anew), which steps count as done after failing, which steps have a trigger rule
+other than the default. Pipelines are frozen and a run
 is pinned to one, so the answers are computed once per pipeline object and kept while it
 lives.
 """
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from podium.contract import COMPENSATION_PREFIX  # tracked in the run state by its wire name
+from podium.coordinator.core._rules import RULES, RuleSpec
 from podium.pipelines import OnFailure, Pipeline, RetryPolicy, Step
 
 
@@ -37,12 +39,16 @@ class PipelinePlan:
     """``names``: the step names in pipeline order. ``steps``: each step by name (the first
     of a name, as ``Pipeline.step`` finds it).
     ``continues``: the steps whose failure counts as done (``on_failure: continue``).
-    ``specs``: the spec of every step and of every declared compensation."""
+    ``specs``: the spec of every step and of every declared compensation.
+    ``rules``: the rule of each step whose ``trigger_rule`` is not the default (with
+    dependencies: without, a rule has nothing to judge); empty for most pipelines, which
+    then keep the fan-out's one-set readiness test."""
 
     names: tuple[str, ...]
     steps: Mapping[str, Step]
     continues: frozenset[str]
     specs: Mapping[str, StepSpec]
+    rules: Mapping[str, RuleSpec]
 
 
 def plan_of(pipeline: Pipeline) -> PipelinePlan:
@@ -61,6 +67,9 @@ def plan_of(pipeline: Pipeline) -> PipelinePlan:
 _PLANS: dict[int, tuple[weakref.ref[Pipeline], PipelinePlan]] = {}
 
 
+_DEFAULT_RULE = Step.model_fields["trigger_rule"].default
+
+
 def _plan(pipeline: Pipeline) -> PipelinePlan:
     steps: dict[str, Step] = {}
     for step in pipeline.steps:
@@ -72,6 +81,11 @@ def _plan(pipeline: Pipeline) -> PipelinePlan:
             name for name, step in steps.items() if step.on_failure is OnFailure.CONTINUE
         ),
         specs={**_step_specs(steps), **_compensation_specs(steps)},
+        rules={
+            name: RULES[step.trigger_rule]
+            for name, step in steps.items()
+            if step.trigger_rule is not _DEFAULT_RULE and step.after
+        },
     )
 
 

@@ -212,10 +212,10 @@ def test_cli_apply_and_list(cli_topic: str, tmp_path: Path) -> None:
 
     listing = runner.invoke(podium, ["pipelines", "list", "--topic", cli_topic])
     assert listing.exit_code == 0
-    assert listing.output.splitlines()[1].split()[:4] == ["file-ingest", "1", "1", "5"]
+    assert listing.output.splitlines()[1].split()[:4] == ["file-ingest", "2", "2", "7"]
     as_json = runner.invoke(podium, ["pipelines", "list", "--json", "--topic", cli_topic])
     [summary] = json.loads(as_json.output)
-    assert (summary["name"], summary["versions"], summary["steps"]) == ("file-ingest", [1], 5)
+    assert (summary["name"], summary["versions"], summary["steps"]) == ("file-ingest", [2], 7)
 
 
 def test_cli_list_of_a_missing_topic_exits_2(

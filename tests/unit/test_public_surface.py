@@ -390,11 +390,11 @@ EXPORTS: dict[str, list[str]] = {
         "field_matches",
         "field_value",
         "header_texts",
-        "keyed_identity",
         "latest_pipelines",
         "match_event",
         "plan_event_runs",
         "trigger_lines",
+        "value_text",
     ],
     "podium_bench": [
         "Append",

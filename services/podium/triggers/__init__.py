@@ -21,7 +21,7 @@ coordination: triggers produce RunRequested under deterministic run ids and
 the coordinator's idempotent start ignores a run id it already has.
 """
 
-from podium.triggers._ids import keyed_identity
+from podium.triggers._ids import value_text
 from podium.triggers._match import (
     event_type_matches,
     event_value,
@@ -51,9 +51,9 @@ __all__ = [
     "field_matches",
     "field_value",
     "header_texts",
-    "keyed_identity",
     "latest_pipelines",
     "match_event",
     "plan_event_runs",
     "trigger_lines",
+    "value_text",
 ]

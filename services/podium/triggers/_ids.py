@@ -50,19 +50,20 @@ def record_identity(topic: str, partition: int, offset: int) -> str:
     return f"offset:{topic}/{partition}/{offset}"
 
 
+def value_text(value: Any) -> str:
+    """A value as the text identities and correlations compare: scalars as their text
+    (``true``, ``42``), objects and lists as sorted compact JSON."""
+    if isinstance(value, Mapping | list):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def keyed_identity(key: str, value: Any) -> str:
     """The identity of an event under a trigger's ``key`` (``field:order_id``) and the
-    value found there: the same order announced twice, on any offset, is one event.
-
-    Scalars as their text (``true``, ``42``), objects and lists as sorted compact JSON.
-    """
-    if isinstance(value, Mapping | list):
-        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    elif isinstance(value, bool):
-        text = "true" if value else "false"
-    else:
-        text = str(value)
-    return f"key:{key}={text}"
+    value found there: the same order announced twice, on any offset, is one event."""
+    return f"key:{key}={value_text(value)}"
 
 
 def event_run_id(pipeline: str, version: int | str, event_identity: str) -> str:

@@ -16,8 +16,8 @@ from podium.triggers import (
     event_value,
     field_matches,
     field_value,
-    keyed_identity,
     match_event,
+    value_text,
 )
 from podium.waits._model import SIGNAL_RULE, Arrival, Wait, signal_value
 
@@ -49,7 +49,7 @@ def wait_of(step: Step, request: StepRequested, signals_topic: str, trace: dict[
     if step.event is None:
         value = signal_value(request.run_id, step.signal_name)
     else:
-        value = _text(_reference(step.event.correlate.equals, request))
+        value = value_text(_reference(step.event.correlate.equals, request))
     return Wait(
         run_id=request.run_id,
         step=request.step,
@@ -82,11 +82,6 @@ def _reference(reference: str, request: StepRequested) -> Any:
     return value
 
 
-def _text(value: Any) -> str:
-    """A correlation value as the text both sides compare (as idempotency keys write it)."""
-    return keyed_identity("", value).removeprefix("key:=")
-
-
 def arrivals_of(
     waits_on_topic: Iterable[EventWait], source: EventSource, now_ms: int
 ) -> list[Arrival]:
@@ -101,7 +96,7 @@ def arrivals_of(
     for rule, keep in by_rule.items():
         value = event_value(source.fields, source.headers, rule.removeprefix("field:"))
         if value is not None:
-            arrivals.append(_arrival(source, rule, _text(value), stamped, stamped + keep))
+            arrivals.append(_arrival(source, rule, value_text(value), stamped, stamped + keep))
     return arrivals
 
 

@@ -1,7 +1,8 @@
 """Invariants of the coordinator's state machine over random DAG pipelines and random,
 messy event sequences: duplicates, stale attempts, reorderings, late events, timers,
-admission under ``max_active_runs``, and trigger rules (checked against a reference model
-of each rule, and of the rule before rules existed for the default)."""
+admission under ``max_active_runs``, trigger rules (checked against a reference model
+of each rule, and of the rule before rules existed for the default), pauses, resumes and
+re-runs (nothing requested while paused, a re-run keeps what it does not reset)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,12 @@ from podium.coordinator.core import (
     Decision,
     EmitRunEvent,
     Event,
+    PauseRun,
     ReleaseAdmission,
     RequestAdmission,
     RequestStep,
+    ResumeRun,
+    RetryRun,
     StepFailedEvent,
     StepHeartbeatEvent,
     StepSucceeded,
@@ -115,6 +119,7 @@ class Checker:
         self.requests: list[RequestStep] = []
         self.terminal_events = 0
         self.releases = 0
+        self.reruns = 0
 
     def send(self, event: Event, at_ms: int | None = None) -> Decision:
         before = self.driver.state
@@ -128,6 +133,8 @@ class Checker:
         after = decision.state
         if after is None:
             return
+        self._check_rerun(before, after, event, decision)
+        self._check_paused(before, after, event, decision)
         self._check_requests(after, decision)
         self._check_rules(before, after, decision)
         self._check_admission(after, decision)
@@ -144,7 +151,8 @@ class Checker:
             previous = [r.attempt for r in self.requests if r.step == request.step]
             assert all(request.attempt > p for p in previous)
             policy = self.pipeline.step(compensated_step(request.step) or request.step).retry
-            assert 1 <= request.attempt <= policy.max_attempts
+            tries = request.attempt - after.steps[request.step].attempt_base
+            assert 1 <= tries <= policy.max_attempts
             self.requests.append(request)
 
     def _check_admission(self, after: RunState, decision: Decision) -> None:
@@ -155,12 +163,14 @@ class Checker:
         self.releases += sum(isinstance(c, ReleaseAdmission) for c in commands)
         if after.status is RunStatus.QUEUED:
             assert requests(decision) == []
-            assert all(s.status is StepStatus.PENDING for s in after.steps.values())
+            assert not any(s.status.is_active for s in after.steps.values())
+            if not after.reruns:  # a re-run queues again with the steps it kept
+                assert all(s.status is StepStatus.PENDING for s in after.steps.values())
         if self.pipeline.max_active_runs is None:
             assert asks == [] and self.releases == 0
             return
         assert len(asks) <= 1 and (asks == [] or after.status is RunStatus.QUEUED)
-        assert self.releases == (1 if after.status.is_terminal else 0)
+        assert self.releases == self.reruns + (1 if after.status.is_terminal else 0)
 
     def _check_ready(self, after: RunState, request: RequestStep) -> None:
         original = compensated_step(request.step)
@@ -191,17 +201,58 @@ class Checker:
     def _check_terminal(self, before: RunState | None, after: RunState, d: Decision) -> None:
         ends = [e for e in d.commands if isinstance(e, EmitRunEvent) and _ends_run(e)]
         self.terminal_events += len(ends)
-        assert self.terminal_events == (1 if after.status.is_terminal else 0)
-        if before is not None and before.status.is_terminal:
+        assert self.terminal_events == self.reruns + (1 if after.status.is_terminal else 0)
+        if before is not None and before.status.is_terminal and not _reran(d):
             assert d.ignored is not None and _core(after) == _core(before)
         if after.status.is_terminal:
             assert d.commands[-1] == WakeAt(after.run_id, None)
             assert all(s.status.is_finished for s in after.steps.values())
 
     def _check_finished_steps_stay(self, before: RunState | None, after: RunState) -> None:
+        """Only a re-run sets a finished step back (checked in ``_check_rerun``)."""
+        if before is not None and len(after.reruns) > len(before.reruns):
+            return
         for name, old in (before.steps if before else {}).items():
             if old.status.is_finished:
                 assert after.steps[name] == old
+
+    def _check_rerun(
+        self, before: RunState | None, after: RunState, event: Event, d: Decision
+    ) -> None:
+        """A re-run applies to a finished run only, once per request, and resets exactly the
+        steps it records: the rest keep their state (and output) as they were."""
+        if not _reran(d):
+            assert before is None or after.reruns == before.reruns
+            return
+        assert isinstance(event, RetryRun) and before is not None and before.status.is_terminal
+        self.reruns += 1
+        [record] = after.reruns[len(before.reruns) :]
+        assert record.number == self.reruns and record.from_step == event.from_step
+        if event.from_step is not None:
+            assert event.from_step in record.steps
+        for step in self.pipeline.steps:
+            old, new = before.steps[step.name], after.steps[step.name]
+            if step.name not in record.steps:
+                assert new == old and old.status in DONE, step.name
+            else:
+                assert new.attempt >= old.attempt and new.attempt_base == old.attempt
+                if any(dep in record.steps for dep in step.after):
+                    note_stat("re-run reset a dependant")
+            for dep in step.after:  # everything after a reset step is reset too
+                if dep in record.steps:
+                    assert step.name in record.steps, (dep, step.name)
+
+    def _check_paused(
+        self, before: RunState | None, after: RunState, event: Event, d: Decision
+    ) -> None:
+        """Nothing is requested while a run is paused: not by the pause, not by results or
+        timers that come while it lasts; only the resume (or a re-run) requests again."""
+        if after.status is RunStatus.PAUSED:
+            assert requests(d) == []
+        if before is not None and before.status is RunStatus.PAUSED and requests(d):
+            assert isinstance(event, ResumeRun), event
+        if after.status is RunStatus.PAUSED and before is not None:
+            note_stat(f"paused run got {type(event).__name__}")
 
     def _check_duplicate(self, after: RunState, event: Event) -> None:
         """Delivering the same event again, at the same time, changes nothing."""
@@ -267,6 +318,10 @@ def _check_departure(
 _OK, _FAILED, _SKIPPED = StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.SKIPPED
 
 
+def _reran(decision: Decision) -> bool:
+    return any(e.step is None and "rerun" in e.detail for e in run_events(decision))
+
+
 def _ends_run(event: EmitRunEvent) -> bool:
     return event.step is None and event.run_status.is_terminal
 
@@ -279,6 +334,7 @@ def _core(state: RunState) -> RunState:
 
 
 ACTIONS = ["succeed", "fail", "heartbeat", "tick", "replay", "bogus", "cancel", "admit"]
+ACTIONS += ["pause", "resume", "pause", "resume", "retry"]
 
 
 def random_event(checker: Checker, data: st.DataObject) -> tuple[Event, int]:
@@ -296,6 +352,14 @@ def random_event(checker: Checker, data: st.DataObject) -> tuple[Event, int]:
         return CancelRun(driver.run_id, "test"), now
     if action == "admit":
         return Admitted(driver.run_id), now
+    if action == "pause":
+        return PauseRun(driver.run_id, "ann", requested_at_ms=now), now
+    if action == "resume":
+        return ResumeRun(driver.run_id, "ann", requested_at_ms=now), now
+    if action == "retry":
+        names = st.sampled_from([s.name for s in driver.pipeline.steps])
+        from_step = data.draw(st.none() | names, label="from")
+        return RetryRun(driver.run_id, from_step, requested_at_ms=now), now
     if action == "bogus" or not checker.requests:
         return StepSucceeded(driver.run_id, "nope", 1), now
     request = data.draw(st.sampled_from(checker.requests), label="answering")
@@ -320,6 +384,10 @@ def settle(checker: Checker, data: st.DataObject) -> None:
             return
         if run.status is RunStatus.QUEUED:
             checker.send(Admitted(run.run_id))
+            continue
+        if run.status is RunStatus.PAUSED:
+            now = checker.driver.now_ms + 1
+            checker.send(ResumeRun(run.run_id, requested_at_ms=now), now)
             continue
         running = [(n, s.attempt) for n, s in run.steps.items() if s.status is StepStatus.RUNNING]
         if running:
@@ -346,8 +414,8 @@ def test_invariants_hold_under_messy_delivery(pipeline: Pipeline, data: st.DataO
         event, at_ms = random_event(checker, data)
         checker.send(event, at_ms)
     settle(checker, data)
-    assert checker.terminal_events == 1
-    assert checker.releases == (0 if pipeline.max_active_runs is None else 1)
+    assert checker.terminal_events == 1 + checker.reruns
+    assert checker.releases == (0 if pipeline.max_active_runs is None else 1 + checker.reruns)
     note_stat(f"run ended {checker.driver.run.status}")
     for reason in checker.driver.run.ignored:
         note_stat(f"ignored {reason}")
@@ -377,3 +445,49 @@ def test_well_behaved_services_make_every_run_succeed(
     counts = Counter(r.step for r in checker.requests)
     assert counts == Counter(n for n, s in statuses.items() if s is StepStatus.SUCCEEDED)
     assert all(r.attempt == 1 for r in checker.requests)
+
+
+@settings(max_examples=200, deadline=None)
+@given(pipeline=pipelines(reads_missing=False), data=st.data())
+def test_a_rerun_of_a_finished_run_goes_on_and_well_behaved_services_finish_it(
+    pipeline: Pipeline, data: st.DataObject
+) -> None:
+    """Any run, ended any way, then re-run (from its failures or from any step) and answered
+    with success: it succeeds; the steps it did not reset were never asked again, and a
+    result of an attempt from before the re-run changes nothing."""
+    checker = Checker(pipeline)
+    checker.send(checker.driver.start_event(params_for(pipeline, data)))
+    for _ in range(data.draw(st.integers(0, 30), label="events")):
+        event, at_ms = random_event(checker, data)
+        checker.send(event, at_ms)
+    settle(checker, data)
+    before = checker.driver.run
+    names = st.sampled_from([s.name for s in pipeline.steps])
+    now = checker.driver.now_ms + 1
+    from_step = data.draw(st.none() | names, label="from")
+    retry = RetryRun(before.run_id, from_step, "ann", requested_at_ms=now)
+    old_requests = list(checker.requests)
+    decision = checker.send(retry, now)
+    if decision.ignored is not None:
+        assert decision.ignored == "nothing-to-retry"
+        assert before.status is RunStatus.SUCCEEDED and retry.from_step is None
+        return
+    note_stat(f"re-ran a {before.status} run")
+    [record] = checker.driver.run.reruns[-1:]
+    for request in old_requests:  # late answers to the attempts before the re-run
+        stale = StepSucceeded(request.run_id, request.step, request.attempt, {"ok": False})
+        assert checker.send(stale).ignored is not None
+    outstanding = requests(decision)
+    if pipeline.max_active_runs is not None:
+        outstanding += requests(checker.send(Admitted(before.run_id)))
+    while outstanding:
+        request = outstanding.pop(data.draw(st.integers(0, len(outstanding) - 1), label="next"))
+        answer = StepSucceeded(request.run_id, request.step, request.attempt, {"ok": True})
+        outstanding += requests(checker.send(answer))
+    run = checker.driver.run
+    assert run.status is RunStatus.SUCCEEDED, run
+    asked_again = {r.step for r in checker.requests[len(old_requests) :]}
+    assert asked_again <= set(record.steps)
+    for step in pipeline.steps:
+        if step.name not in record.steps:
+            assert run.steps[step.name] == before.steps[step.name]

@@ -88,6 +88,27 @@ class RunCancelRequested(PodiumModel):
     requested_at: AwareDatetime
 
 
+class RunControlAction(StrEnum):
+    """What a ``RunControlRequested`` asks (``podium.v1.RunControlAction``)."""
+
+    UNKNOWN = "UNKNOWN"
+    RETRY = "RETRY"
+    PAUSE = "PAUSE"
+    RESUME = "RESUME"
+
+
+class RunControlRequested(PodiumModel):
+    avro_name: ClassVar[str] = f"{NAMESPACE}.RunControlRequested"
+
+    run_id: str
+    action: RunControlAction
+    from_step: str | None = None
+    pipeline_version: str | None = None
+    reason: str | None = None
+    requested_by: str | None = None
+    requested_at: AwareDatetime
+
+
 class Signal(PodiumModel):
     avro_name: ClassVar[str] = f"{NAMESPACE}.Signal"
 
@@ -212,6 +233,7 @@ RECORD_MODELS: dict[str, type[PodiumModel]] = {
         StepError,
         RunRequested,
         RunCancelRequested,
+        RunControlRequested,
         StepRequested,
         StepCompleted,
         StepFailed,
@@ -228,12 +250,14 @@ ENUMS: dict[str, type[StrEnum]] = {
     f"{NAMESPACE}.RunStatus": RunStatus,
     f"{NAMESPACE}.StepStatus": StepStatus,
     f"{NAMESPACE}.TriggerSource": TriggerSource,
+    f"{NAMESPACE}.RunControlAction": RunControlAction,
 }
 """Every enum schema by full Avro name."""
 
 EVENT_TYPES: tuple[type[PodiumModel], ...] = (
     RunRequested,
     RunCancelRequested,
+    RunControlRequested,
     StepRequested,
     StepCompleted,
     StepFailed,

@@ -30,6 +30,8 @@ class RunStatus(StrEnum):
     QUEUED = "QUEUED"
     """Waiting for a slot under its pipeline's ``max_active_runs``; no step has started."""
     RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    """Asked to pause: no new step is requested until resumed; running attempts finish."""
     CANCELLING = "CANCELLING"
     CANCELLED = "CANCELLED"
     COMPENSATING = "COMPENSATING"
@@ -93,6 +95,7 @@ def _stored_member(enum: type[_Status], value: object) -> _Status | None:
 _RUN_UNFINISHED = (
     RunStatus.QUEUED,
     RunStatus.RUNNING,
+    RunStatus.PAUSED,
     RunStatus.COMPENSATING,
     RunStatus.CANCELLING,
     RunStatus.UNKNOWN,

@@ -4,11 +4,12 @@ Open this first. ``decide(state, event, pipeline, now_ms) -> Decision`` (``_mach
 is the state machine: the new ``RunState`` (``_state``) and the ``Command`` s
 (``_commands``) the shell executes. Its parts: starting and finishing steps and runs
 (``_fanout``), failures and retries (``_failure``, ``_backoff``), compensation
-(``_compensation``), runs queued under ``max_active_runs`` (``_queued``) and the
-admission queue itself (``_admission``, ``admit``); ``_inputs`` holds the events it
-consumes, ``_plan`` what it looks up in a pipeline, ``_tx`` one decision's working
-state. Everything is property-tested with hypothesis in ``tests/unit``; the Kafka
-shell around it is the rest of :mod:`podium.coordinator`.
+(``_compensation``), re-runs (``_rerun``), pause and resume (``_pause``), runs queued
+under ``max_active_runs`` (``_queued``) and the admission queue itself (``_admission``,
+``admit``); ``_inputs`` holds the events it consumes, ``_plan`` what it looks up in a
+pipeline, ``_tx`` one decision's working state. Everything is property-tested with
+hypothesis in ``tests/unit``; the Kafka shell around it is the rest of
+:mod:`podium.coordinator`.
 """
 
 from podium.coordinator.core._admission import (
@@ -33,6 +34,9 @@ from podium.coordinator.core._inputs import (
     Admitted,
     CancelRun,
     Event,
+    PauseRun,
+    ResumeRun,
+    RetryRun,
     StartRun,
     StepFailedEvent,
     StepHeartbeatEvent,
@@ -42,6 +46,7 @@ from podium.coordinator.core._inputs import (
 from podium.coordinator.core._machine import TIMEOUT_ERROR, Decision, decide, next_wake_ms
 from podium.coordinator.core._queued import ADMISSION_RETRY_MS
 from podium.coordinator.core._state import (
+    Rerun,
     RunState,
     StepState,
 )
@@ -60,10 +65,14 @@ __all__ = [
     "Enqueue",
     "Event",
     "NotifyCancel",
+    "PauseRun",
     "Release",
     "ReleaseAdmission",
     "RequestAdmission",
     "RequestStep",
+    "Rerun",
+    "ResumeRun",
+    "RetryRun",
     "RunState",
     "StartRun",
     "StepFailedEvent",

@@ -23,8 +23,9 @@ def fail_attempt(tx: Tx, name: str, error: StepError, *, retry_after_ms: int | N
     retried if ``error.retryable`` and attempts are left, after ``retry_after_ms`` if the
     service asked for its own wait."""
     spec = tx.spec(name)
-    attempt = tx.step(name).attempt
-    if error.retryable and 1 <= attempt < spec.retry.max_attempts:
+    step = tx.step(name)
+    tries = step.attempt - step.attempt_base  # this try's attempts: a re-run counts anew
+    if error.retryable and 1 <= tries < spec.retry.max_attempts:
         _wait_for_retry(tx, name, error, spec, retry_after_ms)
     else:
         finish_step(tx, name, StepStatus.FAILED, {"error": error.model_dump()}, error=error)
@@ -34,12 +35,13 @@ def fail_attempt(tx: Tx, name: str, error: StepError, *, retry_after_ms: int | N
 def _wait_for_retry(
     tx: Tx, name: str, error: StepError, spec: StepSpec, retry_after_ms: int | None
 ) -> None:
-    attempt = tx.step(name).attempt
-    seed = f"{tx.state.run_id}:{name}:{attempt}"
-    backoff_ms = to_ms(compute_backoff(spec.retry, attempt, seed=seed))
+    step = tx.step(name)
+    seed = f"{tx.state.run_id}:{name}:{step.attempt}"
+    tries = step.attempt - step.attempt_base
+    backoff_ms = to_ms(compute_backoff(spec.retry, tries, seed=seed))
     retry_at = tx.now_ms + retry_delay_ms(backoff_ms, retry_after_ms)
     waiting = replace_fields(
-        tx.step(name),
+        step,
         status=StepStatus.RETRY_WAIT,
         deadline_ms=None,
         retry_at_ms=retry_at,

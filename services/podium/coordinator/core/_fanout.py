@@ -32,8 +32,11 @@ def advance(tx: Tx) -> None:
         for step in ready:
             if tx.state.status is RunStatus.RUNNING:
                 _start(tx, step)
-    if tx.state.status is RunStatus.RUNNING:
+    status = tx.state.status
+    if status is RunStatus.RUNNING:
         _finish_if_done(tx)
+    elif status is RunStatus.PAUSED and done_steps(tx).issuperset(tx.plan.names):
+        finish_run(tx, RunStatus.SUCCEEDED)  # pausing holds back new work, not a finished run
 
 
 def _ready(tx: Tx) -> list[Step]:
@@ -72,8 +75,8 @@ def _start(tx: Tx, step: Step) -> None:
     holds = _condition(tx, step)
     if isinstance(holds, StepError):
         fail_attempt(tx, step.name, holds)
-    elif holds:
-        request_step(tx, step.name, 1)
+    elif holds:  # attempts go on counting after a re-run (0 before the first request)
+        request_step(tx, step.name, tx.step(step.name).attempt + 1)
     else:
         finish_step(tx, step.name, StepStatus.SKIPPED, {"condition": step.when})
 

@@ -91,9 +91,48 @@ class Admitted:
     run_id: str
 
 
+@fast_frozen_init
+@dataclass(frozen=True, slots=True)
+class RetryRun:
+    """Re-run a finished run (see ``_rerun``): from its failed, cancelled and undone steps,
+    or from ``from_step`` and everything after it. The adapter passes the pipeline version
+    the run goes on with: its pinned one, unless the request named another."""
+
+    run_id: str
+    from_step: str | None = None
+    by: str = ""
+    reason: str = ""
+    requested_at_ms: int = 0
+    """When it was asked (the request's own time): a run applies control requests in the
+    order they were asked, each once (see ``RunState.controlled_at_ms``)."""
+
+
+@fast_frozen_init
+@dataclass(frozen=True, slots=True)
+class PauseRun:
+    """Request no new step of a running run until ``ResumeRun`` (see ``_pause``)."""
+
+    run_id: str
+    by: str = ""
+    reason: str = ""
+    requested_at_ms: int = 0
+
+
+@fast_frozen_init
+@dataclass(frozen=True, slots=True)
+class ResumeRun:
+    run_id: str
+    by: str = ""
+    reason: str = ""
+    requested_at_ms: int = 0
+
+
 Event = (
     StartRun
     | CancelRun
+    | RetryRun
+    | PauseRun
+    | ResumeRun
     | StepSucceeded
     | StepFailedEvent
     | StepHeartbeatEvent

@@ -22,18 +22,23 @@ from podium.coordinator.core._inputs import (
     Admitted,
     CancelRun,
     Event,
+    PauseRun,
+    ResumeRun,
+    RetryRun,
     StartRun,
     StepFailedEvent,
     StepHeartbeatEvent,
     StepSucceeded,
     TimerFired,
 )
+from podium.coordinator.core._pause import pause, resume
 from podium.coordinator.core._queued import (
     admission_retry_ms,
     on_admitted,
     on_queued_timer,
     request_admission,
 )
+from podium.coordinator.core._rerun import rerun, rerun_problem
 from podium.coordinator.core._state import RunState, StepState, replace_fields
 from podium.coordinator.core._tx import (
     Tx,
@@ -65,9 +70,12 @@ def decide(state: RunState | None, event: Event, pipeline: Pipeline, now_ms: int
         return _start_run(state, event, pipeline, now_ms)
     if state is None:
         return _ignored(None, event.run_id, "unknown-run")
-    _check_run(state, event.run_id, pipeline)
     if state.status.is_terminal:
+        if isinstance(event, RetryRun):  # the one event a finished run takes
+            return _rerun(state, event, pipeline, now_ms)
+        _check_run(state, event.run_id, pipeline)
         return _ignored(state, state.run_id, "run-finished")
+    _check_run(state, event.run_id, pipeline)
     tx = Tx(pipeline, now_ms, state)
     reason = _apply(tx, event)
     if reason is not None:
@@ -79,13 +87,25 @@ def next_wake_ms(state: RunState) -> int | None:
     """The earliest deadline or retry time of the run; None when finished or nothing is due.
 
     The adapter uses it (and ``WakeAt``) to keep its timer heap, rebuilt from the table.
-    A queued run wakes to ask for admission again."""
-    if state.status.is_terminal:
+    A queued run wakes to ask for admission again; a paused one only for its deadlines (its
+    retries wait for the resume)."""
+    status = state.status
+    if status.is_terminal:
         return None
-    if state.status is RunStatus.QUEUED:
+    if status is RunStatus.QUEUED:
         return admission_retry_ms(state)
+    if status is RunStatus.PAUSED:
+        return min(_deadlines(state), default=None)
     times = [t for step in state.steps.values() if (t := step.timer_ms()) is not None]
     return min(times, default=None)
+
+
+def _deadlines(state: RunState) -> list[int]:
+    return [
+        step.deadline_ms
+        for step in state.steps.values()
+        if step.status is StepStatus.RUNNING and step.deadline_ms is not None
+    ]
 
 
 def _apply(tx: Tx, event: Event) -> str | None:
@@ -104,6 +124,12 @@ def _apply(tx: Tx, event: Event) -> str | None:
         case CancelRun():
             finish_run(tx, RunStatus.CANCELLED, event.reason or "cancelled")
             return None
+        case PauseRun():
+            return pause(tx, event)
+        case ResumeRun():
+            return resume(tx, event)
+        case RetryRun():  # a finished run's is handled before this (see decide)
+            return "run-not-finished"
     raise TypeError(f"not a coordinator event: {event!r}")
 
 
@@ -216,10 +242,13 @@ def _on_heartbeat(tx: Tx, event: StepHeartbeatEvent) -> str | None:
 
 def _on_timer(tx: Tx) -> str | None:
     """Time out overdue attempts and retry waiting steps, earliest first."""
+    paused = tx.state.status is RunStatus.PAUSED  # then retries wait for the resume
     due = sorted(
         (when, name)
         for name, step in tx.state.steps.items()
-        if (when := step.timer_ms()) is not None and when <= tx.now_ms
+        if (when := step.timer_ms()) is not None
+        and when <= tx.now_ms
+        and not (paused and step.status is StepStatus.RETRY_WAIT)
     )
     if not due:
         return "not-due"
@@ -242,6 +271,15 @@ def _fire(tx: Tx, name: str) -> None:
         fail_attempt(tx, name, timeout)
     elif step.status is StepStatus.RETRY_WAIT:
         request_step(tx, name, step.attempt + 1)
+
+
+def _rerun(state: RunState, event: RetryRun, pipeline: Pipeline, now_ms: int) -> Decision:
+    """A finished run goes on (``_rerun``); ``pipeline`` may be another version of its own."""
+    if event.run_id != state.run_id or pipeline.name != state.pipeline:
+        raise ValueError(f"re-run of {state.run_id} given {event.run_id} of {pipeline.key}")
+    if problem := rerun_problem(state, event, pipeline):
+        return _ignored(state, state.run_id, problem)
+    return _commit(rerun(state, event, pipeline, now_ms))
 
 
 def _commit(tx: Tx) -> Decision:

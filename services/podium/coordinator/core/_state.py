@@ -44,6 +44,9 @@ class StepState:
 
     ``attempt`` is the current attempt number (0 before the first request); only results for
     that attempt count. ``completed_seq`` orders finished steps (compensation runs in reverse).
+    ``attempt_base`` is how many attempts came before the step's current try (a re-run, or a
+    compensation asked again): attempts go on counting across re-runs, so a late result of
+    an old one is never taken for a new one, while the retry policy counts from the base.
     """
 
     status: StepStatus = StepStatus.PENDING
@@ -55,6 +58,7 @@ class StepState:
     started_at_ms: int | None = None
     finished_at_ms: int | None = None
     completed_seq: int | None = None
+    attempt_base: int = 0
 
     def timer_ms(self) -> int | None:
         """When this step next needs a TimerFired: its deadline or its retry time."""
@@ -67,6 +71,21 @@ class StepState:
 
 
 @dataclass(frozen=True, slots=True)
+class Rerun:
+    """One re-run of a run, as the run records it: the ``number``-th, who asked, when, from
+    where, which steps it reset (compensations not listed), and the version it moved to."""
+
+    number: int
+    at_ms: int
+    by: str = ""
+    reason: str = ""
+    from_step: str | None = None
+    steps: tuple[str, ...] = ()
+    from_version: int | None = None
+    """The version the run was on, when the re-run moved it to another; else None."""
+
+
+@dataclass(frozen=True, slots=True)
 class RunState:
     """A run of one pinned pipeline version.
 
@@ -76,6 +95,11 @@ class RunState:
     compensation is the one in flight); if a compensation fails, what is left stays listed.
     ``ignored`` counts ignored events by reason. ``admission_requested_at_ms`` is when a
     ``queued`` run last asked for a slot (it asks again if no answer comes, see ``_admit``).
+    ``reruns`` records each re-run (``_rerun``); ``resume_to`` is the status a ``paused`` run
+    goes back to (``running``, or ``compensating`` if a step failed for good while paused:
+    see ``_pause``). ``controlled_at_ms`` is the request time of the last re-run, pause or
+    resume applied: one asked at or before it is a redelivery (or older than what was
+    applied) and changes nothing.
     """
 
     run_id: str
@@ -94,6 +118,9 @@ class RunState:
     compensation_queue: tuple[str, ...] = ()
     ignored: Mapping[str, int] = field(default_factory=dict)
     admission_requested_at_ms: int | None = None
+    reruns: tuple[Rerun, ...] = ()
+    resume_to: RunStatus | None = None
+    controlled_at_ms: int | None = None
 
     @property
     def ignored_total(self) -> int:

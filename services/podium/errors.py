@@ -50,6 +50,7 @@ this drawing true)::
         MissingValueError  (podium.pipelines._errors)
         NotBrokerTime  (podium_bench._records)
         RunFinishedError  (podium.runs._errors)
+        RunStateError  (podium.runs._errors)
         RunsFailed  (podium.cli._bench)
         SecretError  (podium.secrets)
         StepError  (podium.service._errors)

@@ -11,6 +11,7 @@ tests give fakes and ``podium api`` gives the Kafka-backed ones (``_serve``).
                                 id, or equal to a scalar param as text; before: a page's next
     GET  /v1/runs/{run_id}      404 when unknown
     POST /v1/runs/{run_id}/cancel   202; 404 unknown; 409 already finished
+    POST /v1/runs/{run_id}/retry|pause|resume   run control: see podium.api._control
     GET  /v1/runs/{run_id}/stream   text/event-stream of the run's JSON as it changes
     GET  /v1/pipelines          each with "recent": its last 100 finished runs' counts,
                                 success rate and duration p50/p95
@@ -33,6 +34,7 @@ from typing import Any, Protocol
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from podium.api._control import add_control_routes
 from podium.api._csrf import csrf_guard
 from podium.api._cursor import RunKey, encode_cursor
 from podium.api._dlq import DeadLetters, add_dlq_routes
@@ -183,6 +185,7 @@ def create_app(
     app.router.add_get("/v1/ui", ui_settings)
     add_dlq_routes(app, services.dead_letters)
     add_wait_routes(app, services, _trace_headers)
+    add_control_routes(app, services, _trace_headers)
     app.router.add_get("/healthz", healthz)
     add_pages(app)
     add_streaming(app)

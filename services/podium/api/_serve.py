@@ -25,7 +25,7 @@ from podium.dlq import KafkaDeadLetters
 from podium.lag import GroupNaming, LagMonitor, load_lag_settings, open_lag_source
 from podium.pipelines import Pipeline
 from podium.registry import PipelineRegistry
-from podium.runs import ReadModel, open_producer
+from podium.runs import ReadModel, finished_runs_in, open_producer
 from podium.settings import PodiumSettings
 
 
@@ -94,7 +94,7 @@ async def open_services(
             settings.limits,
             trace_url=api.trace_url,
         )
-        services.dead_letters = KafkaDeadLetters(kwargs)
+        services.dead_letters = KafkaDeadLetters(kwargs, finished_runs_in(services.runs.get))
         if api.lag_monitor:
             services.lag = await stack.enter_async_context(_lag_monitor(settings, registry))
         yield services

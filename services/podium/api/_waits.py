@@ -54,9 +54,9 @@ async def _decision(
     body = json_object(await request.read(), DECISION_FIELDS)
     comment, by = _text(body, "comment", ""), _text(body, "by", "api")
     view = services.runs.get(run_id)
-    with _refusals():
-        check_approval(view, run_id, _pipeline(services, view), step)
-    await _sent(
+    with refusals():
+        check_approval(view, run_id, pipeline_of(services, view), step)
+    await sent(
         decide(services.producer, services.codec, services.topics, run_id, step,
                approve=approve, comment=comment, by=by, trace=trace(request))
     )  # fmt: skip
@@ -71,10 +71,10 @@ async def _signal(
 ) -> web.Response:
     run_id, name = request.match_info["run_id"], request.match_info["name"]
     payload = json_object(await request.read(), _ANY)
-    with _refusals():
+    with refusals():
         check_cancellable(services.runs.get(run_id), run_id)
     by = request.headers.get("X-Podium-Sender", "api")[:200]
-    await _sent(
+    await sent(
         send_signal(services.producer, services.codec, services.topics, run_id, name, payload,
                     sent_by=by, trace=trace(request))
     )  # fmt: skip
@@ -99,7 +99,7 @@ def _text(body: Mapping[str, Any], name: str, default: str) -> str:
     return value or default
 
 
-def _pipeline(services: Any, view: Any) -> Pipeline | None:
+def pipeline_of(services: Any, view: Any) -> Pipeline | None:
     if view is None:
         return None
     try:
@@ -110,19 +110,26 @@ def _pipeline(services: Any, view: Any) -> Pipeline | None:
 
 
 @contextmanager
-def _refusals() -> Iterator[None]:
-    """The run client's refusals as HTTP answers."""
+def refusals(
+    *,
+    state_error: type[Exception] = RunFinishedError,
+    step_status: int = 409,
+    step_field: str = "step",
+) -> Iterator[None]:
+    """The run client's refusals as HTTP answers: 404 for an unknown run, 409 for one whose
+    status does not allow it (``RunFinishedError``, or ``state_error``), ``step_status``
+    for a step that does not fit."""
     try:
         yield
     except RunNotFoundError as exc:
         raise ApiError(404, str(exc), "run_id") from exc
-    except RunFinishedError as exc:
+    except (RunFinishedError, state_error) as exc:
         raise ApiError(409, str(exc), "run_id") from exc
     except NotWaitingStepError as exc:
-        raise ApiError(409, str(exc), "step") from exc
+        raise ApiError(step_status, str(exc), step_field) from exc
 
 
-async def _sent(sending: Awaitable[Any]) -> None:
+async def sent(sending: Awaitable[Any]) -> None:
     try:
         await sending
     except BrokerError as exc:

@@ -35,6 +35,7 @@ from podium.dlq import (
     stats_json,
     stats_table,
 )
+from podium.runs import finished_runs_on
 from podium.settings import PodiumSettings
 from podium.tracing import traced_process
 
@@ -150,7 +151,8 @@ async def _replay(
     max_replays: int,
     traced: bool = False,
 ) -> list[Replay | Skip]:
-    dead_letters = KafkaDeadLetters(settings.client_kwargs())
+    finished = finished_runs_on(settings.client_kwargs(), settings.topics.run_events)
+    dead_letters = KafkaDeadLetters(settings.client_kwargs(), finished)
     return await dead_letters.replay(
         topic,
         lambda e: matches(e, reason=reason, run_id=run_id, offsets=offsets),

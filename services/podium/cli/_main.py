@@ -41,6 +41,7 @@ def _register() -> None:
         _api,
         _bench,
         _broker,
+        _control,
         _coordinator,
         _demo,
         _dlq,
@@ -55,6 +56,8 @@ def _register() -> None:
     for module in (_api, _broker, _coordinator, _pipelines, _runs, _schemas, _service, _topics):
         podium.add_command(module.group)
     podium.add_command(_runs.run)
+    for command in _control.COMMANDS:
+        _runs.group.add_command(command)
     podium.add_command(_demo.group)
     podium.add_command(_dlq.group)
     podium.add_command(_bench.group)

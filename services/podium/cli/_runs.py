@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import click
@@ -64,6 +64,7 @@ class RunRequest:
     idempotency_key: str | None
     wait: bool
     timeout: float | None
+    same_as: str | None = None
 
 
 def exit_status(view: RunView) -> int:
@@ -78,6 +79,11 @@ def exit_status(view: RunView) -> int:
 @click.option("--idempotency-key", help="Same key, same run: a repeat starts nothing new.")
 @click.option("--wait", is_flag=True, help="Follow the run live until it ends.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds to wait.")
+@click.option(
+    "--same-as",
+    metavar="RUN_ID",
+    help="A new run with the params (and version) of that run; --param and --version override.",
+)
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -87,6 +93,7 @@ def run(
     idempotency_key: str | None,
     wait: bool,
     timeout: float | None,
+    same_as: str | None,
 ) -> None:
     """Start a run of PIPELINE and print its run id.
 
@@ -95,16 +102,22 @@ def run(
     transition is printed as it happens; the exit status is 0 only if the run
     succeeded (1 failed/cancelled/compensated, 2 bad input, 3 timed out).
     Params larger than PODIUM_LIMITS__MAX_PARAMS_BYTES (as JSON) are refused (exit 2).
+    With --same-as RUN_ID the run starts again as a new run (a new id, linked to the old
+    one in `podium runs show`) on that run's pinned version with its params.
     """
-    request = RunRequest(pipeline, version, params, idempotency_key, wait, timeout)
+    request = RunRequest(pipeline, version, params, idempotency_key, wait, timeout, same_as)
     sys.exit(asyncio.run(_run(settings_from(ctx), request, click.echo)))
 
 
 async def _run(settings: PodiumSettings, request: RunRequest, echo: Callable[[str], None]) -> int:
     kwargs = settings.client_kwargs()
+    copied: dict[str, Any] = {}
+    if request.same_as is not None:
+        copied, version = await _same_as(settings, request)
+        request = replace(request, version=version)
     async with PipelineRegistry(kwargs, settings.topics.pipelines, follow=False) as registry:
         pipeline = registry.get(request.pipeline, request.version)
-    values = parse_cli_params(pipeline, request.params)
+    values = {**copied, **parse_cli_params(pipeline, request.params)}
     resolved = resolve_params(pipeline, values)  # bad input is reported before anything is sent
     check_params_size(resolved, settings.limits, field="params (--param)")
     run_id = run_id_for(pipeline.name, request.idempotency_key)
@@ -115,6 +128,25 @@ async def _run(settings: PodiumSettings, request: RunRequest, echo: Callable[[st
         echo(run_id)
         return 0
     return await _run_and_follow(settings, pipeline, values, request, run_id, echo)
+
+
+async def _same_as(settings: PodiumSettings, request: RunRequest) -> tuple[dict[str, Any], int]:
+    """The params and version of the run ``--same-as`` names (``--version`` wins);
+    ConfigError when it is unknown or of another pipeline."""
+    run_id = request.same_as or ""
+    async with ReadModel(settings.client_kwargs(), settings.topics.run_events) as runs:
+        view = runs.get(run_id)
+    if view is None:
+        raise RunNotFoundError(run_id)
+    if view.pipeline != request.pipeline:
+        raise ConfigError(
+            f"--same-as {run_id}: that run is of pipeline {view.pipeline!r}, not "
+            f"{request.pipeline!r}; run `podium run {view.pipeline} --same-as {run_id}`"
+        )
+    version = request.version or view.version
+    if version is None:
+        raise ConfigError(f"--same-as {run_id}: its version is not known yet; pass --version")
+    return dict(view.params), version
 
 
 async def _no_conflict(
@@ -147,6 +179,7 @@ async def _request(
             idempotency_key=request.idempotency_key,
             source=TriggerSource.CLI,
             run_id=run_id,
+            same_as=request.same_as,
         )
 
 
@@ -198,7 +231,7 @@ def _took(view: RunView) -> str:
 
 @click.group(name="runs")
 def group() -> None:
-    """Runs: list them, show one with its steps, cancel one.
+    """Runs: list them, show one with its steps, cancel, re-run, pause or resume one.
 
     Answers come from the run events topic (podium.run.events), read from the
     beginning on each call; no API server is needed.

@@ -55,6 +55,7 @@ from podium.coordinator._translate import (
     admission_message,
     cancel_input,
     cancel_message,
+    control_input,
     request_message,
     run_event_message,
     step_input,
@@ -241,6 +242,8 @@ class Handler:
             return *self._start(decoded, headers, table), 0
         if isinstance(decoded, wire.RunCancelRequested):
             return cancel_input(decoded), None, 0
+        if isinstance(decoded, wire.RunControlRequested):
+            return *self._control(decoded, table), 0
         try:
             event = step_input(decoded)
         except ValueError as exc:  # output_json: not JSON, or past the JSON bounds
@@ -274,6 +277,26 @@ class Handler:
             trace=trace_context(headers),
         )
         return start, pipeline
+
+    def _control(
+        self, event: wire.RunControlRequested, table: MutableMapping[str, RunState]
+    ) -> tuple[Event, Pipeline | None]:
+        """A re-run, pause or resume; a re-run that names a version of a finished run's
+        pipeline comes with that version (else the run's pinned one is looked up as for any
+        event). Rejected (``validation``) for an unknown action or version."""
+        try:
+            control = control_input(event)
+        except ValueError as exc:
+            raise Rejected("validation", str(exc), "control-action") from exc
+        state = table.get(event.run_id)
+        wanted = event.pipeline_version
+        if wanted is None or state is None or not state.status.is_terminal:
+            return control, None
+        version = None if wanted == "latest" else _version(wanted)
+        try:
+            return control, self.pipelines(state.pipeline, version)
+        except KeyError as exc:
+            raise Rejected("unknown-pipeline", f"re-run of {event.run_id}: {exc}") from exc
 
     def _same_request(self, existing: RunState, event: wire.RunRequested) -> None:
         """Rejected (``validation``, ``idempotency-conflict``) when a start for an existing
@@ -360,7 +383,7 @@ class Handler:
 
 
 _EXPECTED: dict[bool, tuple[type[wire.PodiumModel], ...]] = {
-    True: (wire.RunRequested, wire.RunCancelRequested),
+    True: (wire.RunRequested, wire.RunCancelRequested, wire.RunControlRequested),
     False: (wire.StepCompleted, wire.StepFailed, wire.StepHeartbeat),
 }
 

@@ -29,6 +29,9 @@ from podium.coordinator.core._inputs import (
     Admitted,
     CancelRun,
     Event,
+    PauseRun,
+    ResumeRun,
+    RetryRun,
     StepFailedEvent,
     StepHeartbeatEvent,
     StepSucceeded,
@@ -66,6 +69,21 @@ def step_input(event: wire.PodiumModel) -> Event:
 
 def cancel_input(event: wire.RunCancelRequested) -> CancelRun:
     return CancelRun(event.run_id, event.reason or "cancelled")
+
+
+def control_input(event: wire.RunControlRequested) -> RetryRun | PauseRun | ResumeRun:
+    """The machine's event for a re-run, pause or resume; ValueError for an action this
+    coordinator does not know (``UNKNOWN``: a newer writer's symbol)."""
+    by, reason = event.requested_by or "", event.reason or ""
+    at_ms = to_millis(event.requested_at)
+    action = event.action
+    if action is wire.RunControlAction.RETRY:
+        return RetryRun(event.run_id, event.from_step, by, reason, at_ms)
+    if action is wire.RunControlAction.PAUSE:
+        return PauseRun(event.run_id, by, reason, at_ms)
+    if action is wire.RunControlAction.RESUME:
+        return ResumeRun(event.run_id, by, reason, at_ms)
+    raise ValueError(f"run {event.run_id}: unknown control action {action.value!r}")
 
 
 def timer_value(run_id: str, due_ms: int) -> bytes:

@@ -8,7 +8,9 @@ carrying both, which is how a later replay knows:
 
 - refused: it was already replayed ``max_replays`` times (a message that keeps
   failing needs a fix, not another lap), or it was cut to fit the DLQ
-  (``podium-dlq-truncated``: what is left is not the record, so it is never sent back);
+  (``podium-dlq-truncated``: what is left is not the record, so it is never sent back),
+  or it is a step's message (a request, a result) of a run that has finished: the
+  coordinator would ignore what it brings, so the run needs ``podium runs retry``;
 - skipped: a later dead letter is its own replay (replay that one instead), or
   it is a second dead letter of the same original record (a consumer
   dead-lettered it twice, e.g. after a crash before committing), or its
@@ -64,12 +66,16 @@ def plan_replays(
     candidates: Sequence[tuple[DlqEntry, Any]],
     superseded: Mapping[str, str],
     max_replays: int = DEFAULT_MAX_REPLAYS,
+    finished_runs: Mapping[str, str] | None = None,
 ) -> list[Replay | Skip]:
-    """For each (entry, its DLQ record), in DLQ order: replay it, or say why not."""
+    """For each (entry, its DLQ record), in DLQ order: replay it, or say why not.
+    ``finished_runs``: the status of each finished run among the entries' runs."""
     taken: dict[Origin, str] = {}
     plan: list[Replay | Skip] = []
     for entry, record in candidates:
-        skip = _skip(entry, superseded, taken, max_replays)
+        skip = _skip(entry, superseded, taken, max_replays) or _of_finished_run(
+            entry, finished_runs or {}
+        )
         if skip is not None:
             plan.append(skip)
             continue
@@ -78,6 +84,18 @@ def plan_replays(
         headers = replay_headers(record.headers or (), entry.replay_count, entry.coordinate)
         plan.append(Replay(entry, entry.origin.topic, record.key, record.value, headers))
     return plan
+
+
+def _of_finished_run(entry: DlqEntry, finished_runs: Mapping[str, str]) -> Skip | None:
+    status = finished_runs.get(entry.run_id or "")
+    if entry.step is None or status is None:
+        return None
+    return Skip(
+        entry,
+        "refused",
+        f"run {entry.run_id} has finished ({status}): its step {entry.step} would run but "
+        f"the run would not go on; use `podium runs retry {entry.run_id} --from {entry.step}`",
+    )
 
 
 def _skip(

@@ -1,4 +1,5 @@
-"""Runs from the outside: the run client (start, cancel) and the read model (query, follow).
+"""Runs from the outside: the run client (start, cancel, re-run, pause, resume) and the read
+model (query, follow).
 
     async with open_producer(settings.client_kwargs()) as producer:
         request = await request_run(producer, codec, settings.topics, pipeline, {"n": 1})
@@ -21,12 +22,21 @@ from podium.runs._client import (
     run_id_for,
     send_signal,
 )
+from podium.runs._control import (
+    check_pausable,
+    check_resumable,
+    check_retryable,
+    control_run,
+    finished_runs_in,
+    finished_runs_on,
+)
 from podium.runs._errors import (
     NotWaitingStepError,
     ReadModelUnavailableError,
     RunEventsTopicMissingError,
     RunFinishedError,
     RunNotFoundError,
+    RunStateError,
 )
 from podium.runs._idempotency import IdempotencyConflict, idempotency_conflict, same_params
 from podium.runs._model import ReadModel
@@ -53,11 +63,18 @@ __all__ = [
     "RunEventsTopicMissingError",
     "RunFinishedError",
     "RunNotFoundError",
+    "RunStateError",
     "RunView",
     "cancel_run",
     "check_approval",
     "check_cancellable",
+    "check_pausable",
+    "check_resumable",
+    "check_retryable",
+    "control_run",
     "decide",
+    "finished_runs_in",
+    "finished_runs_on",
     "idempotency_conflict",
     "new_traceparent",
     "open_producer",

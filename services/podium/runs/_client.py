@@ -77,6 +77,7 @@ def run_requested(
     source: TriggerSource,
     idempotency_key: str | None,
     now: datetime,
+    same_as: str | None = None,
 ) -> RunRequested:
     """The request for a run of ``pipeline`` pinned to its version; params checked first."""
     resolved = resolve_params(pipeline, params)
@@ -85,10 +86,21 @@ def run_requested(
         pipeline=pipeline.name,
         pipeline_version=str(pipeline.version),
         params_json=json.dumps(resolved, sort_keys=True),
-        trigger=Trigger(source=source, name=source.value.lower(), reference=idempotency_key),
+        trigger=_trigger(source, idempotency_key, same_as),
         idempotency_key=idempotency_key,
         requested_at=now,
     )
+
+
+SAME_AS = "same-as"
+"""The trigger name of a run started as a copy of another (``podium run --same-as``); its
+reference is the other run's id, so the views link the two."""
+
+
+def _trigger(source: TriggerSource, idempotency_key: str | None, same_as: str | None) -> Trigger:
+    if same_as is not None:
+        return Trigger(source=source, name=SAME_AS, reference=same_as)
+    return Trigger(source=source, name=source.value.lower(), reference=idempotency_key)
 
 
 async def request_run(
@@ -103,6 +115,7 @@ async def request_run(
     trace: Mapping[str, str] | None = None,
     run_id: str | None = None,
     clock: Clock = utc_now,
+    same_as: str | None = None,
 ) -> RunRequested:
     """Produce a ``RunRequested`` and wait for the ack; ParamError before anything is sent.
 
@@ -117,8 +130,9 @@ async def request_run(
         source=source,
         idempotency_key=idempotency_key,
         now=clock(),
+        same_as=same_as,
     )
-    await _send(producer, codec, topics.runs, event, event.run_id, trace)
+    await send_event(producer, codec, topics.runs, event, event.run_id, trace)
     return event
 
 
@@ -146,7 +160,7 @@ async def cancel_run(
     event = RunCancelRequested(
         run_id=run_id, reason=reason, requested_by=requested_by, requested_at=clock()
     )
-    await _send(producer, codec, topics.runs, event, run_id, trace)
+    await send_event(producer, codec, topics.runs, event, run_id, trace)
     return event
 
 
@@ -183,7 +197,7 @@ async def send_signal(
         sent_by=sent_by,
         sent_at=clock(),
     )
-    await _send(producer, codec, topics.signals, event, run_id, trace)
+    await send_event(producer, codec, topics.signals, event, run_id, trace)
     return event
 
 
@@ -208,7 +222,7 @@ async def decide(
     )
 
 
-async def _send(
+async def send_event(
     producer: Producer,
     codec: Codec,
     topic: str,

@@ -6,6 +6,8 @@ ConfigError
  +-- NotWaitingStepError     the step does not wait for that (approval, signal) (HTTP 409)
 PodiumError
  +-- RunFinishedError        the run already ended, so it cannot be cancelled (HTTP 409)
+ +-- RunStateError           the run's status does not allow it: retry a running run, resume
+                             one not paused (HTTP 409)
 BrokerError
  +-- ReadModelUnavailableError   the run events could not be read to their end in time
 """
@@ -30,6 +32,16 @@ class RunFinishedError(PodiumError):
         self.run_id = run_id
         self.status = status
         super().__init__(f"run {run_id} already finished ({status}): nothing to change")
+
+
+class RunStateError(PodiumError):
+    """A re-run, pause or resume the run's status does not allow; the message says why and
+    what to do instead."""
+
+    def __init__(self, run_id: str, status: str, problem: str) -> None:
+        self.run_id = run_id
+        self.status = status
+        super().__init__(f"run {run_id} is {status}: {problem}")
 
 
 class NotWaitingStepError(ConfigError):

@@ -22,6 +22,8 @@ def view_json(view: RunView) -> dict[str, Any]:
         "params": view.params,
         "error": error_json(view.error),
         "trace_id": view.trace_id,
+        "reruns": list(view.reruns),
+        "paused": view.paused,
         "steps": {name: step_json(step) for name, step in view.steps.items()},
     }
 
@@ -96,7 +98,28 @@ def run_details(view: RunView) -> list[str]:
     ]
     if view.error is not None:
         lines.append(f"error     {view.error.error_type}: {view.error.error_message}")
+    lines += control_lines(view)
     return [*lines, "", *step_table(view.steps), *decision_lines(view.steps)]
+
+
+def control_lines(view: RunView) -> list[str]:
+    """Where the run came from (``--same-as``), each re-run, and who paused it."""
+    lines = []
+    if view.trigger.get("name") == "same-as" and view.trigger.get("reference"):
+        lines.append(f"same as   {view.trigger['reference']} (podium run --same-as)")
+    for rerun in view.reruns:
+        where = f"from step {rerun['from_step']}" if rerun.get("from_step") else "failed steps"
+        why = f": {rerun['reason']}" if rerun.get("reason") else ""
+        steps = ", ".join(str(name) for name in rerun.get("steps", ()))
+        moved = f", moved from v{rerun['from_version']}" if rerun.get("from_version") else ""
+        lines.append(
+            f"re-run    #{rerun.get('number')} by {rerun.get('by') or '?'} at {rerun.get('at')}"
+            f" ({where}; reset {steps}; was {rerun.get('was')}{moved}){why}"
+        )
+    if view.paused is not None:
+        why = f": {view.paused['reason']}" if view.paused.get("reason") else ""
+        lines.append(f"paused    by {view.paused.get('by') or '?'} at {view.paused['at']}{why}")
+    return lines
 
 
 def decision_lines(steps: Mapping[str, StepView]) -> list[str]:

@@ -16,6 +16,11 @@ Applying the same event twice therefore changes nothing. One event does start a 
 over: a run-level start (``QUEUED`` or ``RUNNING``) stamped after the run finished. The
 coordinator forgets a finished run after its retention, and a start with that run id is
 then a new run; a redelivered start of the finished run is never later than its end.
+
+A re-run (a run-level event whose detail has ``rerun``, numbered) reopens the view instead:
+the run is running again, the steps it lists are pending again (attempts kept), and from
+then on a run or step event stamped before the re-run is an old one redelivered, and
+ignored. A pause and a resume are run-level events with ``paused`` / ``resumed`` detail.
 No I/O here.
 """
 
@@ -45,6 +50,7 @@ _RUN_RANK = {
     RunStatus.UNKNOWN: 0,
     RunStatus.QUEUED: 0,
     RunStatus.RUNNING: 1,
+    RunStatus.PAUSED: 1,
     RunStatus.CANCELLING: 2,
     RunStatus.COMPENSATING: 2,
 }
@@ -96,6 +102,8 @@ class StepView:
     deadline_at: datetime | None = None
     retry_at: datetime | None = None
     changed_at: datetime = _EPOCH
+    reset_at: datetime | None = None
+    """When a re-run set the step back to pending: older events of it are redeliveries."""
 
     @property
     def finished(self) -> bool:
@@ -125,6 +133,12 @@ class RunView:
     status_changed_at: datetime = _EPOCH
     trace_id: str | None = None
     """The run's trace (from its events' ``traceparent``), for a link to the tracing UI."""
+    reruns: tuple[dict[str, Any], ...] = ()
+    """Each re-run as its event's detail said (number, by, reason, from_step, steps, was)
+    plus ``at``, oldest first."""
+    paused: dict[str, Any] | None = None
+    """Who paused the run and why (``by``, ``reason``, ``at``), while it is paused."""
+    reopened_at: datetime | None = None
 
     @property
     def finished(self) -> bool:
@@ -139,16 +153,76 @@ def apply_event(views: Mapping[str, RunView], event: RunStatusChanged) -> dict[s
 def apply_to_view(view: RunView | None, event: RunStatusChanged) -> RunView:
     """The run after ``event`` (a new view when ``view`` is None, or when ``event`` starts
     the run id again after it finished); pure and idempotent."""
-    if view is not None and _starts_again(view, event):
+    detail = _detail(event)
+    if view is not None and event.step is None and isinstance(detail.get("rerun"), dict):
+        view = _reopened(view, event, detail["rerun"])
+    elif view is not None and _starts_again(view, event):
         view = None
     view = _touched(view or _empty(event), event)
     if event.step is not None:
         view = _with_step(view, event.step, event)
     view = _with_run_status(view, event)
-    return _with_start_detail(view, _detail(event))
+    if event.step is None and ("paused" in detail or "resumed" in detail):
+        view = _with_pause(view, event, detail)
+    return _with_start_detail(view, detail)
+
+
+def _reopened(view: RunView, event: RunStatusChanged, rerun: Mapping[str, Any]) -> RunView:
+    """The view after its run's re-run number ``rerun["number"]`` (once: a repeat or an
+    older one changes nothing)."""
+    number = rerun.get("number")
+    if not isinstance(number, int) or number <= len(view.reruns):
+        return view
+    at = event.changed_at
+    reset = [name for name in rerun.get("steps", ()) if isinstance(name, str)]
+    steps = {**view.steps, **{name: _pending_again(view.steps.get(name), at) for name in reset}}
+    return replace(
+        view,
+        status=event.status,
+        status_changed_at=at,
+        finished_at=None,
+        reason=None,
+        error=None,
+        steps=steps,
+        reruns=(*view.reruns, {**rerun, "at": at.isoformat(timespec="milliseconds")}),
+        paused=None,
+        reopened_at=at,
+    )
+
+
+def _pending_again(step: StepView | None, at: datetime) -> StepView:
+    """A step a re-run reset: pending, its attempts' history kept."""
+    if step is None:
+        return StepView(StepStatus.PENDING, changed_at=at, reset_at=at)
+    return replace(
+        step,
+        status=StepStatus.PENDING,
+        finished_at=None,
+        output=None,
+        error=None,
+        reason=None,
+        deadline_at=None,
+        retry_at=None,
+        changed_at=at,
+        reset_at=at,
+    )
+
+
+def _with_pause(view: RunView, event: RunStatusChanged, detail: Mapping[str, Any]) -> RunView:
+    if view.status_changed_at != event.changed_at:  # an older pause or resume: not applied
+        return view
+    said = detail.get("paused")
+    if not isinstance(said, Mapping):
+        return replace(view, paused=None)
+    at = event.changed_at.isoformat(timespec="milliseconds")
+    return replace(view, paused={"by": said.get("by"), "reason": said.get("reason"), "at": at})
 
 
 _STARTS = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})
+
+
+def _stamped_before(moment: datetime | None, event: RunStatusChanged) -> bool:
+    return moment is not None and event.changed_at < moment
 
 
 def _starts_again(view: RunView, event: RunStatusChanged) -> bool:
@@ -197,6 +271,8 @@ def _with_run_status(view: RunView, event: RunStatusChanged) -> RunView:
     key = (run_rank(event.status), event.changed_at)
     if key < (run_rank(view.status), view.status_changed_at):
         return view
+    if _stamped_before(view.reopened_at, event):  # from before a re-run: redelivered
+        return view
     terminal = event.status in TERMINAL_RUN_STATUSES
     run_level = event.step is None
     return replace(
@@ -236,7 +312,7 @@ def _with_step(view: RunView, name: str, event: RunStatusChanged) -> RunView:
     step = view.steps.get(name)
     status = event.step_status or StepStatus.UNKNOWN
     key = (event.attempt or 0, step_rank(status), event.changed_at)
-    if step is not None and key < step.order_key:
+    if step is not None and (key < step.order_key or _stamped_before(step.reset_at, event)):
         return view
     updated = _step_after(step or StepView(status), status, event)
     return replace(view, steps={**view.steps, name: updated})

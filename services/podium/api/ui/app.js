@@ -9,7 +9,7 @@
 const TOKEN_KEY = "podium.token";
 const SVG_NS = "http://www.w3.org/2000/svg";
 const FINISHED = new Set(["SUCCEEDED", "FAILED", "CANCELLED", "COMPENSATED"]);
-const RUN_STATUSES = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLING", "CANCELLED",
+const RUN_STATUSES = ["QUEUED", "RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "CANCELLING", "CANCELLED",
   "COMPENSATING", "COMPENSATED"];
 const SERIES_COLOURS = ["#0969da", "#cf222e", "#1a7f37", "#bf8700", "#8250df", "#1b7c83"];
 const OUTPUT_PREVIEW = 300;

@@ -107,9 +107,9 @@ def steps_to_reset(
         and step.status is StepStatus.SUCCEEDED
         and original in steps
     }
-    gone_wrong = {
-        step.name for step in pipeline.steps if steps[step.name].status not in _KEPT
-    } | {compensated_step(name) or name for name in undone}
+    gone_wrong = {step.name for step in pipeline.steps if steps[step.name].status not in _KEPT} | {
+        compensated_step(name) or name for name in undone
+    }
     return _with_dependants(gone_wrong | ({from_step} if from_step else set()), pipeline)
 
 

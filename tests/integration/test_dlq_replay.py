@@ -88,3 +88,30 @@ async def test_a_dead_lettered_run_is_replayed_once_its_pipeline_exists(stack: S
     assert seen.terminal(run_id) == ["SUCCEEDED"]
     assert len(await dead_letters_of(stack, run_id, 2)) == 2  # nothing new was dead-lettered
     print(f"\nreplay: {run_id} dead-lettered 2x, replayed 2x, refused 1x, then SUCCEEDED")
+
+
+async def test_a_step_request_of_a_failed_run_is_refused_saying_to_use_retry(
+    stack: Stack,
+) -> None:
+    """The worker dead-letters its request (PoisonMessage) and the run fails; replaying
+    that request would run the step but leave the run failed, so it is refused."""
+    p = stack.prefix
+    poisoned = pipeline(p, step(p, "parse", input={"poison": True}))
+    await stack.publish(poisoned)
+    async with EventWatcher(stack) as watcher:
+        run_id = await stack.request_run(poisoned.name)
+        seen = await watcher.until(lambda s: s.terminal(run_id), timeout=RUN_TIMEOUT, what="end")
+    assert seen.terminal(run_id) == ["FAILED"]
+    topic = f"{p}.steps.worker.dlq"
+
+    async def letter() -> list[DlqEntry] | None:
+        entries, _ = await read_dlq(stack.settings.client_kwargs(), topic)
+        return [e for e in entries if e.run_id == run_id] or None
+
+    [entry] = await wait_until(letter, timeout=RUN_TIMEOUT, what="the request's dead letter")
+    assert entry.step == "parse" and entry.reason == "handler"
+    replayed = stack.cli("dlq", "replay", topic, "--run", run_id)
+    assert replayed.returncode == 0, replayed.stderr
+    assert "replayed 0, skipped 0, refused 1" in replayed.stdout, replayed.stdout
+    assert f"run {run_id} has finished (FAILED)" in replayed.stdout
+    assert f"use `podium runs retry {run_id} --from parse`" in replayed.stdout

@@ -1,7 +1,7 @@
 """Scripted step services for end-to-end tests; behaviour comes from the step's input.
 
 Input keys: ``fail_attempts`` (raise on attempts <= n), ``fatal`` (raise a
-non-retryable error), ``sleep_s`` (every attempt), ``sleep_first_s`` (attempt 1
+non-retryable error), ``poison`` (raise PoisonMessage), ``sleep_s`` (every attempt), ``sleep_first_s`` (attempt 1
 only, to miss a deadline), ``heartbeats`` / ``heartbeat_every_s`` (work that long,
 sending heartbeats), ``output`` (what to return), ``output_bytes`` (return a blob
 of about that size), ``echo_upstream`` (return the dependencies' outputs it got).
@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from podium.service import NonRetryableError, Service, StepContext, StepError
+from podium.service import NonRetryableError, PoisonMessage, Service, StepContext, StepError
 
 PREFIX = os.environ.get("PODIUM_TEST_PREFIX", "e2e")
 RESULTS = os.environ.get("PODIUM_TOPICS__STEP_RESULTS", "podium.step.results")
@@ -64,6 +64,8 @@ async def _follow(script: dict[str, Any], ctx: StepContext) -> Any:
         await ctx.heartbeat()
     if script.get("fatal"):
         raise NonRetryableError(f"{ctx.step} cannot succeed")
+    if script.get("poison"):  # the request itself is unusable: dead-lettered, step failed
+        raise PoisonMessage(f"{ctx.step}: unusable request")
     if ctx.attempt <= int(script.get("fail_attempts", 0)):
         raise RuntimeError(f"{ctx.step} failed on attempt {ctx.attempt}")
     return _output(script, ctx)

@@ -55,18 +55,24 @@ from podium.coordinator._translate import (
     admission_message,
     cancel_input,
     cancel_message,
+    child_cancel_message,
+    child_run_message,
     request_message,
     run_event_message,
     step_input,
+    step_result_message,
     timer_input,
     to_millis,
 )
 from podium.coordinator.core._commands import (
+    CancelChildRun,
     EmitRunEvent,
     NotifyCancel,
     ReleaseAdmission,
     RequestAdmission,
     RequestStep,
+    SendStepResult,
+    StartChildRun,
     WakeAt,
 )
 from podium.coordinator.core._inputs import Event, StartRun, StepFailedEvent, StepSucceeded
@@ -354,9 +360,25 @@ class Handler:
                 notice = step_trace(command.run_id, command.step, command.attempt, state.trace)
                 return [cancel_message(self.codec, command, now_ms, notice, state.reason)]
             return [cancel_message(self.codec, command, now_ms, state.trace, state.reason)]
+        if isinstance(command, StartChildRun | CancelChildRun | SendStepResult):
+            return [self._child_message(command, state.trace, now_ms)]
         log.error("run %s: no message for command %r", state.run_id, command)
         self.counters["unhandled-commands"] += 1
         return []
+
+    def _child_message(
+        self,
+        command: StartChildRun | CancelChildRun | SendStepResult,
+        trace: Mapping[str, str],
+        now_ms: int,
+    ) -> Outgoing:
+        """A sub-pipeline's message (see ``core._children``): a child's start or cancel on
+        the runs topic, a step result on the step results topic."""
+        if isinstance(command, StartChildRun):
+            return child_run_message(self.codec, command, self.topics.runs, now_ms, trace)
+        if isinstance(command, CancelChildRun):
+            return child_cancel_message(self.codec, command, self.topics.runs, now_ms, trace)
+        return step_result_message(self.codec, command, self.topics.step_results, now_ms, trace)
 
 
 _EXPECTED: dict[bool, tuple[type[wire.PodiumModel], ...]] = {

@@ -4,11 +4,12 @@ Open this first. ``decide(state, event, pipeline, now_ms) -> Decision`` (``_mach
 is the state machine: the new ``RunState`` (``_state``) and the ``Command`` s
 (``_commands``) the shell executes. Its parts: starting and finishing steps and runs
 (``_fanout``), failures and retries (``_failure``, ``_backoff``), compensation
-(``_compensation``), runs queued under ``max_active_runs`` (``_queued``) and the
-admission queue itself (``_admission``, ``admit``); ``_inputs`` holds the events it
-consumes, ``_plan`` what it looks up in a pipeline, ``_tx`` one decision's working
-state. Everything is property-tested with hypothesis in ``tests/unit``; the Kafka
-shell around it is the rest of :mod:`podium.coordinator`.
+(``_compensation``), child runs of ``kind: pipeline`` steps (``_children``), runs queued
+under ``max_active_runs`` (``_queued``) and the admission queue itself (``_admission``,
+``admit``); ``_inputs`` holds the events it consumes, ``_plan`` what it looks up in a
+pipeline, ``_tx`` one decision's working state. Everything is property-tested with
+hypothesis in ``tests/unit``; the Kafka shell around it is the rest of
+:mod:`podium.coordinator`.
 """
 
 from podium.coordinator.core._admission import (
@@ -20,12 +21,15 @@ from podium.coordinator.core._admission import (
 )
 from podium.coordinator.core._backoff import compute_backoff
 from podium.coordinator.core._commands import (
+    CancelChildRun,
     Command,
     EmitRunEvent,
     NotifyCancel,
     ReleaseAdmission,
     RequestAdmission,
     RequestStep,
+    SendStepResult,
+    StartChildRun,
     WakeAt,
 )
 from podium.coordinator.core._fanout import CONDITION_ERROR
@@ -53,6 +57,7 @@ __all__ = [
     "AdmissionEvent",
     "AdmissionState",
     "Admitted",
+    "CancelChildRun",
     "CancelRun",
     "Command",
     "Decision",
@@ -65,6 +70,8 @@ __all__ = [
     "RequestAdmission",
     "RequestStep",
     "RunState",
+    "SendStepResult",
+    "StartChildRun",
     "StartRun",
     "StepFailedEvent",
     "StepHeartbeatEvent",

@@ -37,7 +37,7 @@ from typing import Any
 from podium import contract as wire
 from podium._json_limits import read_json
 from podium.codec import Codec
-from podium.contract import trace_context
+from podium.contract import ParentStep, StepError, trace_context
 from podium.coordinator._budget import (
     SMALL_BYTES,
     Budget,
@@ -96,6 +96,19 @@ PipelineLookup = Callable[[str, int | None], Pipeline]
 """(name, version or None for the latest) -> Pipeline; raises for unknown ones."""
 
 
+CHILD_REFUSED = "ChildRunRefused"
+"""The error type a parent's step gets when its child's RunRequested is refused."""
+
+
+class ChildRefused(Exception):
+    """A child run's RunRequested that cannot start: ``answer`` (its parent step's failure)
+    is produced in place of the run."""
+
+    def __init__(self, answer: Outgoing) -> None:
+        super().__init__(answer.topic)
+        self.answer = answer
+
+
 class Rejected(Exception):
     """A message the coordinator cannot process; ``reason`` is the DLQ reason code (one of
     ``podium.dlq.REASONS``), ``detail`` the finer one (``podium-dlq-detail``)."""
@@ -146,7 +159,10 @@ class Handler:
         ``appended_ms``: when a step result was appended (its transition's start)."""
         now_ms = int(self.clock() * 1000)
         self._check_size(topic, value)
-        event, pipeline, output_bytes = self._event(topic, value, headers, table)
+        try:
+            event, pipeline, output_bytes = self._event(topic, value, headers, table)
+        except ChildRefused as child:
+            return [child.answer]
         if event is None:  # a start for a run that exists: idempotent, nothing to do
             self.counters["ignored:duplicate"] += 1
             return []
@@ -264,12 +280,13 @@ class Handler:
         if (existing := table.get(event.run_id)) is not None:
             self._same_request(existing, event)
             return None, None  # a repeat of the request that started it: nothing to do
-        version = _version(event.pipeline_version)
         try:
-            pipeline = self.pipelines(event.pipeline, version)
-        except KeyError as exc:
-            raise Rejected("unknown-pipeline", str(exc)) from exc
-        params = self._params(pipeline, event.params_json)
+            pipeline, params = self._pinned(event)
+        except Rejected as exc:
+            parent = ParentStep.of(event.trigger.model_dump(mode="json"))
+            if parent is None:
+                raise
+            raise self._refused_child(parent, event, headers, exc) from exc
         start = StartRun(
             run_id=event.run_id,
             pipeline=pipeline.name,
@@ -280,6 +297,32 @@ class Handler:
             trace=trace_context(headers),
         )
         return start, pipeline
+
+    def _pinned(self, event: wire.RunRequested) -> tuple[Pipeline, dict[str, Any]]:
+        """The pipeline version a start pins and its resolved params, or Rejected."""
+        version = _version(event.pipeline_version)
+        try:
+            pipeline = self.pipelines(event.pipeline, version)
+        except KeyError as exc:
+            raise Rejected("unknown-pipeline", str(exc)) from exc
+        return pipeline, self._params(pipeline, event.params_json)
+
+    def _refused_child(
+        self,
+        parent: ParentStep,
+        event: wire.RunRequested,
+        headers: Sequence[tuple[str, bytes]],
+        refused: Rejected,
+    ) -> ChildRefused:
+        """A child run that cannot start answers its parent's step with a non-retryable
+        ``ChildRunRefused`` instead of a dead letter: the parent would wait in vain."""
+        self.counters["refused:child"] += 1
+        message = f"child run {event.run_id} of {event.pipeline} refused: {refused}"
+        error = StepError(error_type=CHILD_REFUSED, error_message=message, retryable=False)
+        answer = SendStepResult(parent.run_id, parent.step, parent.attempt, None, error)
+        now_ms = int(self.clock() * 1000)
+        topic, trace = self.topics.step_results, trace_context(headers)
+        return ChildRefused(step_result_message(self.codec, answer, topic, now_ms, trace))
 
     def _same_request(self, existing: RunState, event: wire.RunRequested) -> None:
         """Rejected (``validation``, ``idempotency-conflict``) when a start for an existing

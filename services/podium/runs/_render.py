@@ -22,8 +22,18 @@ def view_json(view: RunView) -> dict[str, Any]:
         "params": view.params,
         "error": error_json(view.error),
         "trace_id": view.trace_id,
+        "parent": parent_json(view),
+        "children": {n: s.child_run_id for n, s in view.steps.items() if s.child_run_id},
         "steps": {name: step_json(step) for name, step in view.steps.items()},
     }
+
+
+def parent_json(view: RunView) -> dict[str, Any] | None:
+    """The parent step attempt of a child run (``kind: pipeline``), or None."""
+    parent = view.parent
+    if parent is None:
+        return None
+    return {"run_id": parent.run_id, "step": parent.step, "attempt": parent.attempt}
 
 
 def summary_json(view: RunView) -> dict[str, Any]:
@@ -55,6 +65,7 @@ def step_json(step: StepView) -> dict[str, Any]:
         "output": step.output,
         "error": error_json(step.error),
         "reason": step.reason,
+        "child_run_id": step.child_run_id,
     }
 
 
@@ -96,7 +107,15 @@ def run_details(view: RunView) -> list[str]:
     ]
     if view.error is not None:
         lines.append(f"error     {view.error.error_type}: {view.error.error_message}")
-    return [*lines, "", *step_table(view.steps), *decision_lines(view.steps)]
+    if (parent := view.parent) is not None:
+        lines.append(f"parent    {parent.run_id} step {parent.step} (attempt {parent.attempt})")
+    return [*lines, "", *step_table(view.steps), *decision_lines(view.steps), *children_of(view)]
+
+
+def children_of(view: RunView) -> list[str]:
+    """The child run of each ``kind: pipeline`` step (``podium runs show CHILD`` for it)."""
+    lines = [f"child     {n}: {s.child_run_id}" for n, s in view.steps.items() if s.child_run_id]
+    return ["", *lines] if lines else []
 
 
 def decision_lines(steps: Mapping[str, StepView]) -> list[str]:

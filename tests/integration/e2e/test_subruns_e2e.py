@@ -89,6 +89,9 @@ async def test_a_childs_outputs_reach_the_parents_next_step(stack: Stack) -> Non
     shown_parent = stack.cli("runs", "show", run_id)
     assert shown_parent.returncode == 0, shown_parent.stderr
     assert f"child     sub: {child}" in shown_parent.stdout
+    as_json = json.loads(stack.cli("runs", "show", run_id, "--json").stdout)
+    assert as_json["children"] == {"sub": child} and as_json["parent"] is None
+    assert as_json["steps"]["sub"]["child_run_id"] == child
     shown_child = stack.cli("runs", "show", child, "--json")
     assert shown_child.returncode == 0, shown_child.stderr
     assert json.loads(shown_child.stdout)["parent"] == {
@@ -118,20 +121,26 @@ async def test_cancelling_the_parent_cancels_the_child(stack: Stack) -> None:
     p = stack.prefix
     parent, _ = await _published(stack, [step(p, "slow", input={"sleep_s": 30})])
 
-    def child_running(seen: RunEvents, run_id: str) -> bool:
-        return "RUNNING" in seen.step_statuses(f"{run_id}~sub~1", "slow")
-
     async with EventWatcher(stack) as watcher:
         run_id = await stack.request_run(parent)
         child = f"{run_id}~sub~1"
-        await watcher.until(lambda s: child_running(s, run_id), timeout=RUN_TIMEOUT, what="child")
+        await watcher.until(  # the worker runs the child's step: there is work to stop
+            lambda _: (child, "slow", 1) in executions(stack.home),
+            timeout=RUN_TIMEOUT,
+            what="the child's step runs",
+        )
         await stack.cancel_run(run_id)
-        seen = await watcher.until(
+        await watcher.until(
             lambda s: _both_finished(s, run_id), timeout=RUN_TIMEOUT, what="both cancelled"
+        )
+        seen = await watcher.until(
+            lambda _: (child, "slow", 1) in executions(stack.home, "cancelled.log"),
+            timeout=RUN_TIMEOUT,
+            what="the worker stops the child's step on its cancel notice",
         )
     assert seen.terminal(run_id) == ["CANCELLED"] and seen.terminal(child) == ["CANCELLED"]
     assert seen.step_statuses(child, "slow")[-1] == "CANCELLED"
-    assert (child, "slow", 1) in executions(stack.home, "cancelled.log")
+    assert "SUCCEEDED" not in seen.step_statuses(child, "slow")
 
 
 async def test_a_child_of_an_unknown_pipeline_fails_the_step(stack: Stack) -> None:

@@ -29,11 +29,11 @@ from podium.events import (
 from podium.events._decode import RegisteredSchema, readable
 from podium.events._errors import NotConfluentFramingError, NotJsonError, UnsupportedSchemaError
 from podium.events._values import json_compatible
-from podium.pipelines import EventFormat, EventTrigger, Pipeline, validate_pipeline
+from podium.pipelines import EventFormat, EventTrigger, Pipeline, field_value, validate_pipeline
 from podium.pipelines._load import check_file
 from podium.triggers import EventSource, TriggerRejectedError, plan_event_runs
 from podium.triggers._ids import RUN_ID_NAMESPACE, event_run_id, keyed_identity
-from podium.triggers._match import field_value, match_event
+from podium.triggers._match import match_event
 from podium.triggers._start import trigger_lines
 
 ORDER_PLACED: dict[str, Any] = {

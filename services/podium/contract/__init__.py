@@ -12,6 +12,7 @@ The coordinator, the step-service SDK, the triggers, the API and the demo all ta
 contract from here; ``topics/README.md`` and ``docs/`` describe it for other languages.
 """
 
+from podium.contract._children import ParentStep
 from podium.contract._envelope import (
     COMPENSATION_PREFIX,
     StepInput,
@@ -72,6 +73,7 @@ __all__ = [
     "HeaderGetter",
     "HeaderSetter",
     "Headers",
+    "ParentStep",
     "PodiumModel",
     "RunCancelRequested",
     "RunControlAction",

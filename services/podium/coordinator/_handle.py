@@ -37,7 +37,7 @@ from typing import Any
 from podium import contract as wire
 from podium._json_limits import read_json
 from podium.codec import Codec
-from podium.contract import trace_context
+from podium.contract import ParentStep, StepError, trace_context
 from podium.coordinator._budget import (
     SMALL_BYTES,
     Budget,
@@ -55,19 +55,25 @@ from podium.coordinator._translate import (
     admission_message,
     cancel_input,
     cancel_message,
+    child_cancel_message,
+    child_run_message,
     control_input,
     request_message,
     run_event_message,
     step_input,
+    step_result_message,
     timer_input,
     to_millis,
 )
 from podium.coordinator.core._commands import (
+    CancelChildRun,
     EmitRunEvent,
     NotifyCancel,
     ReleaseAdmission,
     RequestAdmission,
     RequestStep,
+    SendStepResult,
+    StartChildRun,
     WakeAt,
 )
 from podium.coordinator.core._inputs import Event, StartRun, StepFailedEvent, StepSucceeded
@@ -89,6 +95,19 @@ log = logging.getLogger("podium.coordinator")
 
 PipelineLookup = Callable[[str, int | None], Pipeline]
 """(name, version or None for the latest) -> Pipeline; raises for unknown ones."""
+
+
+CHILD_REFUSED = "ChildRunRefused"
+"""The error type a parent's step gets when its child's RunRequested is refused."""
+
+
+class ChildRefused(Exception):
+    """A child run's RunRequested that cannot start: ``answer`` (its parent step's failure)
+    is produced in place of the run."""
+
+    def __init__(self, answer: Outgoing) -> None:
+        super().__init__(answer.topic)
+        self.answer = answer
 
 
 class Rejected(Exception):
@@ -141,7 +160,10 @@ class Handler:
         ``appended_ms``: when a step result was appended (its transition's start)."""
         now_ms = int(self.clock() * 1000)
         self._check_size(topic, value)
-        event, pipeline, output_bytes = self._event(topic, value, headers, table)
+        try:
+            event, pipeline, output_bytes = self._event(topic, value, headers, table)
+        except ChildRefused as child:
+            return [child.answer]
         if event is None:  # a start for a run that exists: idempotent, nothing to do
             self.counters["ignored:duplicate"] += 1
             return []
@@ -261,12 +283,13 @@ class Handler:
         if (existing := table.get(event.run_id)) is not None:
             self._same_request(existing, event)
             return None, None  # a repeat of the request that started it: nothing to do
-        version = _version(event.pipeline_version)
         try:
-            pipeline = self.pipelines(event.pipeline, version)
-        except KeyError as exc:
-            raise Rejected("unknown-pipeline", str(exc)) from exc
-        params = self._params(pipeline, event.params_json)
+            pipeline, params = self._pinned(event)
+        except Rejected as exc:
+            parent = ParentStep.of(event.trigger.model_dump(mode="json"))
+            if parent is None:
+                raise
+            raise self._refused_child(parent, event, headers, exc) from exc
         start = StartRun(
             run_id=event.run_id,
             pipeline=pipeline.name,
@@ -297,6 +320,32 @@ class Handler:
             return control, self.pipelines(state.pipeline, version)
         except KeyError as exc:
             raise Rejected("unknown-pipeline", f"re-run of {event.run_id}: {exc}") from exc
+
+    def _pinned(self, event: wire.RunRequested) -> tuple[Pipeline, dict[str, Any]]:
+        """The pipeline version a start pins and its resolved params, or Rejected."""
+        version = _version(event.pipeline_version)
+        try:
+            pipeline = self.pipelines(event.pipeline, version)
+        except KeyError as exc:
+            raise Rejected("unknown-pipeline", str(exc)) from exc
+        return pipeline, self._params(pipeline, event.params_json)
+
+    def _refused_child(
+        self,
+        parent: ParentStep,
+        event: wire.RunRequested,
+        headers: Sequence[tuple[str, bytes]],
+        refused: Rejected,
+    ) -> ChildRefused:
+        """A child run that cannot start answers its parent's step with a non-retryable
+        ``ChildRunRefused`` instead of a dead letter: the parent would wait in vain."""
+        self.counters["refused:child"] += 1
+        message = f"child run {event.run_id} of {event.pipeline} refused: {refused}"
+        error = StepError(error_type=CHILD_REFUSED, error_message=message, retryable=False)
+        answer = SendStepResult(parent.run_id, parent.step, parent.attempt, None, error)
+        now_ms = int(self.clock() * 1000)
+        topic, trace = self.topics.step_results, trace_context(headers)
+        return ChildRefused(step_result_message(self.codec, answer, topic, now_ms, trace))
 
     def _same_request(self, existing: RunState, event: wire.RunRequested) -> None:
         """Rejected (``validation``, ``idempotency-conflict``) when a start for an existing
@@ -377,9 +426,25 @@ class Handler:
                 notice = step_trace(command.run_id, command.step, command.attempt, state.trace)
                 return [cancel_message(self.codec, command, now_ms, notice, state.reason)]
             return [cancel_message(self.codec, command, now_ms, state.trace, state.reason)]
+        if isinstance(command, StartChildRun | CancelChildRun | SendStepResult):
+            return [self._child_message(command, state.trace, now_ms)]
         log.error("run %s: no message for command %r", state.run_id, command)
         self.counters["unhandled-commands"] += 1
         return []
+
+    def _child_message(
+        self,
+        command: StartChildRun | CancelChildRun | SendStepResult,
+        trace: Mapping[str, str],
+        now_ms: int,
+    ) -> Outgoing:
+        """A sub-pipeline's message (see ``core._children``): a child's start or cancel on
+        the runs topic, a step result on the step results topic."""
+        if isinstance(command, StartChildRun):
+            return child_run_message(self.codec, command, self.topics.runs, now_ms, trace)
+        if isinstance(command, CancelChildRun):
+            return child_cancel_message(self.codec, command, self.topics.runs, now_ms, trace)
+        return step_result_message(self.codec, command, self.topics.step_results, now_ms, trace)
 
 
 _EXPECTED: dict[bool, tuple[type[wire.PodiumModel], ...]] = {

@@ -19,11 +19,14 @@ from podium.codec import Codec
 from podium.contract import encode_headers, routing_headers
 from podium.coordinator._budget import capped_error
 from podium.coordinator.core._commands import (
+    CancelChildRun,
     EmitRunEvent,
     NotifyCancel,
     ReleaseAdmission,
     RequestAdmission,
     RequestStep,
+    SendStepResult,
+    StartChildRun,
 )
 from podium.coordinator.core._inputs import (
     Admitted,
@@ -169,6 +172,72 @@ def cancel_message(
     )
     headers = encode_headers(trace) + routing_headers(command.run_id, command.step, command.attempt)
     return Outgoing(command.topic, command.run_id.encode(), codec.encode_event(event), headers)
+
+
+def child_run_message(
+    codec: Codec, command: StartChildRun, topic: str, now_ms: int, trace: Mapping[str, str]
+) -> Outgoing:
+    """RunRequested for a ``kind: pipeline`` step's child, keyed by the child's run id, with
+    the parent's trace headers (the child's spans join the parent's trace)."""
+    event = wire.RunRequested(
+        run_id=command.child_run_id,
+        pipeline=command.pipeline,
+        pipeline_version=None if command.version is None else str(command.version),
+        params_json=json_text(command.params),
+        trigger=wire.Trigger.model_validate(command.parent.trigger()),
+        requested_at=from_millis(now_ms),
+    )
+    headers = encode_headers(trace) + routing_headers(command.child_run_id)
+    return Outgoing(topic, command.child_run_id.encode(), codec.encode_event(event), headers)
+
+
+def child_cancel_message(
+    codec: Codec, command: CancelChildRun, topic: str, now_ms: int, trace: Mapping[str, str]
+) -> Outgoing:
+    """RunCancelRequested for a child run its parent no longer needs."""
+    event = wire.RunCancelRequested(
+        run_id=command.child_run_id,
+        reason=command.reason,
+        requested_by=CHILD_WORKER,
+        requested_at=from_millis(now_ms),
+    )
+    headers = encode_headers(trace) + routing_headers(command.child_run_id)
+    return Outgoing(topic, command.child_run_id.encode(), codec.encode_event(event), headers)
+
+
+CHILD_WORKER = "podium-coordinator"
+"""The ``worker`` of the step results the coordinator sends itself (a child run's answer)."""
+
+
+def step_result_message(
+    codec: Codec, command: SendStepResult, topic: str, now_ms: int, trace: Mapping[str, str]
+) -> Outgoing:
+    """StepCompleted (or StepFailed, when the command carries an error) on the step results
+    topic, keyed by the run it answers, as a service's result would be."""
+    at = from_millis(now_ms)
+    event: wire.PodiumModel
+    if command.error is None:
+        event = wire.StepCompleted(
+            run_id=command.run_id,
+            step=command.step,
+            attempt=command.attempt,
+            output_json=json_text(command.output),
+            completed_at=at,
+            worker=CHILD_WORKER,
+        )
+    else:
+        event = wire.StepFailed(
+            run_id=command.run_id,
+            step=command.step,
+            attempt=command.attempt,
+            error_type=command.error.error_type,
+            error_message=command.error.error_message,
+            retryable=command.error.retryable,
+            failed_at=at,
+            worker=CHILD_WORKER,
+        )
+    headers = encode_headers(trace) + routing_headers(command.run_id, command.step, command.attempt)
+    return Outgoing(topic, command.run_id.encode(), codec.encode_event(event), headers)
 
 
 def run_event_message(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from podium.contract import compensation_name
 from podium.lag._model import GroupIdentity, GroupRole, StepRef
-from podium.pipelines import Pipeline
+from podium.pipelines import Pipeline, StepKind
 
 TRIGGERS_GROUP = "podium-triggers"
 """The trigger runner's default group (``podium.triggers``' ``DEFAULT_GROUP_ID``)."""
@@ -66,9 +66,9 @@ def step_topics(pipelines: Iterable[Pipeline]) -> StepTopics:
     found: dict[str, set[StepTopic]] = defaultdict(set)
     for pipeline in pipelines:
         for step in pipeline.steps:
-            found[step.request_topic].add(
-                StepTopic(StepRef(pipeline.name, step.name), step.service)
-            )
+            if step.kind is not StepKind.PIPELINE:  # a child run has no request topic
+                ref = StepRef(pipeline.name, step.name)
+                found[step.request_topic].add(StepTopic(ref, step.service))
             undo = step.compensation
             if undo is not None:
                 ref = StepRef(pipeline.name, compensation_name(step.name))

@@ -21,6 +21,7 @@ from podium.pipelines._load import (
 )
 from podium.pipelines._model import (
     WAITER_SERVICE,
+    ChildPipeline,
     Compensation,
     CronTrigger,
     EventFormat,
@@ -37,11 +38,13 @@ from podium.pipelines._model import (
     TriggerRule,
 )
 from podium.pipelines._params import parse_cli_params, resolve_params
+from podium.pipelines._references import field_value, reference_value
 from podium.pipelines._validate import validate_pipeline
 
 __all__ = [
     "UNLIMITED",
     "WAITER_SERVICE",
+    "ChildPipeline",
     "Compensation",
     "Condition",
     "CronTrigger",
@@ -69,12 +72,14 @@ __all__ = [
     "content_hash",
     "duplicate_keys",
     "evaluate_condition",
+    "field_value",
     "load_pipeline_file",
     "load_pipeline_sources",
     "load_pipelines",
     "parse_cli_params",
     "parse_pipeline",
     "pipeline_files",
+    "reference_value",
     "resolve_params",
     "validate_pipeline",
 ]

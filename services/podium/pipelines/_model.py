@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from podium.pipelines._durations import Duration
+from podium.pipelines._references import RUN_ID_REFERENCE, reference_problem
 
 NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
 """Pipeline, step, service and param names: lower case, digits, ``_`` and ``-``."""
@@ -225,19 +226,26 @@ class EventTrigger(_Strict):
 
 
 class StepKind(StrEnum):
-    """Who completes a step: a service, or Podium's waiter on an event, a person or a signal."""
+    """Who completes a step: a service, Podium's waiter (on an event, a person or a signal),
+    or a child run of another pipeline (``pipeline``, see docs/sub-pipelines.md)."""
 
     SERVICE = "service"
     EVENT = "event"
     APPROVAL = "approval"
     SIGNAL = "signal"
+    PIPELINE = "pipeline"
+
+
+_WAITING_KINDS = frozenset({StepKind.EVENT, StepKind.APPROVAL, StepKind.SIGNAL})
 
 
 WAITER_SERVICE = "waits"
 """The built-in service behind ``event``, ``approval`` and ``signal`` steps: their requests
 go to ``podium.steps.waits``, which the coordinator's waiter serves."""
 
-RUN_ID_REFERENCE = "run_id"
+CHILD_SERVICE = "pipeline"
+"""The name a ``kind: pipeline`` step stands under in ``service``: no service runs it, the
+coordinator starts a child run on ``podium.runs``."""
 
 
 class Correlation(_Strict):
@@ -252,14 +260,8 @@ class Correlation(_Strict):
     @field_validator("equals")
     @classmethod
     def _a_reference(cls, value: str) -> str:
-        head = value.split(".", 1)[0]
-        if value != RUN_ID_REFERENCE and (
-            head not in ("params", "input", "steps") or "." not in value
-        ):
-            raise ValueError(
-                "expected run_id, params.<name>, input.<path> or steps.<step>.output.<path>; "
-                f"got {value[:60]!r}"
-            )
+        if problem := reference_problem(value):
+            raise ValueError(problem)
         return value
 
     @property
@@ -303,6 +305,26 @@ class Approval(_Strict):
     on_timeout: Literal["fail", "approve", "reject"] = "fail"
 
 
+class ChildPipeline(_Strict):
+    """What a ``kind: pipeline`` step runs: a child run of pipeline ``name``, pinned to
+    ``version`` (None: the latest when the child starts), with ``params`` mapped from the
+    parent: a string is a reference into the parent's run (as a correlation's ``equals``),
+    any other value (number, boolean, list, object) is passed as it is. A literal string
+    goes in the step's ``input`` and is referenced as ``input.<key>``."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    version: int | None = Field(default=None, ge=1)
+    params: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @field_validator("params")
+    @classmethod
+    def _references(cls, value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+        for name, given in value.items():
+            if isinstance(given, str) and (problem := reference_problem(given)):
+                raise ValueError(f"params.{name}: {problem} (a literal string goes in input)")
+        return value
+
+
 class Step(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
     kind: StepKind = StepKind.SERVICE
@@ -322,15 +344,19 @@ class Step(_Strict):
     signal: str | None = None
     """``kind: signal``: the signal's name (default: the step's name)."""
     approval: Approval | None = None
+    pipeline: ChildPipeline | None = None
+    """``kind: pipeline``: the child run it starts."""
 
     @model_validator(mode="before")
     @classmethod
     def _waits_are_served_by_the_waiter(cls, data: Any) -> Any:
-        """A waiting step names no service (the waiter serves it) and is tried once by
-        default: a second attempt would wait as long again."""
+        """A waiting step names no service (the waiter serves it), nor does a pipeline step
+        (the coordinator starts its child); both are tried once by default: a second attempt
+        would wait (or run the child) as long again."""
         if not isinstance(data, dict) or data.get("kind", "service") == "service":
             return data
-        return {"service": WAITER_SERVICE, "retry": {"max_attempts": 1}, **data}
+        service = CHILD_SERVICE if data.get("kind") == "pipeline" else WAITER_SERVICE
+        return {"service": service, "retry": {"max_attempts": 1}, **data}
 
     @property
     def request_topic(self) -> str:
@@ -340,7 +366,7 @@ class Step(_Strict):
     @property
     def waits(self) -> bool:
         """Whether the waiter completes this step (kinds event, approval, signal)."""
-        return self.kind is not StepKind.SERVICE
+        return self.kind in _WAITING_KINDS
 
     @property
     def signal_name(self) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from podium.pipelines._errors import Problem
 from podium.pipelines._model import WAITER_SERVICE, Pipeline, Step, StepKind
+from podium.pipelines._references import dependency_problem
 from podium.pipelines._validate_triggers import format_problems, glob_problem, topic_problem
 
 _OWN_FIELD = {StepKind.EVENT: "event", StepKind.SIGNAL: "signal", StepKind.APPROVAL: "approval"}
@@ -52,9 +53,5 @@ def _event_problems(step: Step, where: str) -> Iterator[Problem]:
     correlate = wait.correlate
     if (correlate.header is None) == (correlate.field is None):
         yield Problem(f"{at}.correlate", "name one header or one field the event names its run by")
-    parts = correlate.equals.split(".")
-    if parts[0] == "steps" and (len(parts) < 4 or parts[2] != "output"):
-        yield Problem(f"{at}.correlate.equals", "write steps.<step>.output.<path>")
-    elif parts[0] == "steps" and parts[1] not in step.after:
-        message = f"{parts[1]!r} is not in after: a step sees only its dependencies' outputs"
+    if message := dependency_problem(correlate.equals, step.after):
         yield Problem(f"{at}.correlate.equals", message)

@@ -14,18 +14,20 @@ import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from podium.pipelines import Pipeline
+from podium.pipelines import Pipeline, StepKind
 from podium.topics import ClusterState, CreateTopic, KafkaTopicAdmin, open_topic_admin
 
 MAX_REPLICATION = 3
 
 
 def request_topics(pipelines: Iterable[Pipeline]) -> list[str]:
-    """The request topics of every step and compensation of ``pipelines``, sorted."""
+    """The request topics of every step and compensation of ``pipelines``, sorted (a
+    ``kind: pipeline`` step has none: its requests are child runs on ``podium.runs``)."""
     names = set()
     for pipeline in pipelines:
         for step in pipeline.steps:
-            names.add(step.request_topic)
+            if step.kind is not StepKind.PIPELINE:
+                names.add(step.request_topic)
             if step.compensation is not None:
                 names.add(step.compensation.request_topic)
     return sorted(names)

@@ -24,8 +24,18 @@ def view_json(view: RunView) -> dict[str, Any]:
         "trace_id": view.trace_id,
         "reruns": list(view.reruns),
         "paused": view.paused,
+        "parent": parent_json(view),
+        "children": {n: s.child_run_id for n, s in view.steps.items() if s.child_run_id},
         "steps": {name: step_json(step) for name, step in view.steps.items()},
     }
+
+
+def parent_json(view: RunView) -> dict[str, Any] | None:
+    """The parent step attempt of a child run (``kind: pipeline``), or None."""
+    parent = view.parent
+    if parent is None:
+        return None
+    return {"run_id": parent.run_id, "step": parent.step, "attempt": parent.attempt}
 
 
 def summary_json(view: RunView) -> dict[str, Any]:
@@ -57,6 +67,7 @@ def step_json(step: StepView) -> dict[str, Any]:
         "output": step.output,
         "error": error_json(step.error),
         "reason": step.reason,
+        "child_run_id": step.child_run_id,
     }
 
 
@@ -98,8 +109,16 @@ def run_details(view: RunView) -> list[str]:
     ]
     if view.error is not None:
         lines.append(f"error     {view.error.error_type}: {view.error.error_message}")
+    if (parent := view.parent) is not None:
+        lines.append(f"parent    {parent.run_id} step {parent.step} (attempt {parent.attempt})")
     lines += control_lines(view)
-    return [*lines, "", *step_table(view.steps), *decision_lines(view.steps)]
+    return [*lines, "", *step_table(view.steps), *decision_lines(view.steps), *children_of(view)]
+
+
+def children_of(view: RunView) -> list[str]:
+    """The child run of each ``kind: pipeline`` step (``podium runs show CHILD`` for it)."""
+    lines = [f"child     {n}: {s.child_run_id}" for n, s in view.steps.items() if s.child_run_id]
+    return ["", *lines] if lines else []
 
 
 def control_lines(view: RunView) -> list[str]:

@@ -32,7 +32,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from podium._json_limits import read_json
-from podium.contract import RunRequested, RunStatus, RunStatusChanged, StepError, StepStatus
+from podium.contract import (
+    ParentStep,
+    RunRequested,
+    RunStatus,
+    RunStatusChanged,
+    StepError,
+    StepStatus,
+)
 
 TERMINAL_RUN_STATUSES = frozenset(
     {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.COMPENSATED}
@@ -104,6 +111,8 @@ class StepView:
     changed_at: datetime = _EPOCH
     reset_at: datetime | None = None
     """When a re-run set the step back to pending: older events of it are redeliveries."""
+    child_run_id: str | None = None
+    """A ``kind: pipeline`` step's child run (of its latest attempt)."""
 
     @property
     def finished(self) -> bool:
@@ -143,6 +152,11 @@ class RunView:
     @property
     def finished(self) -> bool:
         return self.status in TERMINAL_RUN_STATUSES
+
+    @property
+    def parent(self) -> ParentStep | None:
+        """The parent step attempt that started this run as its child, if one did."""
+        return ParentStep.of(self.trigger)
 
 
 def apply_event(views: Mapping[str, RunView], event: RunStatusChanged) -> dict[str, RunView]:
@@ -336,6 +350,7 @@ def _step_after(step: StepView, status: StepStatus, event: RunStatusChanged) -> 
         deadline_at=_millis(detail.get("deadline_ms")) if status is StepStatus.RUNNING else None,
         retry_at=_millis(detail.get("retry_at_ms")) if status is StepStatus.RETRY_WAIT else None,
         changed_at=at,
+        child_run_id=_text(detail.get("child_run_id")) or step.child_run_id,
     )
 
 
@@ -396,6 +411,10 @@ def _loads(text: str | None) -> Any:
         return read_json(text)
     except ValueError:
         return text  # shown as the raw text rather than dropped
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _as_dict(value: Any) -> dict[str, Any]:

@@ -26,7 +26,6 @@ from podium.triggers._match import (
     event_type_matches,
     event_value,
     field_matches,
-    field_value,
     match_event,
 )
 from podium.triggers._metrics import TriggerMetrics
@@ -49,7 +48,6 @@ __all__ = [
     "event_type_matches",
     "event_value",
     "field_matches",
-    "field_value",
     "header_texts",
     "latest_pipelines",
     "match_event",

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
-from podium.pipelines import EventTrigger
+from podium.pipelines import EventTrigger, field_value
 
 GLOB_CHARACTERS = frozenset("*?[")
 
@@ -47,22 +47,6 @@ def field_matches(pattern: str, value: Any) -> bool:
 
 
 HEADER_PREFIX = "header:"
-
-
-def field_value(record: Mapping[str, Any], path: str) -> Any:
-    """The value at ``path`` (a key, or a dotted path through objects and lists); None
-    when any part of it is missing."""
-    if path in record:
-        return record[path]
-    value: Any = record
-    for part in path.split("."):
-        if isinstance(value, Mapping):
-            value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return None
-    return value
 
 
 def match_event(

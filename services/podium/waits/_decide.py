@@ -9,13 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from podium.contract import Signal, StepCompleted, StepFailed, StepRequested, split_input
-from podium.pipelines import EventWait, Pipeline, Step, StepKind
+from podium.pipelines import EventWait, Pipeline, Step, StepKind, field_value, reference_value
 from podium.triggers import (
     EventSource,
     event_type_matches,
     event_value,
     field_matches,
-    field_value,
     match_event,
     value_text,
 )
@@ -66,17 +65,14 @@ def wait_of(step: Step, request: StepRequested, signals_topic: str, trace: dict[
 
 
 def _reference(reference: str, request: StepRequested) -> Any:
-    if reference == "run_id":
-        return request.run_id
-    head, _, path = reference.partition(".")
     envelope = split_input(json.loads(request.input_json or "{}"), request.step)
-    roots: dict[str, Any] = {
-        "params": json.loads(request.params_json or "{}"),
-        "input": envelope.input,
-        "steps": {name: {"output": out} for name, out in envelope.upstream.items()},
-    }
-    root = roots.get(head)
-    value = field_value(root, path) if isinstance(root, Mapping) else None
+    value = reference_value(
+        reference,
+        run_id=request.run_id,
+        params=json.loads(request.params_json or "{}"),
+        input=envelope.input,
+        upstream=envelope.upstream,
+    )
     if value is None:
         raise NoCorrelationValue(f"the run has no {reference}: its event cannot be looked up")
     return value

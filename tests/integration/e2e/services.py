@@ -1,10 +1,11 @@
 """Scripted step services for end-to-end tests; behaviour comes from the step's input.
 
 Input keys: ``fail_attempts`` (raise on attempts <= n), ``fatal`` (raise a
-non-retryable error), ``poison`` (raise PoisonMessage), ``sleep_s`` (every attempt), ``sleep_first_s`` (attempt 1
-only, to miss a deadline), ``heartbeats`` / ``heartbeat_every_s`` (work that long,
-sending heartbeats), ``output`` (what to return), ``output_bytes`` (return a blob
-of about that size), ``echo_upstream`` (return the dependencies' outputs it got).
+non-retryable error), ``poison`` (raise PoisonMessage), ``sleep_s`` (every attempt),
+``sleep_first_s`` (attempt 1 only, to miss a deadline), ``heartbeats`` /
+``heartbeat_every_s`` (work that long, sending heartbeats), ``output`` (what to
+return), ``output_bytes`` (return a blob of about that size), ``echo_upstream``
+(return the dependencies' outputs it got).
 Every execution is appended to ``$PODIUM_HOME/executions.log`` so tests can count
 them, and every execution stopped by a cancel (``asyncio.CancelledError``) to
 ``cancelled.log``.

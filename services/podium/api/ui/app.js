@@ -364,7 +364,16 @@ function runFacts(run, settings) {
     fact("trigger", triggerText(run.trigger) || "–"),
     fact("params", expandable(run.params, "params")),
     fact("trace", traceLink(run.trace_id, settings.trace_url)),
+    run.parent ? fact("parent", runLink(run.parent.run_id, "parent-run"),
+      ` step ${run.parent.step}`) : null,
+    ...Object.entries(run.children || {}).flatMap(([step, child]) =>
+      fact(`child of ${step}`, runLink(child, `child-${step}`))),
     run.error ? fact("error", errorText(run.error)) : null);
+}
+
+// A sub-pipeline's parent or child run, as a link to its run page.
+function runLink(runId, id) {
+  return el("a", { href: `#/run/${encodeURIComponent(runId)}`, class: "mono", id }, runId);
 }
 
 function traceLink(traceId, template) {

@@ -4,7 +4,8 @@ Open this first. ``decide(state, event, pipeline, now_ms) -> Decision`` (``_mach
 is the state machine: the new ``RunState`` (``_state``) and the ``Command`` s
 (``_commands``) the shell executes. Its parts: starting and finishing steps and runs
 (``_fanout``), failures and retries (``_failure``, ``_backoff``), compensation
-(``_compensation``), re-runs (``_rerun``), pause and resume (``_pause``), runs queued
+(``_compensation``), re-runs (``_rerun``), pause and resume (``_pause``), child runs of
+``kind: pipeline`` steps (``_children``), runs queued
 under ``max_active_runs`` (``_queued``) and the admission queue itself (``_admission``,
 ``admit``); ``_inputs`` holds the events it consumes, ``_plan`` what it looks up in a
 pipeline, ``_tx`` one decision's working state. Everything is property-tested with
@@ -21,12 +22,15 @@ from podium.coordinator.core._admission import (
 )
 from podium.coordinator.core._backoff import compute_backoff
 from podium.coordinator.core._commands import (
+    CancelChildRun,
     Command,
     EmitRunEvent,
     NotifyCancel,
     ReleaseAdmission,
     RequestAdmission,
     RequestStep,
+    SendStepResult,
+    StartChildRun,
     WakeAt,
 )
 from podium.coordinator.core._fanout import CONDITION_ERROR
@@ -58,6 +62,7 @@ __all__ = [
     "AdmissionEvent",
     "AdmissionState",
     "Admitted",
+    "CancelChildRun",
     "CancelRun",
     "Command",
     "Decision",
@@ -74,6 +79,8 @@ __all__ = [
     "ResumeRun",
     "RetryRun",
     "RunState",
+    "SendStepResult",
+    "StartChildRun",
     "StartRun",
     "StepFailedEvent",
     "StepHeartbeatEvent",

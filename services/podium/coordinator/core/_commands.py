@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from podium._speedups.frozen import fast_frozen_init
-from podium.contract import RunStatus, StepStatus
+from podium.contract import ParentStep, RunStatus, StepError, StepStatus
 from podium.coordinator.core._state import JsonValue
 
 
@@ -102,4 +102,53 @@ class ReleaseAdmission:
     pipeline: str
 
 
-Command = RequestStep | NotifyCancel | EmitRunEvent | RequestAdmission | ReleaseAdmission | WakeAt
+@fast_frozen_init
+@dataclass(frozen=True, slots=True)
+class StartChildRun:
+    """Publish a RunRequested for ``child_run_id`` (a ``kind: pipeline`` step's attempt):
+    ``pipeline`` pinned to ``version`` (None: the latest when the child starts), ``params``
+    mapped from the parent, a trigger naming ``parent`` (``podium.contract.ParentStep``)."""
+
+    parent: ParentStep
+    child_run_id: str
+    pipeline: str
+    version: int | None
+    params: Mapping[str, JsonValue]
+    trace: Mapping[str, str]
+
+
+@fast_frozen_init
+@dataclass(frozen=True, slots=True)
+class CancelChildRun:
+    """Publish a RunCancelRequested for a child run the parent no longer needs."""
+
+    child_run_id: str
+    reason: str
+
+
+@fast_frozen_init
+@dataclass(frozen=True, slots=True)
+class SendStepResult:
+    """Publish a step result for ``step``/``attempt`` of run ``run_id``, as a service would:
+    a StepCompleted with ``output`` when ``error`` is None, else a StepFailed. A finished
+    child run answers its parent's step so; a pipeline step whose params cannot be mapped
+    answers itself so (the failure then goes through the ordinary result path)."""
+
+    run_id: str
+    step: str
+    attempt: int
+    output: JsonValue
+    error: StepError | None
+
+
+Command = (
+    RequestStep
+    | NotifyCancel
+    | EmitRunEvent
+    | RequestAdmission
+    | ReleaseAdmission
+    | WakeAt
+    | StartChildRun
+    | CancelChildRun
+    | SendStepResult
+)

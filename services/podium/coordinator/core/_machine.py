@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from podium._speedups.frozen import fast_frozen_init
 from podium.contract import RunStatus, StepError, StepStatus, compensated_step
 from podium.coordinator.core._backoff import heartbeat_deadline_ms
-from podium.coordinator.core._commands import Command, NotifyCancel, WakeAt
+from podium.coordinator.core._commands import Command, WakeAt
 from podium.coordinator.core._compensation import compensation_succeeded
 from podium.coordinator.core._failure import fail_attempt
 from podium.coordinator.core._fanout import advance
@@ -45,6 +45,7 @@ from podium.coordinator.core._tx import (
     finish_run,
     finish_step,
     request_step,
+    stop_attempt,
 )
 from podium.pipelines import Pipeline
 
@@ -266,7 +267,7 @@ def _fire(tx: Tx, name: str) -> None:
         message = f"no result within {timeout_s:g}s (attempt {step.attempt})"
         # the attempt may still be running at its service: tell it to stop, as a run's
         # cancel does, so a retry never races the attempt it replaces
-        tx.commands.append(NotifyCancel(tx.state.run_id, name, step.attempt, tx.spec(name).topic))
+        tx.commands.append(stop_attempt(tx, name, step.attempt, message))
         timeout = StepError(error_type=TIMEOUT_ERROR, error_message=message, retryable=True)
         fail_attempt(tx, name, timeout)
     elif step.status is StepStatus.RETRY_WAIT:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from podium.contract import COMPENSATION_PREFIX  # tracked in the run state by its wire name
 from podium.coordinator.core._rules import RULES, RuleSpec
-from podium.pipelines import OnFailure, Pipeline, RetryPolicy, Step
+from podium.pipelines import ChildPipeline, OnFailure, Pipeline, RetryPolicy, Step
 
 
 def to_ms(seconds: float) -> int:
@@ -32,6 +32,8 @@ class StepSpec:
     timeout_ms: int
     retry: RetryPolicy
     on_failure: OnFailure
+    child: ChildPipeline | None = None
+    """A ``kind: pipeline`` step's child run (its requests start a run, see ``_children``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,9 @@ def _plan(pipeline: Pipeline) -> PipelinePlan:
 
 def _step_specs(steps: Mapping[str, Step]) -> dict[str, StepSpec]:
     return {
-        name: StepSpec(step.request_topic, to_ms(step.timeout), step.retry, step.on_failure)
+        name: StepSpec(
+            step.request_topic, to_ms(step.timeout), step.retry, step.on_failure, step.pipeline
+        )
         for name, step in steps.items()
     }
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from podium.contract import (
+    ParentStep,
     RunStatus,
     StepError,
     StepStatus,
@@ -17,12 +18,15 @@ from podium.contract import (
     compensation_envelope,
     step_envelope,
 )
+from podium.coordinator.core._children import child_result, start_child
 from podium.coordinator.core._commands import (
+    CancelChildRun,
     Command,
     EmitRunEvent,
     NotifyCancel,
     ReleaseAdmission,
     RequestStep,
+    StartChildRun,
 )
 from podium.coordinator.core._plan import PipelinePlan, StepSpec, plan_of
 from podium.coordinator.core._state import (
@@ -31,7 +35,7 @@ from podium.coordinator.core._state import (
     StepState,
     replace_fields,
 )
-from podium.pipelines import Pipeline, Step
+from podium.pipelines import ChildPipeline, Pipeline, Step
 
 
 @dataclass
@@ -108,11 +112,33 @@ def request_step(tx: Tx, name: str, attempt: int) -> None:
     deadline = tx.now_ms + spec.timeout_ms
     tx.put_step(name, _running(tx, name, attempt, deadline))
     run = tx.state
+    if spec.child is not None:  # kind: pipeline (the only check the other steps pay)
+        _request_child(tx, name, attempt, spec.child, deadline)
+        return
     request = RequestStep(
         run.run_id, name, attempt, spec.topic, deadline, step_input(tx, name), run.params, run.trace
     )
     tx.commands.append(request)
     tx.emit_step(name, {"deadline_ms": deadline, "topic": spec.topic})
+
+
+def _request_child(tx: Tx, name: str, attempt: int, child: ChildPipeline, deadline: int) -> None:
+    command = start_child(tx.state, tx.plan.steps[name], child, attempt)
+    tx.commands.append(command)
+    detail: dict[str, JsonValue] = {"deadline_ms": deadline, "child_pipeline": child.name}
+    if isinstance(command, StartChildRun):
+        detail["child_run_id"] = command.child_run_id
+    tx.emit_step(name, detail)
+
+
+def stop_attempt(tx: Tx, name: str, attempt: int, reason: str) -> Command:
+    """What tells a running attempt to stop: a cancel notice to its service, or the cancel
+    of its child run."""
+    spec = tx.spec(name)
+    if spec.child is not None:
+        child = ParentStep(tx.state.run_id, name, attempt).child_run_id
+        return CancelChildRun(child, reason)
+    return NotifyCancel(tx.state.run_id, name, attempt, spec.topic)
 
 
 def _running(tx: Tx, name: str, attempt: int, deadline: int) -> StepState:
@@ -176,8 +202,7 @@ def cancel_active(tx: Tx, reason: str) -> None:
     """Cancel every unfinished step; running ones are told to stop."""
     for name, step in list(tx.state.steps.items()):  # finish_step changes the steps
         if step.status is StepStatus.RUNNING:
-            topic = tx.spec(name).topic
-            tx.commands.append(NotifyCancel(tx.state.run_id, name, step.attempt, topic))
+            tx.commands.append(stop_attempt(tx, name, step.attempt, reason))
         if not step.status.is_finished:
             finish_step(tx, name, StepStatus.CANCELLED, {"reason": reason}, error=step.error)
 
@@ -197,3 +222,5 @@ def finish_run(tx: Tx, status: RunStatus, reason: str | None = None) -> None:
     tx.emit_run({"reason": reason} if reason else {})
     if tx.pipeline.max_active_runs is not None:
         tx.commands.append(ReleaseAdmission(tx.state.run_id, tx.state.pipeline))
+    if (parent := ParentStep.of(tx.state.trigger)) is not None:  # a child run answers
+        tx.commands.append(child_result(tx.state, parent, tx.plan.names))

@@ -41,19 +41,20 @@ def add_control_routes(
         extra = {"from_step": from_step, "version": version}
         return await _send(request, services, trace, RunControlAction.RETRY, body, extra)
 
-    async def pause(request: web.Request) -> web.Response:
-        body = json_object(await request.read(), PAUSE_FIELDS)
-        run_id = request.match_info["run_id"]
-        with _refused():
-            check_pausable(services.runs.get(run_id), run_id)
-        return await _send(request, services, trace, RunControlAction.PAUSE, body, {})
+    def holding(action: RunControlAction, check: Callable[[Any, str], Any]) -> Any:
+        """The handler of a pause or a resume: the run's status checked, then sent."""
 
-    async def resume(request: web.Request) -> web.Response:
-        body = json_object(await request.read(), PAUSE_FIELDS)
-        run_id = request.match_info["run_id"]
-        with _refused():
-            check_resumable(services.runs.get(run_id), run_id)
-        return await _send(request, services, trace, RunControlAction.RESUME, body, {})
+        async def handle(request: web.Request) -> web.Response:
+            body = json_object(await request.read(), PAUSE_FIELDS)
+            run_id = request.match_info["run_id"]
+            with _refused():
+                check(services.runs.get(run_id), run_id)
+            return await _send(request, services, trace, action, body, {})
+
+        return handle
+
+    pause = holding(RunControlAction.PAUSE, check_pausable)
+    resume = holding(RunControlAction.RESUME, check_resumable)
 
     app.router.add_post("/v1/runs/{run_id}/retry", retry)
     app.router.add_post("/v1/runs/{run_id}/pause", pause)

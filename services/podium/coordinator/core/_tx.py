@@ -215,8 +215,10 @@ def set_run_status(tx: Tx, status: RunStatus, reason: str | None) -> None:
 def finish_run(tx: Tx, status: RunStatus, reason: str | None = None) -> None:
     """End the run for good: cancel what is left, set the terminal status, announce it.
 
-    Every run ends here exactly once, so this is where a capped pipeline's run gives back its
-    slot (or, if it was still queued, its place in the queue)."""
+    Every run ends here exactly once per try (a re-run ends again, see ``_rerun``), so this
+    is where a capped pipeline's run gives back its slot (or, if it was still queued, its
+    place in the queue), which a re-run asks for again, and where a child run answers its
+    parent's step (a re-run child's later answer is for an attempt the parent has left)."""
     cancel_active(tx, reason or status.value)
     set_run_status(tx, status, reason)
     tx.emit_run({"reason": reason} if reason else {})

@@ -9,9 +9,13 @@ request of a step after the pause comes after the resume), not off a wait.
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 
+import aiohttp
+
 from podium.contract import RunStatusChanged
+from podium.testing import wait_until
 from tests.integration.e2e.pipelines import pipeline, step
 from tests.integration.e2e.services import executions
 from tests.integration.e2e.stack import EventWatcher, RunEvents, Stack
@@ -202,3 +206,55 @@ async def test_a_paused_run_requests_nothing_until_resumed(stack: Stack) -> None
     assert [a for i, a in _requested(seen, run_id, "flaky") if i > resumed_at] == [2]
     assert [a for i, a in _requested(seen, run_id, "flaky") if i < resumed_at] == [1]
     assert [e.status for e in events[paused_at:resumed_at]] == ["PAUSED"] * (resumed_at - paused_at)
+
+
+async def test_the_api_retries_pauses_and_resumes_runs(stack: Stack) -> None:
+    """The same through ``podium api``: a failed run retried by POST, a running one paused
+    and resumed by POST, each refusal a 409 with a JSON error."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    stack.start("api-control", "api", "--port", str(port))
+    base = f"http://127.0.0.1:{port}/v1/runs"
+    p = stack.prefix
+    definition = pipeline(
+        p,
+        step(p, "slow", input={"sleep_s": 4}),
+        step(p, "load", after=["slow"], input={"fail_attempts": 3}),
+        name=f"api-control-{p}",
+    )
+    await stack.publish(definition)
+    run_id = await stack.request_run(definition.name)
+    async with aiohttp.ClientSession() as http:
+
+        async def shown(status: str) -> dict[str, Any]:
+            async def answer() -> dict[str, Any] | None:
+                try:
+                    async with http.get(f"{base}/{run_id}") as got:
+                        body: dict[str, Any] = await got.json() if got.status == 200 else {}
+                except aiohttp.ClientError:  # the API is still starting
+                    return None
+                return body if body.get("status") == status else None
+
+            return await wait_until(answer, timeout=TIMEOUT, what=f"the API shows {status}")
+
+        await shown("RUNNING")
+        async with http.post(f"{base}/{run_id}/retry", json={}) as refused:
+            assert refused.status == 409
+            assert "only a finished run" in (await refused.json())["error"]["message"]
+        async with http.post(f"{base}/{run_id}/pause", json={"by": "sre"}) as paused:
+            assert paused.status == 202, await paused.text()
+        assert (await shown("PAUSED"))["paused"]["by"] == "sre"
+        async with http.post(f"{base}/{run_id}/resume", json={}) as resumed:
+            assert resumed.status == 202
+        await shown("FAILED")  # load fails its three attempts
+        body = {"reason": "fixed", "by": "ann"}
+        async with http.post(f"{base}/{run_id}/retry", json=body) as retried:
+            assert retried.status == 202
+            assert (await retried.json())["action"] == "retry"
+        done = await shown("SUCCEEDED")
+    assert [(r["by"], r["steps"], r["was"]) for r in done["reruns"]] == [
+        ("ann", ["load"], "FAILED")
+    ]
+    assert done["steps"]["load"]["attempt"] == 4
+    assert ("slow", 1) in _ran(stack, run_id) and ("slow", 2) not in _ran(stack, run_id)

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from podium.coordinator._observe import tally
-from podium.coordinator.core import TIMEOUT_ERROR, Decision
+from podium.coordinator.core import TIMEOUT_ERROR, Decision, PauseRun, ResumeRun, RetryRun
 from tests.unit.test_machine_support import Driver, make_pipeline, step
 
 RETRY2 = {"max_attempts": 2, "initial_backoff": "1s", "factor": 1, "max_backoff": "1s"}
@@ -92,3 +92,19 @@ def test_every_ended_attempt_is_counted_once(outcomes: list[str]) -> None:
     assert sum(counts.runs_finished.values()) == 1
     status = "succeeded" if "ok" in outcomes else "failed"
     assert counts.runs_finished == {("demo", status): 1}
+
+
+def test_a_paused_resumed_and_rerun_run_counts_each_control_and_each_end() -> None:
+    run = Driver(make_pipeline(step("a"), step("b", "a")), now_ms=0)
+    run.start()
+    run.send(PauseRun(run.run_id, "sre", requested_at_ms=1))
+    run.send(PauseRun(run.run_id, "sre", requested_at_ms=1))  # redelivered: not counted
+    run.send(ResumeRun(run.run_id, "sre", requested_at_ms=2))
+    run.succeed("a")
+    run.fail("b", retryable=False)
+    run.send(RetryRun(run.run_id, None, "ann", requested_at_ms=3))
+    run.succeed("b")
+    counts = tally(observed(run))
+    assert counts.controls == {("demo", "pause"): 1, ("demo", "resume"): 1, ("demo", "rerun"): 1}
+    assert counts.runs_started == {"demo": 1}
+    assert counts.runs_finished == {("demo", "failed"): 1, ("demo", "succeeded"): 1}

@@ -69,6 +69,12 @@ class CoordinatorMetrics(EngineObserver):
             "Runs that reached a terminal status, by pipeline and status.",
             ["pipeline", "status"],
         )
+        self.controls = counter(
+            "podium_run_controls",
+            "Re-runs, pauses and resumes the coordinator applied, by pipeline and action "
+            "(rerun, pause, resume).",
+            ["pipeline", "action"],
+        )
         self.run_seconds = histogram(
             "podium_run_duration_seconds",
             "From a run's start to its terminal status.",
@@ -157,6 +163,8 @@ class CoordinatorMetrics(EngineObserver):
             child(self.runs_started, pipeline).inc(runs)
         for (pipeline, status), runs in batch.runs_finished.items():
             child(self.runs_finished, pipeline, status).inc(runs)
+        for (pipeline, action), count in batch.controls.items():
+            child(self.controls, pipeline, action).inc(count)
         for pipeline, seconds in batch.run_seconds:
             child(self.run_seconds, pipeline).observe(seconds)
         for pipeline, step, seconds in batch.step_seconds:

@@ -51,6 +51,8 @@ class Tally:
     """(pipeline, step, first request -> finished) per step that succeeded or failed"""
     attempts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     """(pipeline, step, outcome) -> attempts; outcome: succeeded, failed, retried, timed_out"""
+    controls: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(pipeline, action) -> re-runs, pauses and resumes applied"""
     transitions_from_ms: list[int] = field(default_factory=list)
     """When each result that led to a next step request was appended"""
     notes: list[RunNote] = field(default_factory=list)
@@ -101,6 +103,10 @@ def _transition(out: Tally, state: RunState, event: EmitRunEvent) -> None:
             out.runs_finished[state.pipeline, status] += 1
             out.run_seconds.append((state.pipeline, seconds))
             out.notes.append(_note(state, status, seconds, state.reason))
+        else:
+            for key, action in _CONTROLS:  # run-level events are few: a start, an admission
+                if key in event.detail:
+                    out.controls[state.pipeline, action] += 1
         return
     outcome = _OUTCOMES.get(event.step_status) if event.step_status is not None else None
     if outcome is None:
@@ -113,6 +119,10 @@ def _transition(out: Tally, state: RunState, event: EmitRunEvent) -> None:
     if finished and step is not None and step.started_at_ms is not None:
         seconds = (event.at_ms - step.started_at_ms) / 1000
         out.step_seconds.append((state.pipeline, event.step, seconds))
+
+
+_CONTROLS = (("rerun", "rerun"), ("paused", "pause"), ("resumed", "resume"))
+"""The run event detail key of each run control, and its metric label."""
 
 
 def _note(

@@ -118,7 +118,9 @@ def test_the_benchmark_harness_ships_beside_the_package(venv: Path, outside: Pat
 
 def test_schemas_check_reads_the_installed_schemas(venv: Path, outside: Path) -> None:
     output = _run([str(venv / "bin" / "podium"), "schemas", "check"], outside, timeout=60)
-    assert f"parsed 17 schema files from {venv}" in output, output
+    # every schema of the checkout is in the wheel, whichever ones the contract gains
+    shipped = len(list((ROOT / "schemas").rglob("*.avsc")))
+    assert f"parsed {shipped} schema files from {venv}" in output, output
     assert "backward and forward compatible" in output, output
 
 

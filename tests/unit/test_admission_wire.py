@@ -124,9 +124,11 @@ def coordinator_handler(pipeline: Pipeline) -> Handler:
     return Handler(Codec(), TOPICS, lambda name, version: pipeline, TimerIndex(), lambda: 100.0)
 
 
-def run_requested(codec: Codec, run_id: str) -> bytes:
+def run_requested(codec: Codec, run_id: str, priority: int = 0) -> bytes:
     trigger = wire.Trigger(source=wire.TriggerSource.API)
-    event = wire.RunRequested(run_id=run_id, pipeline="ingest", trigger=trigger, requested_at=NOW)
+    event = wire.RunRequested(
+        run_id=run_id, pipeline="ingest", trigger=trigger, requested_at=NOW, priority=priority
+    )
     return codec.encode_event(event)
 
 
@@ -170,3 +172,27 @@ def test_a_second_run_waits_until_the_first_releases_its_slot() -> None:
     out = runs.handle(TOPICS.runs, runs.codec.encode_event(cancel), [], run_table)
     [freed] = by_topic(out)[TOPICS.admissions]
     assert [a.key for a in admission.handle(freed.value, queues)] == [b"r2"]
+
+
+def test_a_runs_priority_reaches_the_queue_and_a_higher_one_is_admitted_first() -> None:
+    runs, admission = coordinator_handler(capped_pipeline()), AdmissionHandler(TOPICS.timers)
+    run_table, queues = dict[str, RunState](), dict[str, bytes]()
+    asks = {}
+    for run_id, priority in (("r1", 0), ("low", -3), ("high", 8)):
+        out = runs.handle(TOPICS.runs, run_requested(runs.codec, run_id, priority), [], run_table)
+        [asks[run_id]] = by_topic(out)[TOPICS.admissions]
+        admission.handle(asks[run_id].value, queues)
+    assert admission_input(asks["high"].value) == AdmissionRequest("ingest", Enqueue("high", 8), 1)
+    assert "priority" not in json.loads(asks["r1"].value or b"")  # 0 travels as before
+    assert json.loads(queues["ingest"])["queue"] == ["high", "low"]
+    assert run_table["high"].priority == 8
+    cancel = wire.RunCancelRequested(run_id="r1", requested_at=NOW)
+    out = runs.handle(TOPICS.runs, runs.codec.encode_event(cancel), [], run_table)
+    [freed] = by_topic(out)[TOPICS.admissions]
+    assert [a.key for a in admission.handle(freed.value, queues)] == [b"high"]
+
+
+def test_an_enqueue_with_a_priority_that_is_not_an_int_is_a_dead_letter() -> None:
+    value = b'{"kind": "enqueue", "run_id": "r", "pipeline": "p", "limit": 1, "priority": "hi"}'
+    with pytest.raises(Rejected, match="priority must be an integer"):
+        AdmissionHandler(TOPICS.timers).handle(value, {})

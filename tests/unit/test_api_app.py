@@ -96,6 +96,18 @@ async def test_a_run_is_accepted_with_its_id_and_pinned_version(
     assert trace_context(record["headers"])["traceparent"] == CALLER
 
 
+async def test_a_runs_priority_travels_on_its_request_and_shows_in_its_view(
+    client: TestClient[Any, Any], services: ApiServices
+) -> None:
+    _, answer = await post_run(
+        client, {"pipeline": "ingest", "params": {"uri": "u"}, "priority": 7}
+    )
+    [record] = sent(services)
+    assert services.codec.decode_event(record["value"], RunRequested).priority == 7
+    response = await client.get(f"/v1/runs/{answer['run_id']}")
+    assert (await response.json())["priority"] == 7
+
+
 async def test_the_same_key_twice_is_the_same_run(client: TestClient[Any, Any]) -> None:
     body = {"pipeline": "ingest", "params": {"uri": "u"}, "idempotency_key": "same"}
     first, second = await post_run(client, body), await post_run(client, body)
@@ -125,6 +137,10 @@ async def test_a_new_run_starts_a_trace_and_shows_as_queued(
         ({"params": {}}, "pipeline"),
         ({"pipeline": "ingest", "version": "2"}, "version"),
         ({"pipeline": "ingest", "idempotency_key": 7}, "idempotency_key"),
+        ({"pipeline": "ingest", "params": {"uri": "u"}, "priority": 1001}, "priority"),
+        ({"pipeline": "ingest", "params": {"uri": "u"}, "priority": "high"}, "priority"),
+        ({"pipeline": "ingest", "params": {"uri": "u"}, "priority": True}, "priority"),
+        ({"pipeline": "ingest", "params": {"uri": "u"}, "priority": 1.5}, "priority"),
         ({"pipeline": "ingest", "surprise": 1}, "surprise"),
         ("{not json", "body"),
         ("[1, 2]", "body"),

@@ -32,6 +32,7 @@ from podium.codec.strategies import events, records
 from podium.contract import (
     RECORD_MODELS,
     PodiumModel,
+    RunRequested,
     StepCompleted,
     StepFailed,
 )
@@ -189,6 +190,17 @@ def test_old_writer_is_read_with_the_current_schema() -> None:
     assert decoded.writer_fingerprint == old.fingerprint_hex
     assert decoded.record == fields | {"completed_at": NOW, "started_at": None, "worker": None}
     assert CODEC.decode_event(data, StepCompleted).output() == [1]
+
+
+def test_a_run_request_of_a_writer_before_priorities_reads_with_priority_0() -> None:
+    old = REGISTRY.history("RunRequested")[0]
+    trigger = {"source": "API", "name": None, "reference": None}
+    fields = {"run_id": "r-1", "pipeline": "p", "pipeline_version": None, "params_json": "{}"}
+    record = fields | {"trigger": trigger, "idempotency_key": None, "requested_at": NOW}
+    data = frame(old.fingerprint, encode_body(old.parsed, record))
+    decoded = CODEC.decode(data, RunRequested)
+    assert decoded.writer_version == "v1" and decoded.record["priority"] == 0
+    assert CODEC.decode_event(data, RunRequested).priority == 0
 
 
 def test_an_unknown_enum_symbol_from_a_newer_writer_reads_as_the_default(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from podium.contract import (
     TriggerSource,
 )
 from podium.runs import RunView, with_pending_steps
+from podium.runs._render import run_details, view_json
 from podium.runs._view import StepView, apply_event, apply_to_view, requested_view
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -153,6 +154,14 @@ def test_a_requested_run_is_queued_until_the_coordinator_speaks() -> None:
     queued = requested_view(request)
     assert queued.status is RunStatus.QUEUED and queued.params == {"uri": "x"}
     assert apply_to_view(queued, start(0)).status is RunStatus.RUNNING
+
+
+def test_a_runs_priority_comes_from_its_start_event_and_shows_in_json_and_text() -> None:
+    detail = {**json.loads(start().detail_json or "{}"), "priority": 4}
+    view = fold([event(0, RunStatus.QUEUED, detail_json=json.dumps(detail))])
+    assert view.priority == 4 and view_json(view)["priority"] == 4
+    assert "priority  4" in run_details(view)
+    assert fold(HAPPY).priority == 0 and "priority" not in "\n".join(run_details(fold(HAPPY)))
 
 
 def test_pending_steps_are_listed_in_definition_order() -> None:

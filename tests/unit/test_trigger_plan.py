@@ -7,6 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
+
 from podium.contract import TriggerSource, header_value
 from podium.pipelines import Pipeline, load_pipeline_file
 from podium.registry import RegisteredPipeline
@@ -94,6 +97,21 @@ def test_a_cron_tick_becomes_one_run_with_the_triggers_params() -> None:
     assert run.trigger.source is TriggerSource.CRON
     assert run.trigger.reference == "2025-03-02T02:00:00+00:00"
     assert json.loads(run.params_json) == {"day": "yesterday"}
+
+
+def test_a_triggers_priority_is_its_runs_priority_and_is_checked_in_range() -> None:
+    triggers = [{"type": "cron", "schedule": "0 2 * * *", "priority": 5}]
+    [run] = plan_cron_runs(
+        [pipeline("urgent", triggers=triggers)], NOW, NOW + timedelta(days=1), NOW
+    ).runs
+    assert run.priority == 5
+    event = {"type": "event", "topic": "podium.files.landed", "priority": -2}
+    [run] = plan_event_runs([pipeline("later", triggers=[event])], landed(), NOW).runs
+    assert run.priority == -2
+    [default] = plan_cron_runs([nightly()], NOW, NOW + timedelta(days=1), NOW).runs
+    assert default.priority == 0
+    with pytest.raises(ValidationError, match="less than or equal to 1000"):
+        pipeline("bad", triggers=[{**event, "priority": 1001}])
 
 
 def test_two_instances_planning_the_same_tick_produce_the_same_run_id() -> None:

@@ -233,6 +233,7 @@ async def post_run(request: web.Request) -> web.Response:
             idempotency_key=body.idempotency_key,
             source=TriggerSource.API,
             trace=_trace_headers(request),
+            priority=body.priority,
         )
     except ParamError as exc:
         raise ApiError(400, exc.reason, exc.field) from exc

@@ -16,9 +16,10 @@ from podium._json_limits import read_json
 from podium.api._cursor import RunKey, decode_cursor
 from podium.api._errors import ApiError
 from podium.contract import RunStatus
+from podium.pipelines import PRIORITY_RANGE
 from podium.runs import DEFAULT_LIMIT, MAX_LIMIT
 
-RUN_FIELDS = ("pipeline", "version", "params", "idempotency_key")
+RUN_FIELDS = ("pipeline", "version", "params", "idempotency_key", "priority")
 MAX_KEY_LENGTH = 256
 
 
@@ -30,6 +31,7 @@ class RunBody:
     version: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
     idempotency_key: str | None = None
+    priority: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,13 +62,15 @@ def json_object(raw: bytes, allowed: tuple[str, ...]) -> dict[str, Any]:
 
 
 def parse_run_body(raw: bytes) -> RunBody:
-    """``{"pipeline", "version"?, "params"?, "idempotency_key"?}`` checked field by field."""
+    """``{"pipeline", "version"?, "params"?, "idempotency_key"?, "priority"?}`` checked field
+    by field."""
     data = json_object(raw, RUN_FIELDS)
     return RunBody(
         pipeline=_pipeline(data.get("pipeline")),
         version=_version(data.get("version")),
         params=_params(data.get("params")),
         idempotency_key=_key(data.get("idempotency_key")),
+        priority=_priority(data.get("priority")),
     )
 
 
@@ -160,6 +164,17 @@ def _key(value: Any) -> str | None:
     if not isinstance(value, str) or not value or len(value) > MAX_KEY_LENGTH:
         message = f"expected a non-empty string of at most {MAX_KEY_LENGTH} characters"
         raise ApiError(400, f"{message}, got {_kind(value)}", "idempotency_key")
+    return value
+
+
+def _priority(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value not in PRIORITY_RANGE:
+        low, high = PRIORITY_RANGE.start, PRIORITY_RANGE.stop - 1
+        raise ApiError(
+            400, f"expected an integer from {low} to {high}, got {_kind(value)}", "priority"
+        )
     return value
 
 

@@ -22,7 +22,13 @@ from podium.cli._settings import settings_from
 from podium.codec import Codec
 from podium.contract import RunStatus, RunStatusChanged, TriggerSource
 from podium.errors import ConfigError
-from podium.pipelines import Pipeline, check_params_size, parse_cli_params, resolve_params
+from podium.pipelines import (
+    PRIORITY_RANGE,
+    Pipeline,
+    check_params_size,
+    parse_cli_params,
+    resolve_params,
+)
 from podium.registry import PipelineRegistry, RegistryTopicMissingError, read_registry
 from podium.runs import (
     DEFAULT_LIMIT,
@@ -65,6 +71,7 @@ class RunRequest:
     wait: bool
     timeout: float | None
     same_as: str | None = None
+    priority: int = 0
 
 
 def exit_status(view: RunView) -> int:
@@ -84,6 +91,13 @@ def exit_status(view: RunView) -> int:
     metavar="RUN_ID",
     help="A new run with the params (and version) of that run; --param and --version override.",
 )
+@click.option(
+    "--priority",
+    type=click.IntRange(PRIORITY_RANGE.start, PRIORITY_RANGE.stop - 1),
+    default=0,
+    show_default=True,
+    help="Order among runs waiting under max_active_runs: higher first.",
+)
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -94,6 +108,7 @@ def run(
     wait: bool,
     timeout: float | None,
     same_as: str | None,
+    priority: int,
 ) -> None:
     """Start a run of PIPELINE and print its run id.
 
@@ -103,9 +118,12 @@ def run(
     succeeded (1 failed/cancelled/compensated, 2 bad input, 3 timed out).
     Params larger than PODIUM_LIMITS__MAX_PARAMS_BYTES (as JSON) are refused (exit 2).
     With --same-as RUN_ID the run starts again as a new run (a new id, linked to the old
-    one in `podium runs show`) on that run's pinned version with its params.
+    one in `podium runs show`) on that run's pinned version with its params. --priority N
+    orders the run among those waiting for a slot (max_active_runs); see docs/priorities.md.
     """
-    request = RunRequest(pipeline, version, params, idempotency_key, wait, timeout, same_as)
+    request = RunRequest(
+        pipeline, version, params, idempotency_key, wait, timeout, same_as, priority
+    )
     sys.exit(asyncio.run(_run(settings_from(ctx), request, click.echo)))
 
 
@@ -180,6 +198,7 @@ async def _request(
             source=TriggerSource.CLI,
             run_id=run_id,
             same_as=request.same_as,
+            priority=request.priority,
         )
 
 

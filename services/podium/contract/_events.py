@@ -74,6 +74,7 @@ class RunRequested(PodiumModel):
     trigger: Trigger
     idempotency_key: str | None = None
     requested_at: AwareDatetime
+    priority: int = 0
 
     def params(self) -> Any:
         return _json(self.params_json)

@@ -3,7 +3,8 @@
 The wire format of the internal topic ``podium.coordinator.admissions`` (keyed by pipeline
 name, so one partition owns each pipeline's queue and sees its messages in order):
 
-    {"kind": "enqueue" | "release", "run_id": "<run id>", "pipeline": "<name>", "limit": <n>}
+    {"kind": "enqueue" | "release", "run_id": "<run id>", "pipeline": "<name>", "limit": <n>,
+     "priority": <int, enqueue only, absent for 0>}
 
 ``limit`` is the ``max_active_runs`` of the version the run is pinned to; each message is
 applied with its own limit, so a new version's limit takes effect with its first message.
@@ -58,7 +59,18 @@ def admission_input(value: bytes | None) -> AdmissionRequest:
     limit = data.get("limit")
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ValueError(f"limit must be an integer >= 1, not {limit!r}")
-    return AdmissionRequest(pipeline, kind(run_id), limit)
+    return AdmissionRequest(pipeline, _event(kind, run_id, data), limit)
+
+
+def _event(
+    kind: type[Enqueue] | type[Release], run_id: str, data: Mapping[str, Any]
+) -> AdmissionEvent:
+    if kind is Release:
+        return Release(run_id)
+    priority = data.get("priority", 0)
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        raise ValueError(f"priority must be an integer, not {priority!r}")
+    return Enqueue(run_id, priority)
 
 
 def _text(data: Mapping[str, Any], name: str) -> str:

@@ -298,6 +298,7 @@ class Handler:
             trigger=event.trigger.model_dump(mode="json"),
             requested_at_ms=to_millis(event.requested_at),
             trace=trace_context(headers),
+            priority=event.priority,
         )
         return start, pipeline
 

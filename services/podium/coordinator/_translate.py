@@ -118,11 +118,14 @@ def admission_message(
     topic: str, command: RequestAdmission | ReleaseAdmission, limit: int | None
 ) -> Outgoing:
     """An enqueue or release for the admissions topic, keyed by pipeline name (internal, JSON:
-    see ``_admission_handle``). ``limit`` is the run's pinned ``max_active_runs``."""
+    see ``_admission_handle``). ``limit`` is the run's pinned ``max_active_runs``; an enqueue
+    carries the run's ``priority`` when it is not 0."""
     if limit is None:
         raise ValueError(f"run {command.run_id}: {command.pipeline} has no max_active_runs")
     kind = "enqueue" if isinstance(command, RequestAdmission) else "release"
     value = {"kind": kind, "run_id": command.run_id, "pipeline": command.pipeline, "limit": limit}
+    if isinstance(command, RequestAdmission) and command.priority:
+        value["priority"] = command.priority
     return Outgoing(
         topic,
         command.pipeline.encode(),

@@ -20,6 +20,7 @@ from podium.pipelines._load import (
     pipeline_files,
 )
 from podium.pipelines._model import (
+    PRIORITY_RANGE,
     WAITER_SERVICE,
     ChildPipeline,
     Compensation,
@@ -42,6 +43,7 @@ from podium.pipelines._references import field_value, reference_value
 from podium.pipelines._validate import validate_pipeline
 
 __all__ = [
+    "PRIORITY_RANGE",
     "UNLIMITED",
     "WAITER_SERVICE",
     "ChildPipeline",

@@ -20,6 +20,10 @@ from podium.pipelines._references import RUN_ID_REFERENCE, reference_problem
 NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
 """Pipeline, step, service and param names: lower case, digits, ``_`` and ``-``."""
 
+PRIORITY_RANGE = range(-1000, 1001)
+"""A run's priority (``podium run --priority``, the API's ``priority``, a trigger's
+``priority:``): an int in -1000..1000, higher first among runs waiting for admission."""
+
 JsonValue = Any
 """A JSON-compatible value (params, step inputs and outputs)."""
 
@@ -162,6 +166,8 @@ class EventTrigger(_Strict):
     key: str | None = None
     dlq: bool | None = None
     start: Literal["end", "beginning"] | AwareDatetime = Field(default="end", alias="from")
+    priority: int = Field(default=0, ge=PRIORITY_RANGE.start, le=PRIORITY_RANGE.stop - 1)
+    """The priority of the runs it starts (see ``PRIORITY_RANGE``)."""
 
     @property
     def event_type(self) -> str | None:
@@ -377,11 +383,12 @@ class Step(_Strict):
 
 
 class CronTrigger(_Strict):
-    """A schedule (5-field cron, UTC) starts one run per tick."""
+    """A schedule (5-field cron, UTC) starts one run per tick, with ``priority``."""
 
     type: Literal["cron"] = "cron"
     schedule: str
     params: dict[str, JsonValue] = Field(default_factory=dict)
+    priority: int = Field(default=0, ge=PRIORITY_RANGE.start, le=PRIORITY_RANGE.stop - 1)
 
 
 Trigger = Annotated[EventTrigger | CronTrigger, Field(discriminator="type")]

@@ -78,8 +78,10 @@ def run_requested(
     idempotency_key: str | None,
     now: datetime,
     same_as: str | None = None,
+    priority: int = 0,
 ) -> RunRequested:
-    """The request for a run of ``pipeline`` pinned to its version; params checked first."""
+    """The request for a run of ``pipeline`` pinned to its version; params checked first
+    (``priority`` is the caller's to check against ``PRIORITY_RANGE``)."""
     resolved = resolve_params(pipeline, params)
     return RunRequested(
         run_id=run_id,
@@ -89,6 +91,7 @@ def run_requested(
         trigger=_trigger(source, idempotency_key, same_as),
         idempotency_key=idempotency_key,
         requested_at=now,
+        priority=priority,
     )
 
 
@@ -116,6 +119,7 @@ async def request_run(
     run_id: str | None = None,
     clock: Clock = utc_now,
     same_as: str | None = None,
+    priority: int = 0,
 ) -> RunRequested:
     """Produce a ``RunRequested`` and wait for the ack; ParamError before anything is sent.
 
@@ -131,6 +135,7 @@ async def request_run(
         idempotency_key=idempotency_key,
         now=clock(),
         same_as=same_as,
+        priority=priority,
     )
     await send_event(producer, codec, topics.runs, event, event.run_id, trace)
     return event

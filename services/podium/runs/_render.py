@@ -20,6 +20,7 @@ def view_json(view: RunView) -> dict[str, Any]:
     return {
         **summary_json(view),
         "params": view.params,
+        "priority": view.priority,
         "error": error_json(view.error),
         "trace_id": view.trace_id,
         "reruns": list(view.reruns),
@@ -111,6 +112,8 @@ def run_details(view: RunView) -> list[str]:
         lines.append(f"error     {view.error.error_type}: {view.error.error_message}")
     if (parent := view.parent) is not None:
         lines.append(f"parent    {parent.run_id} step {parent.step} (attempt {parent.attempt})")
+    if view.priority:
+        lines.append(f"priority  {view.priority}")
     lines += control_lines(view)
     return [*lines, "", *step_table(view.steps), *decision_lines(view.steps), *children_of(view)]
 

@@ -148,6 +148,8 @@ class RunView:
     paused: dict[str, Any] | None = None
     """Who paused the run and why (``by``, ``reason``, ``at``), while it is paused."""
     reopened_at: datetime | None = None
+    priority: int = 0
+    """Its order among runs waiting for admission (the run-start event's ``priority``)."""
 
     @property
     def finished(self) -> bool:
@@ -261,6 +263,7 @@ def requested_view(event: RunRequested) -> RunView:
         created_at=event.requested_at,
         updated_at=event.requested_at,
         status_changed_at=event.requested_at,
+        priority=event.priority,
     )
 
 
@@ -319,6 +322,7 @@ def _with_start_detail(view: RunView, detail: Mapping[str, Any]) -> RunView:
         view,
         params=_as_dict(detail.get("params", view.params)),
         trigger=_as_dict(detail.get("trigger", view.trigger)),
+        priority=_int(detail.get("priority"), view.priority),
     )
 
 
@@ -415,6 +419,10 @@ def _loads(text: str | None) -> Any:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
 def _as_dict(value: Any) -> dict[str, Any]:

@@ -176,6 +176,7 @@ def event_run_request(
         trigger=Trigger(source=TriggerSource.EVENT, name=trigger.topic, reference=source.reference),
         idempotency_key=f"event:{identity}",
         requested_at=now,
+        priority=trigger.priority,
     )
 
 
@@ -225,6 +226,7 @@ def cron_run_request(
         trigger=Trigger(source=TriggerSource.CRON, name=trigger.schedule, reference=when),
         idempotency_key=f"cron:{trigger.schedule}:{when}",
         requested_at=now,
+        priority=trigger.priority,
     )
 
 

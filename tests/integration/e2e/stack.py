@@ -183,6 +183,7 @@ class Stack:
         run_id: str | None = None,
         producer: AIOKafkaProducer | None = None,
         traceparent: str = TRACEPARENT,
+        priority: int = 0,
     ) -> str:
         run_id = run_id or f"run-{uuid.uuid4().hex[:12]}"
         event = wire.RunRequested(
@@ -191,6 +192,7 @@ class Stack:
             params_json=json.dumps(dict(params or {})),
             trigger=wire.Trigger(source=wire.TriggerSource.API),
             requested_at=datetime.now(UTC),
+            priority=priority,
         )
         value = self.codec.encode_event(event)
         await self._produce(self.topics.runs, run_id, value, producer, traceparent)

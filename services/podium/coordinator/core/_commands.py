@@ -85,12 +85,13 @@ class RequestAdmission:
 
     Emitted when a run of a capped pipeline starts (it is then ``queued``), and again while it
     stays queued with no answer (the admission side treats a repeat as a no-op, or re-announces
-    a slot the run already holds)."""
+    a slot the run already holds). ``priority`` orders the waiting runs, higher first."""
 
     run_id: str
     pipeline: str
     version: int
     requested_at_ms: int | None
+    priority: int = 0
 
 
 @fast_frozen_init

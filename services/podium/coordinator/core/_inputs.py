@@ -18,7 +18,8 @@ class StartRun:
     """Start a run of a pinned pipeline version; a second start for the same id is ignored.
 
     ``trace`` holds the trigger's W3C headers (``traceparent``, ``tracestate``, ``baggage``),
-    carried onto every step request of the run.
+    carried onto every step request of the run. ``priority`` orders the run among those
+    waiting for admission (``max_active_runs``): higher first; it changes nothing else.
     """
 
     run_id: str
@@ -28,6 +29,7 @@ class StartRun:
     trigger: Mapping[str, JsonValue] = field(default_factory=dict)
     requested_at_ms: int | None = None
     trace: Mapping[str, str] = field(default_factory=dict)
+    priority: int = 0
 
 
 @fast_frozen_init

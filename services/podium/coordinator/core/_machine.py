@@ -168,6 +168,7 @@ def _new_run(event: StartRun, pipeline: Pipeline, now_ms: int, status: RunStatus
         trace=dict(event.trace),
         requested_at_ms=event.requested_at_ms,
         steps={step.name: StepState() for step in pipeline.steps},
+        priority=event.priority,
     )
 
 
@@ -181,6 +182,8 @@ def _start_detail(event: StartRun, pipeline: Pipeline) -> dict[str, object]:
     }
     if pipeline.max_active_runs is not None:
         detail["max_active_runs"] = pipeline.max_active_runs
+    if event.priority:
+        detail["priority"] = event.priority
     return detail
 
 

@@ -26,7 +26,9 @@ def request_admission(tx: Tx) -> None:
     """Ask for a slot (again), remembering when, so the retry timer knows when to fire."""
     run = replace_fields(tx.state, admission_requested_at_ms=tx.now_ms)
     tx.state = run
-    request = RequestAdmission(run.run_id, run.pipeline, run.version, run.requested_at_ms)
+    request = RequestAdmission(
+        run.run_id, run.pipeline, run.version, run.requested_at_ms, run.priority
+    )
     tx.commands.append(request)
 
 

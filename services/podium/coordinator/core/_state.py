@@ -99,7 +99,8 @@ class RunState:
     goes back to (``running``, or ``compensating`` if a step failed for good while paused:
     see ``_pause``). ``controlled_at_ms`` is the request time of the last re-run, pause or
     resume applied: one asked at or before it is a redelivery (or older than what was
-    applied) and changes nothing.
+    applied) and changes nothing. ``priority`` is the run's place among those waiting for
+    admission (higher first), sent with each ``RequestAdmission``.
     """
 
     run_id: str
@@ -121,6 +122,7 @@ class RunState:
     reruns: tuple[Rerun, ...] = ()
     resume_to: RunStatus | None = None
     controlled_at_ms: int | None = None
+    priority: int = 0
 
     @property
     def ignored_total(self) -> int:

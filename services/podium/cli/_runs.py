@@ -71,7 +71,8 @@ class RunRequest:
     wait: bool
     timeout: float | None
     same_as: str | None = None
-    priority: int = 0
+    priority: int | None = None
+    """None: 0, or the priority of the ``--same-as`` run."""
 
 
 def exit_status(view: RunView) -> int:
@@ -94,9 +95,8 @@ def exit_status(view: RunView) -> int:
 @click.option(
     "--priority",
     type=click.IntRange(PRIORITY_RANGE.start, PRIORITY_RANGE.stop - 1),
-    default=0,
-    show_default=True,
-    help="Order among runs waiting under max_active_runs: higher first.",
+    help="Order among runs waiting under max_active_runs: higher first "
+    "[default: 0, or the --same-as run's].",
 )
 @click.pass_context
 def run(
@@ -108,7 +108,7 @@ def run(
     wait: bool,
     timeout: float | None,
     same_as: str | None,
-    priority: int,
+    priority: int | None,
 ) -> None:
     """Start a run of PIPELINE and print its run id.
 
@@ -118,8 +118,9 @@ def run(
     succeeded (1 failed/cancelled/compensated, 2 bad input, 3 timed out).
     Params larger than PODIUM_LIMITS__MAX_PARAMS_BYTES (as JSON) are refused (exit 2).
     With --same-as RUN_ID the run starts again as a new run (a new id, linked to the old
-    one in `podium runs show`) on that run's pinned version with its params. --priority N
-    orders the run among those waiting for a slot (max_active_runs); see docs/priorities.md.
+    one in `podium runs show`) on that run's pinned version, with its params and priority.
+    --priority N orders the run among those waiting for a slot (max_active_runs); see
+    docs/priorities.md.
     """
     request = RunRequest(
         pipeline, version, params, idempotency_key, wait, timeout, same_as, priority
@@ -131,8 +132,7 @@ async def _run(settings: PodiumSettings, request: RunRequest, echo: Callable[[st
     kwargs = settings.client_kwargs()
     copied: dict[str, Any] = {}
     if request.same_as is not None:
-        copied, version = await _same_as(settings, request)
-        request = replace(request, version=version)
+        copied, request = await _same_as(settings, request)
     async with PipelineRegistry(kwargs, settings.topics.pipelines, follow=False) as registry:
         pipeline = registry.get(request.pipeline, request.version)
     values = {**copied, **parse_cli_params(pipeline, request.params)}
@@ -148,9 +148,12 @@ async def _run(settings: PodiumSettings, request: RunRequest, echo: Callable[[st
     return await _run_and_follow(settings, pipeline, values, request, run_id, echo)
 
 
-async def _same_as(settings: PodiumSettings, request: RunRequest) -> tuple[dict[str, Any], int]:
-    """The params and version of the run ``--same-as`` names (``--version`` wins);
-    ConfigError when it is unknown or of another pipeline."""
+async def _same_as(
+    settings: PodiumSettings, request: RunRequest
+) -> tuple[dict[str, Any], RunRequest]:
+    """The params of the run ``--same-as`` names, and ``request`` with its version and
+    priority (``--version`` and ``--priority`` win); ConfigError when it is unknown or of
+    another pipeline."""
     run_id = request.same_as or ""
     async with ReadModel(settings.client_kwargs(), settings.topics.run_events) as runs:
         view = runs.get(run_id)
@@ -164,7 +167,8 @@ async def _same_as(settings: PodiumSettings, request: RunRequest) -> tuple[dict[
     version = request.version or view.version
     if version is None:
         raise ConfigError(f"--same-as {run_id}: its version is not known yet; pass --version")
-    return dict(view.params), version
+    priority = view.priority if request.priority is None else request.priority
+    return dict(view.params), replace(request, version=version, priority=priority)
 
 
 async def _no_conflict(
@@ -198,7 +202,7 @@ async def _request(
             source=TriggerSource.CLI,
             run_id=run_id,
             same_as=request.same_as,
-            priority=request.priority,
+            priority=request.priority or 0,
         )
 
 

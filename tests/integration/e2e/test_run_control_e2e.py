@@ -147,13 +147,14 @@ async def test_run_same_as_starts_a_new_linked_run_with_the_same_params(stack: S
         params={"day": {"type": "string"}, "limit": {"type": "integer", "default": 5}},
     )
     await stack.publish(definition)
-    first = await stack.request_run(definition.name, {"day": "2026-12-07", "limit": 9})
+    first = await stack.request_run(definition.name, {"day": "2026-12-07", "limit": 9}, priority=7)
     await _ends(stack, first)
     again = _cli_ok(stack, "run", definition.name, "--same-as", first, "--wait").splitlines()
     second = again[0].split()[1]
     assert second != first and again[-1].startswith(f"run {second} SUCCEEDED")
     as_json = json.loads(_cli_ok(stack, "runs", "show", second, "--json"))
     assert as_json["params"] == {"day": "2026-12-07", "limit": 9}
+    assert as_json["priority"] == 7  # copied, as the params are
     assert as_json["trigger"]["name"] == "same-as" and as_json["trigger"]["reference"] == first
     assert f"same as   {first}" in _cli_ok(stack, "runs", "show", second)
     other = stack.cli("run", "not-that-one", "--same-as", first)

@@ -36,7 +36,12 @@ from podium.coordinator.core import (
     decide,
     next_wake_ms,
 )
-from podium.coordinator.core._children import CHILD_PARAM_ERROR
+from podium.coordinator.core._children import (
+    CHILD_DEPTH_ERROR,
+    CHILD_PARAM_ERROR,
+    MAX_CHILD_DEPTH,
+    child_depth,
+)
 from podium.coordinator.core._machine import TIMEOUT_ERROR
 from podium.pipelines import Pipeline
 from tests.unit.test_machine_support import TRACE, check_decision, make_pipeline
@@ -353,6 +358,28 @@ def test_a_param_that_names_nothing_fails_the_step_with_a_clear_error() -> None:
     world.send(world.bus.pop())
     assert world.states[PARENT].status is RunStatus.FAILED
     assert CHILD_PARAM_ERROR in (world.states[PARENT].reason or "")
+
+
+def test_a_child_nested_too_deep_fails_the_step_instead_of_starting() -> None:
+    """A cycle through other pipelines (A runs B runs A) stops at MAX_CHILD_DEPTH: here
+    every level is a run of the ``parent`` pipeline (the World's child is one too) whose ``sub``
+    starts the next level."""
+    nested = PARENT
+    for level in range(1, MAX_CHILD_DEPTH + 2):
+        world = World(_parent(), _parent())
+        world.send(StartRun(nested, "parent", 1, {}, {}, None, TRACE))
+        world.send(StepSucceeded(nested, "a", 1, {"uri": "s3://x"}))
+        if level <= MAX_CHILD_DEPTH:  # levels 1..MAX start their child
+            (start,) = world.commands(StartChildRun)
+            assert child_depth(start.child_run_id) == level
+            nested = start.child_run_id
+    assert world.commands(StartChildRun) == []
+    (answer,) = world.commands(SendStepResult)
+    assert answer.error is not None and answer.error.error_type == CHILD_DEPTH_ERROR
+    assert f"nested {MAX_CHILD_DEPTH + 1} deep" in answer.error.error_message
+    assert not answer.error.retryable
+    world.send(world.bus.pop())
+    assert world.states[nested].status is RunStatus.FAILED
 
 
 def test_a_timeout_of_the_step_cancels_its_child() -> None:

@@ -5,9 +5,11 @@ in ``podium runs show``."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from podium.contract import ParentStep
+from podium.coordinator.core._children import MAX_CHILD_DEPTH, child_depth
 from tests.integration.e2e.pipelines import pipeline, step
 from tests.integration.e2e.services import executions
 from tests.integration.e2e.stack import EventWatcher, RunEvents, Stack
@@ -160,3 +162,41 @@ async def test_a_child_of_an_unknown_pipeline_fails_the_step(stack: Stack) -> No
     failed = seen.step_events(run_id, "sub")[-1]
     assert failed.error is not None and failed.error.error_type == "ChildRunRefused"
     assert "no-such-pipe" in failed.error.error_message
+
+
+async def test_pipelines_that_run_each_other_stop_at_the_depth_limit(stack: Stack) -> None:
+    """A runs B runs A: ``validate`` cannot see the cycle (each file is fine alone), so the
+    coordinator refuses the child past ``MAX_CHILD_DEPTH`` and the failure comes back up."""
+    p = stack.prefix
+    names = (f"p-{uuid.uuid4().hex[:8]}", f"p-{uuid.uuid4().hex[:8]}")
+    first, second = (
+        pipeline(
+            p,
+            step(p, "prepare", input={"output": {"uri": "u"}}),
+            sub(other, timeout="120s"),
+            name=own,
+            params={"region": {"default": "eu"}, "uri": {}, "rows": {"type": "integer"}},
+        )
+        for own, other in (names, names[::-1])
+    )
+    await stack.publish(first, second)
+
+    def levels(run_id: str) -> list[str]:
+        """The run and its children, one per level, down to the deepest allowed."""
+        ids = [run_id]
+        for _ in range(MAX_CHILD_DEPTH):
+            ids.append(ParentStep(ids[-1], "sub", 1).child_run_id)
+        return ids
+
+    def all_finished(seen: RunEvents, run_id: str) -> bool:
+        return all(seen.terminal(level) for level in levels(run_id))
+
+    run_id, seen = await _run(stack, first.name, all_finished, "every level finishes")
+    deepest = levels(run_id)[-1]
+    assert child_depth(deepest) == MAX_CHILD_DEPTH
+    refused = seen.step_events(deepest, "sub")[-1]
+    assert refused.error is not None and refused.error.error_type == "ChildDepthExceeded"
+    assert not seen.of(ParentStep(deepest, "sub", 1).child_run_id)  # no level beyond
+    assert seen.terminal(run_id) == ["FAILED"]
+    top = seen.step_events(run_id, "sub")[-1]
+    assert top.error is not None and top.error.error_type == "ChildRunFailed"

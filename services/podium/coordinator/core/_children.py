@@ -5,7 +5,10 @@ Requesting the step (``_tx.request_step``) starts the child instead of asking a 
 requests the same attempt again asks for the same child, which its coordinator ignores),
 its params mapped from the parent's run. A param whose reference names nothing in the run
 answers the step itself with a non-retryable ``ChildParamError`` (``SendStepResult``: the
-failure comes back as an ordinary StepFailed, so ``on_failure`` applies as for any step).
+failure comes back as an ordinary StepFailed, so ``on_failure`` applies as for any step),
+and so does a child that would be nested deeper than ``MAX_CHILD_DEPTH``
+(``ChildDepthExceeded``): ``validate`` cannot see a cycle through other pipelines (A runs B
+runs A), which would otherwise start child runs without end.
 When a run whose trigger names a parent ends (``_tx.finish_run``), it answers the parent's
 step: succeeded -> the step's output is ``{"run_id", "status", "outputs": {<step>: <output
 of each succeeded step>}}``; failed, cancelled or compensated -> a non-retryable failure
@@ -26,6 +29,13 @@ from podium.pipelines import ChildPipeline, Step, reference_value
 CHILD_PARAM_ERROR = "ChildParamError"
 """The error type of a pipeline step whose child params cannot be mapped (not retryable)."""
 
+CHILD_DEPTH_ERROR = "ChildDepthExceeded"
+"""The error type of a pipeline step whose child would be nested too deep (not retryable)."""
+
+MAX_CHILD_DEPTH = 8
+"""How deep child runs may nest (a top-level run's children are at depth 1). Deeper
+nesting is a cycle far more often than a design; a child id also grows with each level."""
+
 
 def start_child(
     run: RunState, step: Step, child: ChildPipeline, attempt: int
@@ -33,15 +43,32 @@ def start_child(
     """The child run of ``step``'s ``attempt``, or the step's failure when a param of it
     names nothing in the run."""
     parent = ParentStep(run.run_id, step.name, attempt)
+    if (depth := child_depth(parent.child_run_id)) > MAX_CHILD_DEPTH:
+        message = (
+            f"child run of pipeline {child.name!r} would be nested {depth} deep (at most "
+            f"{MAX_CHILD_DEPTH}): does a pipeline run itself through another (A runs B runs A)?"
+        )
+        return _refusal(run.run_id, step.name, attempt, CHILD_DEPTH_ERROR, message)
     params: dict[str, JsonValue] = {}
     for name, given in child.params.items():
         value = _mapped(run, step, given)
         if value is None:
             message = f"param {name!r} of child pipeline {child.name!r}: the run has no {given}"
-            error = StepError(error_type=CHILD_PARAM_ERROR, error_message=message, retryable=False)
-            return SendStepResult(run.run_id, step.name, attempt, None, error)
+            return _refusal(run.run_id, step.name, attempt, CHILD_PARAM_ERROR, message)
         params[name] = value
     return StartChildRun(parent, parent.child_run_id, child.name, child.version, params, run.trace)
+
+
+def child_depth(run_id: str) -> int:
+    """How deep a run nests: 0 for a top-level run, one more per ``~<step>~<attempt>`` of its
+    id (see ``ParentStep.child_run_id``)."""
+    return run_id.count("~") // 2
+
+
+def _refusal(run_id: str, step: str, attempt: int, kind: str, message: str) -> SendStepResult:
+    """The step's own non-retryable failure, instead of a child run."""
+    error = StepError(error_type=kind, error_message=message, retryable=False)
+    return SendStepResult(run_id, step, attempt, None, error)
 
 
 def _mapped(run: RunState, step: Step, given: JsonValue) -> JsonValue:

@@ -196,6 +196,86 @@ def test_a_run_is_cancelled_from_its_page(dash: Dash) -> None:
     assert not browser.find("#cancel"), "a finished run offers no cancel"
 
 
+def _click_and_confirm(browser: Browser, button: str) -> None:
+    browser.until(f"the {button} button", lambda: browser.find(f"#{button}"))
+    browser.find(f"#{button}")[0].click()
+    browser.driver.switch_to.alert.accept()
+
+
+def test_a_run_is_paused_and_resumed_from_its_page(dash: Dash) -> None:
+    """Paused while ``wait`` runs: ``wait`` finishes and its result is kept, ``then`` is not
+    requested until Resume is clicked."""
+    p = dash.stack.prefix
+    two = pipeline(p, step(p, "wait", input={"sleep_s": 3}), step(p, "then", after=["wait"]))
+    asyncio.run(dash.stack.publish(two))
+    browser = dash.browser
+    run_id = dash.start_run(two)
+    browser.open(f"run/{run_id}")
+    browser.until("the run running", lambda: browser.find('#run[data-status="RUNNING"]'))
+    _click_and_confirm(browser, "pause")
+    browser.until("the run paused", lambda: browser.find('#run[data-status="PAUSED"]'))
+    assert "by dashboard" in browser.text("#paused-by")
+    assert not browser.find("#pause") and browser.find("#cancel")
+
+    def wait_done() -> bool:
+        steps = dash.get(f"/v1/runs/{run_id}")["steps"]
+        return bool(steps["wait"]["status"] == "SUCCEEDED")
+
+    browser.until("wait's result kept while paused", wait_done)
+    run = dash.get(f"/v1/runs/{run_id}")
+    assert run["status"] == "PAUSED" and run["steps"]["then"]["status"] == "PENDING"
+    browser.shot("run-paused")
+    _click_and_confirm(browser, "resume")
+    assert dash.finished(run_id)["status"] == "SUCCEEDED"
+    browser.until("the page shows it", lambda: browser.find('#run[data-status="SUCCEEDED"]'))
+
+
+def test_a_failed_run_is_rerun_from_its_page_and_records_the_rerun(dash: Dash) -> None:
+    p = dash.stack.prefix
+    failing = pipeline(p, step(p, "ok"), step(p, "broken", after=["ok"], input={"fatal": True}))
+    asyncio.run(dash.stack.publish(failing))
+    browser = dash.browser
+    run_id = dash.start_run(failing)
+    assert dash.finished(run_id)["status"] == "FAILED"
+    browser.open(f"run/{run_id}")
+    _click_and_confirm(browser, "retry")
+    browser.until("the re-run recorded", lambda: "re-run #1" in browser.text("#run"))
+    assert "from its failed steps, by dashboard" in browser.text("#run .rerun")
+
+    def failed_again() -> bool:
+        run = dash.get(f"/v1/runs/{run_id}")
+        return bool(run["finished_at"]) and len(run["reruns"]) == 1
+
+    browser.until("the re-run ends", failed_again)
+    run = dash.get(f"/v1/runs/{run_id}")
+    assert run["status"] == "FAILED" and run["steps"]["broken"]["attempt"] == 2
+    assert run["steps"]["ok"]["attempt"] == 1, "the step that succeeded was kept"
+    browser.shot("run-rerun")
+
+
+def test_parent_and_child_runs_link_to_each_other(dash: Dash) -> None:
+    p = dash.stack.prefix
+    child = pipeline(p, step(p, "inner"))
+    parent = pipeline(
+        p,
+        {"name": "sub", "kind": "pipeline", "timeout": "60s", "pipeline": {"name": child.name}},
+    )
+    asyncio.run(dash.stack.publish(child, parent))
+    browser = dash.browser
+    run_id = dash.start_run(parent)
+    assert dash.finished(run_id)["status"] == "SUCCEEDED"
+    browser.open(f"run/{run_id}")
+    browser.until("the child's link", lambda: browser.find("#child-sub"))
+    child_id = f"{run_id}~sub~1"
+    assert browser.text("#child-sub") == child_id
+    browser.find("#child-sub")[0].click()
+    browser.until("the child's page", lambda: browser.find("#parent-run"))
+    assert browser.text("#parent-run") == run_id
+    assert child.name in browser.text("#run")
+    browser.find("#parent-run")[0].click()
+    browser.until("the parent's page again", lambda: browser.find("#child-sub"))
+
+
 def test_the_pipelines_page_shows_each_pipeline_with_its_dag(dash: Dash) -> None:
     browser = dash.browser
     browser.open("pipelines")

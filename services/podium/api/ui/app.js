@@ -368,7 +368,24 @@ function runFacts(run, settings) {
       ` step ${run.parent.step}`) : null,
     ...Object.entries(run.children || {}).flatMap(([step, child]) =>
       fact(`child of ${step}`, runLink(child, `child-${step}`))),
+    run.priority ? fact("priority", String(run.priority)) : null,
+    run.paused ? fact("paused", el("span", { id: "paused-by" }, whoText(run.paused))) : null,
+    ...(run.reruns || []).flatMap((rerun) =>
+      fact(`re-run #${rerun.number}`, el("span", { class: "rerun" }, rerunText(rerun)))),
     run.error ? fact("error", errorText(run.error)) : null);
+}
+
+// Who asked, when and why: a pause's or a re-run's record.
+function whoText(record) {
+  const by = record.by ? `by ${record.by}` : "by someone unnamed";
+  return [by, record.at ? ` at ${record.at}` : "", record.reason ? `: ${record.reason}` : ""]
+    .join("");
+}
+
+function rerunText(rerun) {
+  const from = rerun.from_step ? `from ${rerun.from_step}` : "from its failed steps";
+  const moved = rerun.from_version ? `, moved from v${rerun.from_version}` : "";
+  return `${from}${moved}, ${whoText(rerun)}`;
 }
 
 // A sub-pipeline's parent or child run, as a link to its run page.
@@ -389,23 +406,47 @@ function errorText(error) {
   return el("span", { class: "error-text" }, `${error.type}: ${error.message} (${retry})`);
 }
 
+// The run's controls: what the API allows for its status (the API refuses the rest with
+// a 409 whose message is shown beside the buttons).
+const RETRYABLE = new Set(["FAILED", "CANCELLED", "COMPENSATED"]);
+
 function runActions(run) {
-  if (FINISHED.has(run.status) || run.status === "CANCELLING") return null;
-  const status = el("span", { class: "muted" });
-  const cancel = el("button", { type: "button", class: "danger", id: "cancel",
+  const status = el("span", { class: "muted", id: "action-status" });
+  const buttons = [];
+  if (run.status === "RUNNING") buttons.push(control(run, "pause", "Pause run", status));
+  if (run.status === "PAUSED") buttons.push(control(run, "resume", "Resume run", status));
+  if (RETRYABLE.has(run.status)) {
+    buttons.push(control(run, "retry", "Re-run from failed steps", status));
+  }
+  if (!FINISHED.has(run.status) && run.status !== "CANCELLING") {
+    buttons.push(control(run, "cancel", "Cancel run", status, "danger"));
+  }
+  return buttons.length ? el("p", { class: "actions" }, ...buttons, status) : null;
+}
+
+// The cancel endpoint takes a reason only; the others also say who asked.
+function controlBody(action) {
+  if (action === "cancel") return { reason: "cancelled from the dashboard" };
+  return { reason: `${action} from the dashboard`, by: "dashboard" };
+}
+
+// One control: confirmed, POSTed (with the CSRF token, by api()), then the page's live
+// updates show its effect.
+function control(run, action, label, status, kind) {
+  const button = el("button", { type: "button", class: kind || "", id: action,
     onclick: async () => {
-      if (!confirm(`Cancel run ${run.run_id}?`)) return;
-      cancel.disabled = true;
+      if (!confirm(`${label.replace(" run", "")} ${run.run_id}?`)) return;
+      button.disabled = true;
       try {
-        await api(`/v1/runs/${encodeURIComponent(run.run_id)}/cancel`,
-          { method: "POST", body: { reason: "cancelled from the dashboard" } });
-        status.textContent = " cancel requested";
+        await api(`/v1/runs/${encodeURIComponent(run.run_id)}/${action}`,
+          { method: "POST", body: controlBody(action) });
+        status.textContent = ` ${action} requested`;
       } catch (error) {
         status.textContent = ` ${error.message}`;
-        cancel.disabled = false;
+        button.disabled = false;
       }
-    } }, "Cancel run");
-  return el("p", {}, cancel, status);
+    } }, label);
+  return button;
 }
 
 // The DAG: columns and rows from the API's layout, coloured by the run's step states.

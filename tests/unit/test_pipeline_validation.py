@@ -183,6 +183,13 @@ def test_event_trigger_mapping_unknown_param_and_bad_glob(tmp_path: Path) -> Non
     assert any("triggers[0].params.path: unknown param 'path'" in p for p in problems)
 
 
+@pytest.mark.parametrize("source", ["", "header:", "  "])
+def test_event_trigger_priority_from_names_a_field(tmp_path: Path, source: str) -> None:
+    trigger = {"type": "event", "topic": "podium.files.landed", "priority_from": source}
+    problem = one_problem(tmp_path, changed(triggers=[trigger]))
+    assert "triggers[0].priority_from: name the event field to read the priority from" in problem
+
+
 def test_event_trigger_that_never_supplies_a_required_param(tmp_path: Path) -> None:
     params = {"uri": {"type": "string", "required": True}}
     data = changed(params=params, triggers=[{"type": "event", "topic": "files"}])

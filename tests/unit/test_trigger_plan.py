@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from podium.contract import TriggerSource, header_value
-from podium.pipelines import Pipeline, load_pipeline_file
+from podium.pipelines import PRIORITY_RANGE, Pipeline, load_pipeline_file
 from podium.registry import RegisteredPipeline
 from podium.triggers import EventSource, TriggerRejectedError, latest_pipelines, plan_event_runs
 from podium.triggers._headers import new_traceparent, run_headers
@@ -112,6 +115,38 @@ def test_a_triggers_priority_is_its_runs_priority_and_is_checked_in_range() -> N
     assert default.priority == 0
     with pytest.raises(ValidationError, match="less than or equal to 1000"):
         pipeline("bad", triggers=[{**event, "priority": 1001}])
+
+
+def test_priority_from_reads_each_events_priority_from_a_field_or_a_header() -> None:
+    trigger = {"type": "event", "topic": "podium.files.landed", "priority": 3}
+    by_field = pipeline("urgent", triggers=[{**trigger, "priority_from": "meta.urgency"}])
+    [run] = plan_event_runs([by_field], landed(meta={"urgency": 40}), NOW).runs
+    assert run.priority == 40
+    [run] = plan_event_runs([by_field], landed(), NOW).runs  # no such field: the default
+    assert run.priority == 3
+    by_header = pipeline("urgent", triggers=[{**trigger, "priority_from": "header:x-priority"}])
+    source = replace(landed(), headers={"x-priority": " -7 "})
+    [run] = plan_event_runs([by_header], source, NOW).runs
+    assert run.priority == -7
+
+
+@given(
+    st.one_of(
+        st.integers().filter(lambda n: n not in PRIORITY_RANGE),
+        st.text(max_size=8).filter(lambda t: not t.strip().lstrip("+-").isdigit()),
+        st.booleans(),
+        st.floats(allow_nan=False),
+        st.lists(st.integers(), max_size=2),
+    )
+)
+def test_an_events_priority_that_is_no_integer_in_range_refuses_the_run(bad: Any) -> None:
+    """Refused as params that do not fit are (dead-lettered where dlq is on), naming the
+    field: never a run at a priority nobody asked for."""
+    trigger = {"type": "event", "topic": "podium.files.landed", "priority_from": "urgency"}
+    plan = plan_event_runs([pipeline("urgent", triggers=[trigger])], landed(urgency=bad), NOW)
+    assert plan.runs == []
+    [refused] = plan.rejected
+    assert refused.field == "priority_from" and "expected an integer in -1000..1000" in str(refused)
 
 
 def test_two_instances_planning_the_same_tick_produce_the_same_run_id() -> None:

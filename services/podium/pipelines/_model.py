@@ -168,6 +168,10 @@ class EventTrigger(_Strict):
     start: Literal["end", "beginning"] | AwareDatetime = Field(default="end", alias="from")
     priority: int = Field(default=0, ge=PRIORITY_RANGE.start, le=PRIORITY_RANGE.stop - 1)
     """The priority of the runs it starts (see ``PRIORITY_RANGE``)."""
+    priority_from: str | None = None
+    """A field path (or ``header:<name>``) whose integer sets each run's priority instead;
+    an event without it gets ``priority``, one whose value is no integer in range is
+    refused as its params would be."""
 
     @property
     def event_type(self) -> str | None:

@@ -90,6 +90,11 @@ def _event_problems(pipeline: Pipeline, trigger: EventTrigger, where: str) -> It
             yield Problem(f"{where}.params.{param}", _unknown_param(pipeline, param))
         elif not field.removeprefix("header:").strip():
             yield Problem(f"{where}.params.{param}", "name the event field to read the param from")
+    if (
+        trigger.priority_from is not None
+        and not trigger.priority_from.removeprefix("header:").strip()
+    ):
+        yield Problem(f"{where}.priority_from", "name the event field to read the priority from")
     yield from _missing_required(pipeline, trigger.params, where)
     yield from format_problems(trigger, where)
 

@@ -9,6 +9,7 @@ its event triggers that matches wins.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 from podium.contract import RunRequested, Trigger, TriggerSource
 from podium.errors import PodiumError
 from podium.pipelines import (
+    PRIORITY_RANGE,
     CronTrigger,
     EventFormat,
     EventTrigger,
@@ -176,8 +178,29 @@ def event_run_request(
         trigger=Trigger(source=TriggerSource.EVENT, name=trigger.topic, reference=source.reference),
         idempotency_key=f"event:{identity}",
         requested_at=now,
-        priority=trigger.priority,
+        priority=event_priority(pipeline, trigger, source),
     )
+
+
+def event_priority(pipeline: Pipeline, trigger: EventTrigger, source: EventSource) -> int:
+    """The run's priority: the event's ``priority_from`` value if it has one, else the
+    trigger's ``priority``; TriggerRejectedError for a value that is no integer in range
+    (a header's text is read as a decimal integer)."""
+    if trigger.priority_from is None:
+        return trigger.priority
+    value = event_value(source.fields, source.headers, trigger.priority_from)
+    if value is None:
+        return trigger.priority
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,5}", value.strip()):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value not in PRIORITY_RANGE:
+        bounds = f"{PRIORITY_RANGE.start}..{PRIORITY_RANGE.stop - 1}"
+        problem = (
+            f"priority_from {trigger.priority_from}: expected an integer in {bounds}, "
+            f"got {json.dumps(value, default=str)[:80]}"
+        )
+        raise TriggerRejectedError(pipeline.key, problem, field="priority_from")
+    return value
 
 
 def _identity(pipeline: Pipeline, trigger: EventTrigger, source: EventSource) -> str:

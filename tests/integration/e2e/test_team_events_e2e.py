@@ -42,7 +42,16 @@ from tests.unit.test_team_events import ORDER, ORDER_PLACED, own_avro
 
 REGISTRY_USER, REGISTRY_PASSWORD = "podium", "registry-pw-e2e"
 TIMEOUT = 90.0
-TEAM_TOPICS = ("orders", "orders.dlq", "noisy", "noisy.dlq", "orders-avro", "payments")
+TEAM_TOPICS = (
+    "orders",
+    "orders.dlq",
+    "noisy",
+    "noisy.dlq",
+    "orders-avro",
+    "payments",
+    "urgent",
+    "urgent.dlq",
+)
 ORDER_PARAMS = {"order_id": {"required": True}, "tier": {}, "customer": {}, "amount": {}}
 Registry = LocalSchemaRegistry | ApicurioRegistry
 
@@ -224,6 +233,41 @@ async def test_a_declared_dlq_keeps_what_the_trigger_cannot_read(
     (letter,) = letters
     assert (letter.reason, letter.detail) == ("decode", "not-json")
     assert "not an object" in letter.error and letter.preview.startswith("[1, 2, 3]")
+
+
+async def test_an_events_own_field_sets_its_runs_priority(
+    team: tuple[Stack, int], producer: AIOKafkaProducer
+) -> None:
+    """``priority_from``: the event's urgency, else the trigger's priority; an urgency that
+    is no integer in range is dead-lettered with the reason, never run at a guessed one."""
+    stack, _ = team
+    topic = f"{stack.prefix}.urgent"
+    trigger = {"type": "event", "topic": topic, "format": "json", "dlq": True, "priority": 2,
+               "priority_from": "urgency", "params": {"order_id": "order_id"},
+               "key": "field:order_id"}  # fmt: skip
+    definition = pipeline(stack.prefix, step(stack.prefix, "ship"), triggers=[trigger],
+                          params=ORDER_PARAMS)  # fmt: skip
+    await _listening(stack, definition)
+    for order in ({"order_id": "U-1", "urgency": 25}, {"order_id": "U-2"},
+                  {"order_id": "U-3", "urgency": "high"}):  # fmt: skip
+        await producer.send_and_wait(topic, json.dumps(order).encode())
+    seen, runs = await _finished_runs(stack, definition.name, 2)
+    starts = {_params(seen, run)["order_id"]: _start_detail(seen, run) for run in runs}
+    assert starts["U-1"]["priority"] == 25 and starts["U-2"]["priority"] == 2
+    letters = await wait_until(
+        lambda: read_dlqs(stack.settings.client_kwargs(), [f"{topic}.dlq"]),
+        timeout=30,
+        what="the order with a bad urgency dead-lettered",
+    )
+    (letter,) = letters
+    assert letter.reason == "validation" and "priority_from urgency" in letter.error
+    assert '"high"' in letter.error and '"U-3"' in letter.preview
+
+
+def _start_detail(seen: RunEvents, run_id: str) -> dict[str, Any]:
+    start = next(event for event in seen.of(run_id) if event.step is None)
+    detail: dict[str, Any] = json.loads(start.detail_json or "{}")
+    return detail
 
 
 async def test_an_own_schema_avro_event_from_a_pipeline_file(

@@ -366,6 +366,10 @@ def test_a_valid_team_trigger_has_no_problem_and_is_shown() -> None:
     assert trigger_lines(orders_pipeline(format="json", params={"order_id": "id"}))[0].startswith(
         "trigger: JSON events on orders"
     )
+    urgent = orders_pipeline(format="json", params={"order_id": "id"}, priority_from="urgency")
+    assert trigger_lines(urgent)[0].endswith("; priority from urgency (else 0)")
+    fixed = orders_pipeline(format="json", params={"order_id": "id"}, priority=5)
+    assert trigger_lines(fixed)[0].endswith("; priority 5")
 
 
 def test_a_pipeline_file_reads_schema_files_beside_it(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from podium.pipelines import EventFormat, EventTrigger, Pipeline
+from podium.pipelines import CronTrigger, EventFormat, EventTrigger, Pipeline
 from podium.registry import RegisteredPipeline
 
 Bound = datetime | None
@@ -105,14 +105,17 @@ def describe_events(trigger: EventTrigger) -> str:
 
 def trigger_lines(pipeline: Pipeline) -> list[str]:
     """How ``podium pipelines validate`` shows a pipeline's triggers, one line each."""
-    lines = []
-    for trigger in pipeline.triggers:
-        if isinstance(trigger, EventTrigger):
-            what = describe_events(trigger)
-            lines.append(f"trigger: {what} on {trigger.topic}, {describe_start(trigger)}")
-        else:
-            lines.append(f"trigger: cron {trigger.schedule!r} (UTC)")
-    return lines
+    return [_trigger_line(trigger) for trigger in pipeline.triggers]
+
+
+def _trigger_line(trigger: EventTrigger | CronTrigger) -> str:
+    if isinstance(trigger, EventTrigger):
+        line = f"trigger: {describe_events(trigger)} on {trigger.topic}, {describe_start(trigger)}"
+        if trigger.priority_from is not None:
+            return f"{line}; priority from {trigger.priority_from} (else {trigger.priority})"
+    else:
+        line = f"trigger: cron {trigger.schedule!r} (UTC)"
+    return f"{line}; priority {trigger.priority}" if trigger.priority else line
 
 
 def describe_start(trigger: EventTrigger) -> str:

@@ -37,7 +37,7 @@ from podium.coordinator.core import (
     next_wake_ms,
 )
 from podium.coordinator.core._children import CHILD_PARAM_ERROR
-from podium.coordinator.core._machine import TIMEOUT_ERROR
+from podium.coordinator.core._failure import TIMEOUT_ERROR
 from podium.pipelines import Pipeline
 from tests.unit.test_machine_support import TRACE, check_decision, make_pipeline
 

@@ -47,7 +47,8 @@ from podium.coordinator.core._inputs import (
     StepSucceeded,
     TimerFired,
 )
-from podium.coordinator.core._machine import TIMEOUT_ERROR, Decision, decide, next_wake_ms
+from podium.coordinator.core._failure import TIMEOUT_ERROR
+from podium.coordinator.core._machine import Decision, decide, next_wake_ms
 from podium.coordinator.core._queued import ADMISSION_RETRY_MS
 from podium.coordinator.core._state import (
     Rerun,

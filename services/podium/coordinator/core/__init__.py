@@ -33,6 +33,7 @@ from podium.coordinator.core._commands import (
     StartChildRun,
     WakeAt,
 )
+from podium.coordinator.core._failure import TIMEOUT_ERROR
 from podium.coordinator.core._fanout import CONDITION_ERROR
 from podium.coordinator.core._inputs import (
     Admitted,
@@ -47,7 +48,6 @@ from podium.coordinator.core._inputs import (
     StepSucceeded,
     TimerFired,
 )
-from podium.coordinator.core._failure import TIMEOUT_ERROR
 from podium.coordinator.core._machine import Decision, decide, next_wake_ms
 from podium.coordinator.core._queued import ADMISSION_RETRY_MS
 from podium.coordinator.core._state import (

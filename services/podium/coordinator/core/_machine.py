@@ -56,6 +56,7 @@ from podium.coordinator.core._tx import (
 )
 from podium.pipelines import Pipeline
 
+
 @fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class Decision:

@@ -63,8 +63,8 @@ def start_map(tx: Tx, step: Step) -> None:
         map=progress,
     )
     tx.put_step(name, running)
-    detail = {"for_each": step.for_each, "max_parallel": step.max_parallel, "total": total}
-    tx.emit_step(name, {"topic": tx.spec(name).topic, "map": detail})
+    shape = {"for_each": step.for_each, "max_parallel": step.max_parallel}
+    tx.emit_step(name, {"topic": tx.spec(name).topic, "map": {**shape, **summary(progress)}})
     if isinstance(values, str):
         error = StepError(error_type=MAP_ITEMS_ERROR, error_message=values, retryable=False)
         fail_attempt(tx, name, error)
@@ -228,6 +228,7 @@ def _failed_for_good(
         error=progress.error or error,
     )
     _put(tx, name, progress)
+    tx.emit_step(name, {"map": summary(progress)})
     if tx.plan.steps[name].on_item_failure is ItemFailure.FAIL:
         tx.commands.extend(stop_items(tx, name, progress))
         message = f"item {index} of {progress.total} failed: {error.error_type}: "
@@ -236,7 +237,6 @@ def _failed_for_good(
         )
         fail_attempt(tx, name, failure)
         return
-    tx.emit_step(name, {"map": summary(progress)})
     refill(tx, name)
 
 
@@ -298,7 +298,8 @@ def _succeed(tx: Tx, name: str, progress: MapProgress) -> None:
         prefix = f"{tx.state.run_id}/{name}/{tx.step(name).attempt}/"
         output["pages"] = {"key_prefix": prefix, "count": progress.pages}
     _put(tx, name, progress)
-    finish_step(tx, name, StepStatus.SUCCEEDED, {"output": output}, output=output)
+    detail = {"output": output, "map": summary(progress)}
+    finish_step(tx, name, StepStatus.SUCCEEDED, detail, output=output)
 
 
 def summary(progress: MapProgress) -> dict[str, JsonValue]:

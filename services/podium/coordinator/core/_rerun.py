@@ -147,7 +147,11 @@ def _reset(step: StepState) -> StepState:
     """Pending again; a map step runs all its items again, their attempts numbered after the
     last try's (a late result of one is then stale)."""
     done = step.map
-    kept = None if done is None else MapProgress(attempt_floor=done.max_attempt, max_attempt=done.max_attempt)
+    kept = (
+        None
+        if done is None
+        else MapProgress(attempt_floor=done.max_attempt, max_attempt=done.max_attempt)
+    )
     return StepState(attempt=step.attempt, attempt_base=step.attempt, map=kept)
 
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from podium.contract import RunStatus, StepStatus, map_item_name, map_item_of
 from podium.coordinator.core import (
+    CancelRun,
     Decision,
     Event,
     NotifyCancel,
@@ -82,6 +83,7 @@ def test_items_are_requested_in_order_up_to_max_parallel_with_the_item_in_their_
     first = requests(driver.last)
     assert [(r.step, r.attempt) for r in first] == [("each[0]", 1), ("each[1]", 1)]
     assert first[0].input == {"input": {"mode": "fast", "item": "a", "index": 0}, "upstream": {}}
+    assert first[0].params == {}
     assert first[0].topic == "podium.steps.svc-each"
     assert item_requests(ok(driver, 1, "B")) == [(2, 1)]
     assert driver.run.steps["each"].status is StepStatus.RUNNING
@@ -106,8 +108,9 @@ def test_outputs_are_collected_in_item_order_for_the_step_after() -> None:
 def test_a_param_list_is_mapped_too() -> None:
     pipeline = make_pipeline(step("each", for_each="params.regions"))
     driver = Driver(pipeline)
-    driver.start({"regions": ["eu", "us"]})
+    driver.start({"regions": ["eu", "us"], "day": "mon"})
     assert [r.input["input"]["item"] for r in requests(driver.last)] == ["eu", "us"]
+    assert all(r.params == {"day": "mon"} for r in requests(driver.last))  # not the list
 
 
 def test_an_empty_list_succeeds_at_once_with_empty_outputs() -> None:
@@ -312,12 +315,15 @@ def test_map_invariants_hold_under_messy_delivery(
     for _ in range(data.draw(st.integers(0, 80))):
         if world.driver.run.status.is_terminal:
             break
-        move = data.draw(st.sampled_from(["answer", "answer", "answer", "tick", "pause", "resume"]))
+        moves = ["answer"] * 6 + ["tick", "tick", "pause", "resume", "cancel"]
+        move = data.draw(st.sampled_from(moves))
         if move == "answer" and world.sent:
             request = data.draw(st.sampled_from(world.sent))  # duplicates and stale ones too
             world.feed(answer(world, data, request))
         elif move == "tick":
             world.feed(TimerFired(RUN), world.driver.now_ms + data.draw(st.integers(0, 12_000)))
+        elif move == "cancel":
+            world.feed(CancelRun(RUN, "enough"))
         elif move in ("pause", "resume"):
             control += 1
             event = PauseRun if move == "pause" else ResumeRun
@@ -354,3 +360,6 @@ def finish_well(world: MapWorld) -> None:
             assert value == (None if index in progress.failed else {"i": index})
     else:
         assert progress.succeeded + progress.failed_count <= world.count
+    for request in world.sent[-5:]:  # a late result of a finished map counts for nothing
+        late = world.feed(StepSucceeded(RUN, request.step, request.attempt, {"late": True}))
+        assert late.ignored is not None

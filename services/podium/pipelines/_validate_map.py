@@ -32,14 +32,14 @@ def check_maps(pipeline: Pipeline) -> Iterator[Problem]:
 
 def _map_problems(pipeline: Pipeline, step: Step, reference: str, where: str) -> Iterator[Problem]:
     if step.kind is not StepKind.SERVICE:
-        message = f"for_each maps service steps; kind: {step.kind} is not supported"
-        yield Problem(f"{where}.for_each", message)
-    if message := _reference_problem(pipeline, step, reference):
-        yield Problem(f"{where}.for_each", message)
+        kind = f"for_each maps service steps; kind: {step.kind} is not supported"
+        yield Problem(f"{where}.for_each", kind)
+    if problem := _reference_problem(pipeline, step, reference):
+        yield Problem(f"{where}.for_each", problem)
     for key in ITEM_KEYS:
         if key in step.input:
-            message = f"{key!r} is the item's own key in a map step's input: rename it"
-            yield Problem(f"{where}.input.{key}", message)
+            taken = f"{key!r} is the item's own key in a map step's input: rename it"
+            yield Problem(f"{where}.input.{key}", taken)
 
 
 def _reference_problem(pipeline: Pipeline, step: Step, reference: str) -> str | None:

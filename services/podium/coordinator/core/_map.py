@@ -88,10 +88,11 @@ def _values(tx: Tx, step: Step) -> list[JsonValue] | str:
     return f"for_each {step.for_each} is not a list: it names {named}"
 
 
-def _source(step: Step) -> str | None:
-    """The dependency whose output holds the list (its output is not sent with each item)."""
-    parts = (step.for_each or "").split(".")
-    return parts[1] if parts[0] == "steps" and len(parts) > 1 else None
+def _source(step: Step) -> tuple[str, str]:
+    """Where the list is: ``("steps", <dependency>)`` or ``("params", <param>)``. Neither
+    the dependency's output nor the param travels with each item (the item does)."""
+    head, _, rest = (step.for_each or "").partition(".")
+    return head, rest.split(".", 1)[0]
 
 
 def refill(tx: Tx, name: str) -> None:
@@ -128,12 +129,16 @@ def _requested(tx: Tx, step: Step, progress: MapProgress) -> MapProgress:
 def _request_item(tx: Tx, step: Step, value: JsonValue, index: int, attempt: int) -> ItemAttempt:
     spec, run = tx.spec(step.name), tx.state
     deadline = tx.now_ms + spec.timeout_ms
-    source = _source(step)
-    upstream = {dep: run.steps[dep].output for dep in step.after if dep != source}
+    root, source = _source(step)
+    skip = source if root == "steps" else None
+    upstream = {dep: run.steps[dep].output for dep in step.after if dep != skip}
+    params = run.params
+    if root == "params":
+        params = {name: value for name, value in params.items() if name != source}
     envelope = step_envelope({**step.input, "item": value, "index": index}, upstream)
     item = map_item_name(step.name, index)
     request = RequestStep(
-        run.run_id, item, attempt, spec.topic, deadline, envelope, run.params, run.trace
+        run.run_id, item, attempt, spec.topic, deadline, envelope, params, run.trace
     )
     tx.commands.append(request)
     return ItemAttempt(attempt, deadline)

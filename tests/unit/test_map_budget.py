@@ -11,6 +11,8 @@ from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from podium import contract as wire
 from podium.codec import Codec
 from podium.contract import map_item_of
@@ -18,6 +20,7 @@ from podium.coordinator import RunState
 from podium.coordinator._budget import message_size
 from podium.coordinator._handle import Handler
 from podium.coordinator._timers import TimerIndex
+from podium.runs._map_pages import merge_pages
 from podium.settings import LimitsSettings, TopicNames
 from podium.streams import Outgoing
 from tests.unit.test_machine_support import make_pipeline, step
@@ -93,9 +96,10 @@ def test_a_map_of_10000_items_keeps_its_state_and_every_message_in_the_budget() 
     assert len(answered) == ITEMS
     assert after["items"] == ITEMS and after["succeeded"] == ITEMS and after["failed"] == []
     assert after["pages"]["count"] == len(pages) and "outputs" not in after
-    collected = [entry for key in sorted(pages, key=_page_number) for entry in pages[key]]
-    assert [index for index, _ in sorted(collected)] == list(range(ITEMS))
-    assert all(output == {"rows": index, "uri": files[index]} for index, output in collected)
+    numbered = {_page_number(key): entries for key, entries in pages.items()}
+    outputs = merge_pages(numbered, ITEMS, after["pages"]["count"])
+    assert outputs == [{"rows": index, "uri": files[index]} for index in range(ITEMS)]
+    assert sum(len(entries) for entries in pages.values()) == ITEMS  # each output once
     assert biggest["message"] <= limits.max_message_bytes
     assert biggest["state"] <= limits.max_message_bytes // 4  # compact, whatever the count
     each = table["run-1"].steps["each"]
@@ -118,3 +122,13 @@ def _collect(
 
 def _page_number(key: str) -> int:
     return int(key.rsplit("/", 1)[1])
+
+
+def test_merging_pages_orders_outputs_and_leaves_failed_items_none() -> None:
+    pages = {0: [[2, "c"], [0, "a"]], 1: [[3, "d"]]}
+    assert merge_pages(pages, 5, 2) == ["a", None, "c", "d", None]
+
+
+def test_a_missing_page_is_an_error_naming_it() -> None:
+    with pytest.raises(ValueError, match=r"map pages \[1\] of 2 are not on the topic"):
+        merge_pages({0: []}, 3, 2)

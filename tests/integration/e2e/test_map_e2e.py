@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from podium import contract as wire
 from podium.runs import read_map_outputs
 from tests.integration.e2e.pipelines import pipeline, step
 from tests.integration.e2e.services import executions
@@ -104,3 +105,64 @@ async def test_a_map_of_1000_items_counts_every_outcome_once(stack: Stack) -> No
     assert outputs == [{"item": f, "index": i} for i, f in enumerate(files)]
     ran = [s for run, s, _ in executions(stack.home) if run == run_id and "[" in s]
     assert len(ran) == len(set(ran)) == 1000  # each item ran once
+
+
+def _progress(seen: RunEvents, run_id: str) -> dict[str, Any]:
+    """The map step's latest progress, as its run events said."""
+    found: dict[str, Any] = {}
+    for event in seen.step_events(run_id, "each"):
+        detail = json.loads(event.detail_json or "{}")
+        if isinstance(detail, dict) and isinstance(detail.get("map"), dict):
+            found = {**found, **detail["map"]}
+    return found
+
+
+def _run_level(seen: RunEvents, run_id: str, key: str) -> list[int]:
+    """``changed_at`` (ms) of the run's run-level events with ``key`` in their detail."""
+    return [
+        int(e.changed_at.timestamp() * 1000)
+        for e in seen.of(run_id)
+        if e.step is None and key in json.loads(e.detail_json or "{}")
+    ]
+
+
+async def test_no_item_is_requested_while_the_run_is_paused(stack: Stack) -> None:
+    """Two items in flight when the run is paused finish and are counted; the next items
+    are requested only after the resume (their requests' ``requested_at`` say when)."""
+    files = [f"f{i}" for i in range(6)]
+    published = _map_pipeline(stack, files, max_parallel=2, input={"sleep_s": 4})
+    await stack.publish(published)
+    async with EventWatcher(stack) as watcher:
+        run_id = await stack.request_run(published.name)
+        await watcher.until(
+            lambda s: "RUNNING" in s.step_statuses(run_id, "each"), timeout=RUN_TIMEOUT,
+            what="the map starts",
+        )  # fmt: skip
+        paused = stack.cli("runs", "pause", run_id, "--reason", "maintenance")
+        assert paused.returncode == 0, paused.stderr
+        seen = await watcher.until(
+            lambda s: _progress(s, run_id).get("succeeded") == 2, timeout=RUN_TIMEOUT,
+            what="the two items in flight finish while paused",
+        )  # fmt: skip
+        assert str(seen.run_status(run_id)) == "PAUSED"
+        resumed = stack.cli("runs", "resume", run_id)
+        assert resumed.returncode == 0, resumed.stderr
+        seen = await watcher.until(
+            lambda s: bool(s.terminal(run_id)), timeout=RUN_TIMEOUT, what="the run finishes"
+        )
+    assert seen.terminal(run_id) == ["SUCCEEDED"]
+    [paused_at], [resumed_at] = (
+        _run_level(seen, run_id, "paused"),
+        _run_level(seen, run_id, "resumed"),
+    )
+    requested = []
+    for record in await stack.records(stack.step_topic("worker")):
+        event = stack.codec.decode_event(record.value)
+        if isinstance(event, wire.StepRequested) and event.run_id == run_id and "[" in event.step:
+            requested.append((event.step, int(event.requested_at.timestamp() * 1000)))
+    assert sorted(step for step, _ in requested) == [f"each[{i}]" for i in range(6)]
+    assert not [step for step, at in requested if paused_at < at < resumed_at]
+    assert [step for step, at in requested if at <= paused_at] == ["each[0]", "each[1]"]
+    assert _report_input(seen, run_id)["outputs"] == [
+        {"item": f, "index": i} for i, f in enumerate(files)
+    ]

@@ -36,8 +36,9 @@ FAILED_KEPT = 1000
 """Failed item indices a map step lists (the count goes on)."""
 PAGE_BYTES = 64 * 1024
 """Outputs a map step buffers in the run's state before writing them out as a page."""
-PROGRESS_EVERY = 100
-"""A map step's progress is announced (a run event) every this many finished items."""
+PROGRESS_EVENTS = 100
+"""A map step announces its progress (a run event) about this many times: every item of a
+map of up to 100, every 100th of one of 10,000."""
 _ENTRY_BYTES = 8
 """What an output costs in a page beyond its JSON: its index and separators, rounded up."""
 
@@ -196,7 +197,7 @@ def item_succeeded(tx: Tx, name: str, index: int, output: JsonValue) -> None:
     if progress.buffer_bytes >= PAGE_BYTES:
         progress = _flush(tx, name, progress)
     _put(tx, name, progress)
-    if progress.finished % PROGRESS_EVERY == 0:
+    if progress.finished % max(1, progress.total // PROGRESS_EVENTS) == 0:
         tx.emit_step(name, {"map": summary(progress)})
     refill(tx, name)
 

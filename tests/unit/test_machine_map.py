@@ -8,7 +8,9 @@ and the step after the map never requested before the map step has finished.
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import patch
 
+from hypothesis import event as note_stat
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +32,7 @@ from podium.coordinator.core import (
 from podium.coordinator.core._commands import WriteMapPage
 from podium.coordinator.core._map import MAP_ITEM_FAILED, MAP_ITEMS_ERROR, PAGE_BYTES
 from podium.pipelines import Pipeline
+from podium.runs._map_pages import merge_pages
 from tests.unit.test_machine_support import (
     Driver,
     cancels,
@@ -259,13 +262,14 @@ def map_cases(draw: st.DrawFn) -> tuple[Pipeline, int]:
 
 
 class MapWorld:
-    """A driver plus the item requests it has seen, to answer them in any order."""
+    """A driver plus the item requests and pages it has seen, to answer them in any order
+    and to read the outputs back."""
 
     def __init__(self, pipeline: Pipeline, count: int) -> None:
         self.driver = Driver(pipeline)
         self.count = count
         self.sent: list[RequestStep] = []
-        self.counted: dict[int, str] = {}
+        self.pages: dict[str, WriteMapPage] = {}
         self.max_parallel = pipeline.step("each").max_parallel
 
     def feed(self, event: Event, at_ms: int | None = None) -> Decision:
@@ -277,22 +281,36 @@ class MapWorld:
 
     def check(self, decision: Decision, was_paused: bool) -> None:
         run = self.driver.run
-        items = [r for r in requests(decision) if map_item_of(r.step)]
         if was_paused and run.status is RunStatus.PAUSED:
             assert not requests(decision), "a request while paused"
         for request in requests(decision):
             if request.step == "after":
                 assert run.steps["each"].status is StepStatus.SUCCEEDED
-        self.sent += items
+        self.sent += [r for r in requests(decision) if map_item_of(r.step)]
+        for page in (c for c in decision.commands if isinstance(c, WriteMapPage)):
+            assert page.key not in self.pages, "a page written twice"
+            self.pages[page.key] = page
         each = run.steps["each"]
         if each.map is not None:
             assert len(each.map.items) <= self.max_parallel
             assert each.map.finished + len(each.map.items) == each.map.next_index
-        cancelled = {(c.step, c.attempt) for c in decision.commands if isinstance(c, NotifyCancel)}
-        assert len(cancelled) == len([c for c in decision.commands if isinstance(c, NotifyCancel)])
+        notices = [(c.step, c.attempt) for c in decision.commands if isinstance(c, NotifyCancel)]
+        assert len(set(notices)) == len(notices)
+
+    def outputs(self, output: dict[str, Any]) -> list[Any]:
+        """The map's outputs in item order, inline or merged from the pages written."""
+        if "outputs" in output:
+            return list(output["outputs"])
+        prefix = output["pages"]["key_prefix"]
+        pages = {
+            page.page: [list(entry) for entry in page.outputs]
+            for key, page in self.pages.items()
+            if key.startswith(prefix)
+        }
+        return merge_pages(pages, output["items"], output["pages"]["count"])
 
 
-def answer(world: MapWorld, data: st.DataObject, request: RequestStep) -> Event:
+def answer(data: st.DataObject, request: RequestStep) -> Event:
     kind = data.draw(st.sampled_from(["ok", "ok", "ok", "fail", "fail-for-good", "beat"]))
     index = request.input["input"]["index"]
     if kind == "ok":
@@ -302,24 +320,43 @@ def answer(world: MapWorld, data: st.DataObject, request: RequestStep) -> Event:
     return StepFailedEvent(RUN, request.step, request.attempt, "E", "x", kind == "fail")
 
 
-@settings(max_examples=150, deadline=None)
-@given(case=map_cases(), data=st.data())
+@settings(max_examples=300, deadline=None)
+@given(case=map_cases(), page_bytes=st.sampled_from([20, 60, PAGE_BYTES]), data=st.data())
 def test_map_invariants_hold_under_messy_delivery(
-    case: tuple[Pipeline, int], data: st.DataObject
+    case: tuple[Pipeline, int], page_bytes: int, data: st.DataObject
 ) -> None:
+    """Small pages (20, 60 bytes) make outputs go out in pages after a few items."""
     pipeline, count = case
     world = MapWorld(pipeline, count)
-    world.feed(world.driver.start_event())
-    world.feed(StepSucceeded(RUN, "list", 1, {"files": [f"f{i}" for i in range(count)]}))
-    control = 10
-    for _ in range(data.draw(st.integers(0, 80))):
+    with patch("podium.coordinator.core._map.PAGE_BYTES", page_bytes):
+        world.feed(world.driver.start_event())
+        world.feed(StepSucceeded(RUN, "list", 1, {"files": [f"f{i}" for i in range(count)]}))
+        messy(world, data)
+        note_stat(f"after the messy part: run {world.driver.run.status}")
+        finish_well(world)
+        note_stat(f"map {world.driver.run.steps['each'].status}, pages: {bool(world.pages)}")
+        if world.driver.run.status.is_terminal and not _map_succeeded(world):
+            world.feed(RetryRun(RUN, requested_at_ms=20_000))  # every item again
+            finish_well(world)
+            assert _map_succeeded(world)
+            note_stat("re-run after a bad end")
+
+
+def _map_succeeded(world: MapWorld) -> bool:
+    return world.driver.run.steps["each"].status is StepStatus.SUCCEEDED
+
+
+def messy(world: MapWorld, data: st.DataObject) -> None:
+    """Answers to any request seen (duplicates and stale ones too), timers, pauses,
+    resumes and cancels, in any order."""
+    control, cancel_at = 10, data.draw(st.integers(0, 240))  # often never
+    for number in range(data.draw(st.integers(0, 80))):
         if world.driver.run.status.is_terminal:
-            break
-        moves = ["answer"] * 6 + ["tick", "tick", "pause", "resume", "cancel"]
-        move = data.draw(st.sampled_from(moves))
+            return
+        moves = ["answer"] * 6 + ["tick", "tick", "pause", "resume"]
+        move = "cancel" if number == cancel_at else data.draw(st.sampled_from(moves))
         if move == "answer" and world.sent:
-            request = data.draw(st.sampled_from(world.sent))  # duplicates and stale ones too
-            world.feed(answer(world, data, request))
+            world.feed(answer(data, data.draw(st.sampled_from(world.sent))))
         elif move == "tick":
             world.feed(TimerFired(RUN), world.driver.now_ms + data.draw(st.integers(0, 12_000)))
         elif move == "cancel":
@@ -328,12 +365,11 @@ def test_map_invariants_hold_under_messy_delivery(
             control += 1
             event = PauseRun if move == "pause" else ResumeRun
             world.feed(event(RUN, requested_at_ms=control))
-    finish_well(world)
 
 
 def finish_well(world: MapWorld) -> None:
     """Resume, then answer every item in flight well: the map ends and counts each item
-    once, its outputs in item order."""
+    once, its outputs in item order; a late result then counts for nothing."""
     driver = world.driver
     if driver.run.status is RunStatus.PAUSED:
         world.feed(ResumeRun(RUN, requested_at_ms=10_000))
@@ -354,7 +390,7 @@ def finish_well(world: MapWorld) -> None:
     assert progress is not None
     if each.status is StepStatus.SUCCEEDED:
         assert progress.succeeded + progress.failed_count == world.count
-        outputs = each.output["outputs"]
+        outputs = world.outputs(each.output)
         assert len(outputs) == world.count
         for index, value in enumerate(outputs):
             assert value == (None if index in progress.failed else {"i": index})

@@ -196,6 +196,7 @@ def test_duplicates_and_unknown_items_are_ignored_and_counted() -> None:
     assert ok(driver, 2, "early").ignored == "unknown-item"
     assert ok(driver, 1, attempt=2).ignored == "unknown-attempt"
     assert driver.send(StepSucceeded(RUN, "nope[1]", 1)).ignored == "unknown-step"
+    assert driver.send(StepSucceeded(RUN, "each", 1)).ignored == "map-step"  # not an item
     assert driver.run.steps["each"].map.succeeded == 1  # type: ignore[union-attr]
 
 

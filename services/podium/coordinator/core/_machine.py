@@ -210,8 +210,8 @@ def _result_problem(state: RunState, name: str, attempt: int) -> str | None:
         return "stale-attempt"
     if attempt > step.attempt:
         return "unknown-attempt"
-    if step.status is StepStatus.RUNNING:
-        return None
+    if step.status is StepStatus.RUNNING:  # a map step is answered item by item
+        return None if step.map is None else "map-step"
     if step.status is StepStatus.RETRY_WAIT:  # this attempt already counted as failed
         return "stale-attempt"
     return "step-finished" if step.status.is_finished else "not-running"

@@ -7,6 +7,8 @@ from __future__ import annotations
 from podium.codec import Codec
 from podium.contract import RunStatusChanged, StepStatus
 from podium.coordinator._translate import run_event_message
+from podium.dlq._entry import DlqEntry
+from podium.dlq._replay import _of_finished_run
 from podium.runs import RunView, run_details, view_json
 from podium.runs._view import apply_to_view
 from tests.unit.test_machine_map import failed, ok, started
@@ -50,3 +52,12 @@ def test_a_finished_map_shows_its_counts_and_failed_items_in_the_json() -> None:
     assert as_json["output"]["outputs"] == ["A", None, "C"]
     assert "map       each: 3/3 items done, 2 succeeded, 1 failed (items 1)" in run_details(view)
     assert view_json(view)["steps"]["list"]["map"] is None
+
+
+def test_a_dead_letter_of_a_finished_runs_map_item_says_to_rerun_its_map_step() -> None:
+    entry = DlqEntry(
+        "podium.steps.svc.dlq", 0, 7, "handler", "boom", None, None, None,
+        "run-1", "each[17]", None, 0, None, None, "",
+    )  # fmt: skip
+    skip = _of_finished_run(entry, {"run-1": "FAILED"})
+    assert skip is not None and "use `podium runs retry run-1 --from each`" in skip.why

@@ -166,3 +166,26 @@ async def test_no_item_is_requested_while_the_run_is_paused(stack: Stack) -> Non
     assert _report_input(seen, run_id)["outputs"] == [
         {"item": f, "index": i} for i, f in enumerate(files)
     ]
+
+
+async def test_a_rerun_of_a_failed_map_runs_every_item_again(stack: Stack) -> None:
+    """Every item fails its first attempt (not retried): the map fails the run. The re-run
+    asks every item again as attempt 2, and the run succeeds with all outputs in order."""
+    files = ["a", "b", "c", "d"]
+    published = _map_pipeline(
+        stack, files, max_parallel=2, retry={"max_attempts": 1}, input={"fail_attempts": 1}
+    )
+    await stack.publish(published)
+    run_id, seen = await _run(stack, published.name)
+    assert seen.terminal(run_id) == ["FAILED"]
+    retried = stack.cli("runs", "retry", run_id, "--reason", "fixed")
+    assert retried.returncode == 0, retried.stderr
+    async with EventWatcher(stack) as watcher:
+        seen = await watcher.until(
+            lambda s: len(s.terminal(run_id)) >= 2, timeout=RUN_TIMEOUT, what="the re-run ends"
+        )
+    assert seen.terminal(run_id) == ["FAILED", "SUCCEEDED"]
+    each = _report_input(seen, run_id)
+    assert each["outputs"] == [{"item": f, "index": i} for i, f in enumerate(files)]
+    second = sorted(s for run, s, a in executions(stack.home) if run == run_id and a == 2)
+    assert second == ["each[0]", "each[1]", "each[2]", "each[3]"]

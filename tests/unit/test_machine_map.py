@@ -400,3 +400,15 @@ def finish_well(world: MapWorld) -> None:
     for request in world.sent[-5:]:  # a late result of a finished map counts for nothing
         late = world.feed(StepSucceeded(RUN, request.step, request.attempt, {"late": True}))
         assert late.ignored is not None
+
+
+def test_a_rerun_on_a_version_where_the_step_maps_nothing_runs_it_as_one_step() -> None:
+    driver = started(["a", "b"], max_parallel=2)
+    failed(driver, 0)
+    plain = make_pipeline(step("list"), step("each", "list"), step("after", "each"), version=2)
+    driver.pipeline = plain
+    decision = driver.send(RetryRun(RUN, requested_at_ms=10))
+    assert [(r.step, r.attempt) for r in requests(decision)] == [("each", 2)]
+    assert driver.run.steps["each"].map is None
+    driver.succeed("each", {"done": True})
+    assert driver.run.steps["each"].status is StepStatus.SUCCEEDED

@@ -164,6 +164,7 @@ def _running(tx: Tx, name: str, attempt: int, deadline: int) -> StepState:
         deadline_ms=deadline,
         retry_at_ms=None,
         started_at_ms=started,
+        map=None,  # a map step of an earlier version, re-run on one where it maps nothing
     )
 
 

@@ -102,6 +102,9 @@ class TopicNames(BaseModel):
     """The request topic of waiting steps (kinds event, approval, signal): the waiter's."""
     waits_keyed: str = "podium.waits.keyed"
     """The waiter's own topic: requests and events re-keyed by what correlates them."""
+    map_pages: str = "podium.map.pages"
+    """Pages of map steps' collected outputs (compacted, keyed ``<run>/<step>/<try>/<page>``;
+    see docs/map.md), written by the coordinator."""
 
     def dlq(self, topic: str) -> str:
         """The dead-letter twin of ``topic``."""

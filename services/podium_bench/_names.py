@@ -47,7 +47,11 @@ class Names:
         keyed += [self.step(service) for service in services]
         specs = [TopicSpec(name, partitions) for name in keyed]
         compacted = {**LOG_APPEND_TIME, "cleanup.policy": "compact"}
-        return [*specs, TopicSpec(t.pipelines, 1, compacted)]
+        return [
+            *specs,
+            TopicSpec(t.pipelines, 1, compacted),
+            TopicSpec(t.map_pages, partitions, compacted),
+        ]
 
     def floor_chain(self, role: str) -> str:
         """The floor chain's topics: ``start``, ``requests``, ``results``, ``done``."""

@@ -10,6 +10,7 @@ from podium_bench.services import step_topic
 
 LINEAR = "bench-linear"
 CHAIN = "bench-chain"
+MAP = "bench-map"
 
 
 def linear_services() -> list[str]:
@@ -43,3 +44,16 @@ def chain(prefix: str, steps: int) -> Pipeline:
     """``steps`` sequential steps on the sleeping service."""
     specs = _sequence(prefix, [(name, "sleep") for name in chain_order(steps)])
     return Pipeline.model_validate({"name": CHAIN, "version": 1, "steps": specs})
+
+
+def mapped(prefix: str, parallel: int) -> Pipeline:
+    """One map step over the run's ``items`` param on a no-op service, ``parallel`` at once."""
+    step = {
+        "name": "each",
+        "service": "noop-a",
+        "topic": step_topic(prefix, "noop-a"),
+        "for_each": "params.items",
+        "max_parallel": parallel,
+    }
+    params = {"items": {"type": "array"}}
+    return Pipeline.model_validate({"name": MAP, "version": 1, "params": params, "steps": [step]})

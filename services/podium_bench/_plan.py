@@ -36,6 +36,10 @@ class Plan:
     chain_steps: int = 40
     chain_sleep_ms: float = 10.0
     chain_runs: int = 3
+    map_items: int = 10_000
+    """Items of the map phase's one run (a ``for_each`` step over no-op items)."""
+    map_parallel: int = 100
+    """The map step's ``max_parallel``."""
     partitions: int = 6
     service_concurrency: int = 32
     stall_s: float = 60.0
@@ -72,6 +76,8 @@ class Plan:
             paced_runs=60,
             chain_steps=5,
             chain_runs=1,
+            map_items=200,
+            map_parallel=20,
             partitions=2,
             coordinator_nice=coordinator_nice,
         )

@@ -40,7 +40,7 @@ from podium_bench._kafka import (
     partitions_of,
     read_range,
 )
-from podium_bench._pipelines import chain, chain_order, linear, linear_services
+from podium_bench._pipelines import chain, chain_order, linear, linear_services, mapped
 from podium_bench._plan import STEPS
 from podium_bench._procfs import SchedSnapshot, Usage, sched_snapshot, usage
 from podium_bench._records import podium_append, run_finished
@@ -69,6 +69,8 @@ class PodiumFigures:
     """The nice the coordinator ran at (read back: raising it may have been refused)."""
     scheduling_paced: dict[str, Any] = field(default_factory=dict)
     cpu_s_during_throughput: dict[str, float] = field(default_factory=dict)
+    map: dict[str, Any] = field(default_factory=dict)
+    """The map phase: one run of ``map_items`` no-op items (``_map_phase``)."""
     requested: int = 0
     succeeded: int = 0
     failed: dict[str, str] = field(default_factory=dict)
@@ -76,7 +78,8 @@ class PodiumFigures:
 
 async def measure_podium(ctx: Context) -> PodiumFigures:
     """Start a Podium on fresh topics, drive it through the phases, stop it."""
-    pipelines = [linear(ctx.names.prefix), chain(ctx.names.prefix, ctx.plan.chain_steps)]
+    prefix, plan = ctx.names.prefix, ctx.plan
+    pipelines = [linear(prefix), chain(prefix, plan.chain_steps), mapped(prefix, plan.map_parallel)]
     await create_topics(ctx.kwargs, ctx.names.podium_specs(ctx.plan.partitions, [*SERVICES]))
     await apply_pipelines(ctx.kwargs, pipelines, topic=ctx.names.topics.pipelines)
     figures = PodiumFigures()
@@ -106,8 +109,15 @@ def _start(ctx: Context, children: Children) -> None:
         children.start(service, ["podium", "service", f"podium_bench.services:{target}", *options])
 
 
-async def _send(producer: Any, ctx: Context, pipeline: Pipeline, run_id: str) -> object:
-    return await request_run(producer, ctx.codec, ctx.names.topics, pipeline, {}, run_id=run_id)
+async def _send(
+    producer: Any,
+    ctx: Context,
+    pipeline: Pipeline,
+    run_id: str,
+    params: dict[str, Any] | None = None,
+) -> object:
+    topics = ctx.names.topics
+    return await request_run(producer, ctx.codec, topics, pipeline, params or {}, run_id=run_id)
 
 
 async def _phases(
@@ -131,6 +141,10 @@ async def _phases(
     await _latency(ctx, children, driver, figures)
     ctx.progress(f"podium: {plan.chain_runs} x {plan.chain_steps}-step chain")
     await _chain(ctx, Driver(partial(send, pipelines[1]), completions), figures)
+    ctx.progress(f"podium: map of {plan.map_items} items, {plan.map_parallel} in flight")
+    params = {"items": list(range(plan.map_items))}
+    mapping = Driver(partial(send, pipelines[2], params=params), completions)
+    await _map_phase(ctx, children, mapping, figures)
 
 
 def _scheduling(children: Children) -> SchedSnapshot | None:
@@ -213,3 +227,31 @@ async def _chain(ctx: Context, driver: Driver, figures: PodiumFigures) -> None:
     appends = await _appends(ctx, since)
     figures.chain_totals = run_latencies(appends)
     figures.chain_hops = chain_hops(appends, chain_order(ctx.plan.chain_steps))
+
+
+async def _map_phase(
+    ctx: Context, children: Children, driver: Driver, figures: PodiumFigures
+) -> None:
+    """One run of a map step over ``map_items`` no-op items: its time, the coordinator's CPU
+    per item and its peak RSS (VmHWM: the whole process's peak, so also before and after)."""
+    coordinator = children.processes["coordinator"].pid
+    stall_s = driver.completions.stall_s
+    driver.completions.stall_s = max(stall_s, ctx.plan.map_items / 20)  # one long run
+    before = usage(coordinator)
+    try:
+        seconds = await driver.windowed(run_ids("map", 1), 1)
+    finally:
+        driver.completions.stall_s = stall_s
+    after = usage(coordinator)
+    items = ctx.plan.map_items
+    cpu_s = after.cpu_s - before.cpu_s
+    figures.map = {
+        "items": items,
+        "max_parallel": ctx.plan.map_parallel,
+        "seconds": round(seconds, 2),
+        "items_per_s": round(rate(items, seconds), 1),
+        "coordinator_cpu_s": round(cpu_s, 2),
+        "coordinator_cpu_us_per_item": round(cpu_s / items * 1e6, 1) if items else 0.0,
+        "coordinator_peak_rss_mb_before": round(before.peak_rss_kb / 1024, 1),
+        "coordinator_peak_rss_mb_after": round(after.peak_rss_kb / 1024, 1),
+    }

@@ -64,6 +64,8 @@ class Measured:
     coordinator_peak_rss_kb: int
     requested: int
     succeeded: int
+    map: dict[str, Any] = field(default_factory=dict)
+    """The map phase (``_podium._map_phase``): items, seconds, coordinator CPU per item, RSS."""
     detail: dict[str, Any] = field(default_factory=dict)
 
 
@@ -87,7 +89,7 @@ def report(measured: Measured, machine: Mapping[str, Any], settings: Mapping[str
         "paced_rate_per_s": round(m.paced_rate_per_s, 1),
     }
     outcomes = {"requested": m.requested, "succeeded": m.succeeded}
-    return _complete(figures, outcomes, machine, settings, detail=m.detail)
+    return _complete(figures, outcomes, machine, settings, map=m.map, detail=m.detail)
 
 
 def _complete(
@@ -164,7 +166,11 @@ def combine(reports: Sequence[Report]) -> Report:
     figures = {key: median_of([r[key] for r in reports]) for key in METRICS}
     outcomes = {key: sum(r["outcomes"][key] for r in reports) for key in ("requested", "succeeded")}
     first = reports[0]
-    return _complete(figures, outcomes, first["machine"], first["settings"], repeats=list(reports))
+    maps = [r["map"] for r in reports if r.get("map")]
+    mapped = {"map": median_of(maps)} if len(maps) == len(reports) else {}
+    return _complete(
+        figures, outcomes, first["machine"], first["settings"], **mapped, repeats=list(reports)
+    )
 
 
 def median_of(values: Sequence[Any]) -> Any:

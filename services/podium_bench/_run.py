@@ -68,6 +68,7 @@ def measured(
             coordinator_peak_rss_kb=podium.peak_rss_kb,
             requested=podium.requested,
             succeeded=podium.succeeded,
+            map=podium.map,
             detail=_detail(prefix, podium, floor),
         )
     except ValueError as exc:

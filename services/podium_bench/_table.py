@@ -47,7 +47,21 @@ def rows(report: Report) -> list[tuple[str, str, str, str, str]]:
          _target(r, "coordinator_cpu_us_per_event")),
         ("  handler alone, no Kafka", _num(r["handler_cpu_us_per_event"]), "", "", ""),
         ("coordinator peak RSS MB", _num(r["coordinator_peak_rss_mb"]), "", "", ""),
+        *_map_rows(r.get("map") or {}),
     ]  # fmt: skip
+
+
+def _map_rows(found: Mapping[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """The map phase's figures, when it ran."""
+    if not found:
+        return []
+    items = f"{_num(found['items'])} items"
+    return [
+        (f"map of {items}: seconds", _num(found["seconds"]), "", "", ""),
+        ("  map items/s", _num(found["items_per_s"]), "", "", ""),
+        ("  map coordinator CPU us/item", _num(found["coordinator_cpu_us_per_item"]), "", "", ""),
+        ("  map coordinator peak RSS MB", _num(found["coordinator_peak_rss_mb_after"]), "", "", ""),
+    ]
 
 
 def render(report: Report) -> str:

@@ -66,6 +66,11 @@ async def test_smoke_benchmark_runs_every_run_to_success(
     floor_chain = result["repeats"][0]["detail"]["floor_chain_totals_ms"]
     assert len(floor_chain) == 1 and floor_chain[0] >= 5 * 10, floor_chain
     assert 10 < result["coordinator_peak_rss_mb"] < 4096
+    mapped = result["map"]  # the map phase: one run of 200 no-op items
+    assert mapped["items"] == 200 and mapped["seconds"] > 0 and mapped["items_per_s"] > 0
+    assert mapped["coordinator_cpu_us_per_item"] >= 0
+    assert 10 < mapped["coordinator_peak_rss_mb_after"] < 4096
+    assert "map of 200 items: seconds" in done.stdout
     assert result["machine"]["cores"] >= 1 and result["settings"]["mode"] == "smoke"
     assert result["machine"]["cluster_topics_at_start"] >= 0
     assert result["settings"]["timestamps"] == "LogAppendTime"

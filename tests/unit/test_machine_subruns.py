@@ -42,7 +42,7 @@ from podium.coordinator.core._children import (
     MAX_CHILD_DEPTH,
     child_depth,
 )
-from podium.coordinator.core._machine import TIMEOUT_ERROR
+from podium.coordinator.core._failure import TIMEOUT_ERROR
 from podium.pipelines import Pipeline
 from tests.unit.test_machine_support import TRACE, check_decision, make_pipeline
 

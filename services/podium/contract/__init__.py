@@ -6,7 +6,8 @@
 - ``_headers``: the Kafka headers (W3C trace context, ``podium-run-id``/``-step``/
   ``-attempt``) and their helpers;
 - ``_envelope``: the step request's ``input_json`` envelope, both the coordinator's half
-  (writing it) and the service's (unwrapping it), and the ``compensate:<step>`` naming.
+  (writing it) and the service's (unwrapping it), and the ``compensate:<step>`` and
+  ``<step>[<index>]`` (map item) naming.
 
 The coordinator, the step-service SDK, the triggers, the API and the demo all take the
 contract from here; ``topics/README.md`` and ``docs/`` describe it for other languages.
@@ -19,6 +20,8 @@ from podium.contract._envelope import (
     compensated_step,
     compensation_envelope,
     compensation_name,
+    map_item_name,
+    map_item_of,
     split_input,
     step_envelope,
 )
@@ -97,6 +100,8 @@ __all__ = [
     "compensation_name",
     "encode_headers",
     "header_value",
+    "map_item_name",
+    "map_item_of",
     "routing_headers",
     "split_input",
     "step_envelope",

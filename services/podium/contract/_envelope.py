@@ -32,6 +32,22 @@ def compensated_step(step: str) -> str | None:
     return step.removeprefix(COMPENSATION_PREFIX) if step.startswith(COMPENSATION_PREFIX) else None
 
 
+def map_item_name(step: str, index: int) -> str:
+    """The ``step`` of a map item's request and result: ``<step>[<index>]`` (``[`` never
+    occurs in step names), e.g. ``resize[17]``; its attempts are the item's own."""
+    return f"{step}[{index}]"
+
+
+def map_item_of(name: str) -> tuple[str, int] | None:
+    """``(step, index)`` of a map item's ``<step>[<index>]``; None for any other name."""
+    if not name.endswith("]"):
+        return None
+    step, bracket, index = name[:-1].partition("[")
+    if not bracket or not step or not index.isdigit() or not index.isascii():
+        return None
+    return step, int(index)
+
+
 # -- the coordinator's half: writing -------------------------------------------------------
 
 

@@ -58,6 +58,7 @@ from podium.coordinator._translate import (
     child_cancel_message,
     child_run_message,
     control_input,
+    map_page_message,
     request_message,
     run_event_message,
     step_input,
@@ -75,6 +76,7 @@ from podium.coordinator.core._commands import (
     SendStepResult,
     StartChildRun,
     WakeAt,
+    WriteMapPage,
 )
 from podium.coordinator.core._inputs import Event, StartRun, StepFailedEvent, StepSucceeded
 from podium.coordinator.core._machine import Decision, decide
@@ -429,6 +431,8 @@ class Handler:
             return [cancel_message(self.codec, command, now_ms, state.trace, state.reason)]
         if isinstance(command, StartChildRun | CancelChildRun | SendStepResult):
             return [self._child_message(command, state.trace, now_ms)]
+        if isinstance(command, WriteMapPage):
+            return [map_page_message(command, self.topics.map_pages)]
         log.error("run %s: no message for command %r", state.run_id, command)
         self.counters["unhandled-commands"] += 1
         return []

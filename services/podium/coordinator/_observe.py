@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from podium.contract import StepStatus
 from podium.coordinator._spans import SpanNote
 from podium.coordinator.core._commands import EmitRunEvent, RequestStep
-from podium.coordinator.core._machine import TIMEOUT_ERROR, Decision
+from podium.coordinator.core._failure import TIMEOUT_ERROR
+from podium.coordinator.core._machine import Decision
 from podium.coordinator.core._state import RunState
 
 

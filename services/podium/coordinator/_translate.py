@@ -27,6 +27,7 @@ from podium.coordinator.core._commands import (
     RequestStep,
     SendStepResult,
     StartChildRun,
+    WriteMapPage,
 )
 from podium.coordinator.core._inputs import (
     Admitted,
@@ -241,6 +242,19 @@ def step_result_message(
         )
     headers = encode_headers(trace) + routing_headers(command.run_id, command.step, command.attempt)
     return Outgoing(topic, command.run_id.encode(), codec.encode_event(event), headers)
+
+
+def map_page_message(command: WriteMapPage, topic: str) -> Outgoing:
+    """One page of a map step's outputs (JSON) on the compacted map pages topic, keyed by
+    ``<run>/<step>/<try>/<page>``."""
+    value = {
+        "run_id": command.run_id,
+        "step": command.step,
+        "page": command.page,
+        "outputs": [list(entry) for entry in command.outputs],
+    }
+    headers = routing_headers(command.run_id, command.step)
+    return Outgoing(topic, command.key.encode(), json_text(value).encode(), headers)
 
 
 def run_event_message(

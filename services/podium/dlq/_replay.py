@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from podium.contract import Headers, encode_headers
+from podium.contract import Headers, encode_headers, map_item_of
 from podium.dlq._entry import REPLAY_COUNT, REPLAY_OF, DlqEntry, Origin
 from podium.dlq._letter import PREFIX
 
@@ -90,11 +90,13 @@ def _of_finished_run(entry: DlqEntry, finished_runs: Mapping[str, str]) -> Skip 
     status = finished_runs.get(entry.run_id or "")
     if entry.step is None or status is None:
         return None
+    item = map_item_of(entry.step)  # a map item re-runs with its map step
+    step = entry.step if item is None else item[0]
     return Skip(
         entry,
         "refused",
         f"run {entry.run_id} has finished ({status}): its step {entry.step} would run but "
-        f"the run would not go on; use `podium runs retry {entry.run_id} --from {entry.step}`",
+        f"the run would not go on; use `podium runs retry {entry.run_id} --from {step}`",
     )
 
 

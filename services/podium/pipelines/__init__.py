@@ -20,6 +20,7 @@ from podium.pipelines._load import (
     pipeline_files,
 )
 from podium.pipelines._model import (
+    MAX_PARALLEL_RANGE,
     PRIORITY_RANGE,
     WAITER_SERVICE,
     ChildPipeline,
@@ -28,6 +29,7 @@ from podium.pipelines._model import (
     EventFormat,
     EventTrigger,
     EventWait,
+    ItemFailure,
     OnFailure,
     ParamSpec,
     ParamType,
@@ -43,6 +45,7 @@ from podium.pipelines._references import field_value, reference_value
 from podium.pipelines._validate import validate_pipeline
 
 __all__ = [
+    "MAX_PARALLEL_RANGE",
     "PRIORITY_RANGE",
     "UNLIMITED",
     "WAITER_SERVICE",
@@ -54,6 +57,7 @@ __all__ = [
     "EventTrigger",
     "EventWait",
     "ExpressionError",
+    "ItemFailure",
     "LimitError",
     "OnFailure",
     "ParamError",

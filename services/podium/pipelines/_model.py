@@ -69,6 +69,19 @@ class OnFailure(StrEnum):
     COMPENSATE = "compensate"
 
 
+class ItemFailure(StrEnum):
+    """What a map step (``for_each``) does when an item fails for good: ``fail`` the step
+    at once (the items in flight are told to stop), or ``continue`` with the other items
+    and report which failed (see docs/map.md)."""
+
+    FAIL = "fail"
+    CONTINUE = "continue"
+
+
+MAX_PARALLEL_RANGE = range(1, 1001)
+"""A map step's ``max_parallel``: items in flight at once, 1..1000 (default 10)."""
+
+
 class TriggerRule(StrEnum):
     """When a step with dependencies starts, in Airflow's names (see docs/trigger-rules.md).
 
@@ -356,6 +369,14 @@ class Step(_Strict):
     approval: Approval | None = None
     pipeline: ChildPipeline | None = None
     """``kind: pipeline``: the child run it starts."""
+    for_each: str | None = None
+    """A map step: one attempt per item of the list this reference names
+    (``steps.<dependency>.output.<path>`` or ``params.<path>``), see docs/map.md."""
+    max_parallel: int = Field(
+        default=10, ge=MAX_PARALLEL_RANGE.start, le=MAX_PARALLEL_RANGE.stop - 1
+    )
+    """A map step's items in flight at once."""
+    on_item_failure: ItemFailure = ItemFailure.FAIL
 
     @model_validator(mode="before")
     @classmethod

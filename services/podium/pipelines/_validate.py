@@ -22,6 +22,7 @@ from podium.pipelines._graph import ancestors, dependencies, find_cycles, format
 from podium.pipelines._limits import limit_problems
 from podium.pipelines._model import Pipeline, Step
 from podium.pipelines._validate_children import check_children
+from podium.pipelines._validate_map import check_maps
 from podium.pipelines._validate_triggers import check_params, check_triggers, topic_problem
 from podium.pipelines._validate_types import type_problems
 from podium.pipelines._validate_waits import check_waits
@@ -54,6 +55,7 @@ def validate_pipeline(pipeline: Pipeline, limits: LimitsSettings | None = None) 
         check_triggers,
         check_waits,
         check_children,
+        check_maps,
     )
     return [problem for check in checks for problem in check(pipeline)]
 

@@ -39,6 +39,7 @@ from podium.runs._errors import (
     RunStateError,
 )
 from podium.runs._idempotency import IdempotencyConflict, idempotency_conflict, same_params
+from podium.runs._map_pages import read_map_outputs
 from podium.runs._model import ReadModel
 from podium.runs._render import (
     DEFAULT_LIMIT,
@@ -78,6 +79,7 @@ __all__ = [
     "idempotency_conflict",
     "new_traceparent",
     "open_producer",
+    "read_map_outputs",
     "request_run",
     "run_details",
     "run_id_for",

@@ -69,6 +69,7 @@ def step_json(step: StepView) -> dict[str, Any]:
         "error": error_json(step.error),
         "reason": step.reason,
         "child_run_id": step.child_run_id,
+        "map": dict(step.map) if step.map is not None else None,
     }
 
 
@@ -115,7 +116,35 @@ def run_details(view: RunView) -> list[str]:
     if view.priority:
         lines.append(f"priority  {view.priority}")
     lines += control_lines(view)
-    return [*lines, "", *step_table(view.steps), *decision_lines(view.steps), *children_of(view)]
+    steps = view.steps
+    return [
+        *lines,
+        "",
+        *step_table(steps),
+        *decision_lines(steps),
+        *children_of(view),
+        *maps_of(view),
+    ]
+
+
+def maps_of(view: RunView) -> list[str]:
+    """Each map step's progress: items done of the total, and which failed."""
+    lines = [f"map       {name}: {map_text(s.map)}" for name, s in view.steps.items() if s.map]
+    return ["", *lines] if lines else []
+
+
+def map_text(progress: Mapping[str, Any]) -> str:
+    """``7/10 items done, 6 succeeded, 1 failed (3)``."""
+    succeeded, failed = progress.get("succeeded", 0), progress.get("failed_count", 0)
+    done = f"{succeeded + failed}/{progress.get('items', '?')} items done"
+    text = f"{done}, {succeeded} succeeded, {failed} failed"
+    indices = progress.get("failed") or []
+    if indices:
+        shown = ", ".join(str(i) for i in indices[:20])
+        rest = failed - min(len(indices), 20)
+        more = f" and {rest} more" if rest > 0 else ""
+        text += f" (items {shown}{more})"
+    return text
 
 
 def children_of(view: RunView) -> list[str]:

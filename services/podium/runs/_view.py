@@ -113,6 +113,9 @@ class StepView:
     """When a re-run set the step back to pending: older events of it are redeliveries."""
     child_run_id: str | None = None
     """A ``kind: pipeline`` step's child run (of its latest attempt)."""
+    map: Mapping[str, Any] | None = None
+    """A map step's progress (``for_each``): ``items``, ``succeeded``, ``failed_count``,
+    ``failed`` (the first failed indices), from its latest event that said."""
 
     @property
     def finished(self) -> bool:
@@ -355,7 +358,16 @@ def _step_after(step: StepView, status: StepStatus, event: RunStatusChanged) -> 
         retry_at=_millis(detail.get("retry_at_ms")) if status is StepStatus.RETRY_WAIT else None,
         changed_at=at,
         child_run_id=_text(detail.get("child_run_id")) or step.child_run_id,
+        map=_map_progress(step.map, detail),
     )
+
+
+def _map_progress(before: Mapping[str, Any] | None, detail: Mapping[str, Any]) -> Any:
+    """A map step's progress: each event's ``map`` detail over the one before."""
+    progress = detail.get("map")
+    if not isinstance(progress, dict):
+        return before
+    return {**(before or {}), **progress}
 
 
 def _step_error(step: StepView, status: StepStatus, event: RunStatusChanged) -> StepError | None:

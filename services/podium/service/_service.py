@@ -11,7 +11,8 @@
     @service.compensation("aggregate")   # undo it (request ``compensate:aggregate``)
     async def cleanup(input, ctx): ...
 
-Handlers are looked up: the exact step name; for a compensation, the handler of
+Handlers are looked up: the exact step name (a map item's ``<step>[<index>]``: the handler
+of ``<step>``, its input holding ``item`` and ``index``); for a compensation, the handler of
 the compensated step's compensation, then the default compensation; finally the
 default handler (which can read ``ctx.compensate``).
 """
@@ -26,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from podium.contract import COMPENSATION_PREFIX
+from podium.contract import COMPENSATION_PREFIX, map_item_of
 from podium.service._context import StepContext
 from podium.settings import DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_OUTPUT_BYTES, load_settings
 
@@ -109,6 +110,8 @@ class Service:
         """The handler to run for ``step`` (a compensation when ``compensates`` is set)."""
         handlers = self._handlers
         found = handlers.steps.get(step)
+        if found is None and (item := map_item_of(step)) is not None:  # <step>[<index>]
+            found = handlers.steps.get(item[0])
         if found is None and compensates is not None:
             found = handlers.compensations.get(compensates) or handlers.fallback.get("compensation")
         return found or handlers.fallback.get("step")

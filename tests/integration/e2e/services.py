@@ -67,14 +67,23 @@ async def _follow(script: dict[str, Any], ctx: StepContext) -> Any:
         raise NonRetryableError(f"{ctx.step} cannot succeed")
     if script.get("poison"):  # the request itself is unusable: dead-lettered, step failed
         raise PoisonMessage(f"{ctx.step}: unusable request")
+    _fail_item(script)
     if ctx.attempt <= int(script.get("fail_attempts", 0)):
         raise RuntimeError(f"{ctx.step} failed on attempt {ctx.attempt}")
     return _output(script, ctx)
 
 
+def _fail_item(script: dict[str, Any]) -> None:
+    """A map item listed in ``fail_items`` cannot succeed."""
+    if script.get("index") in script.get("fail_items", ()):
+        raise NonRetryableError(f"item {script['index']} cannot succeed")
+
+
 def _output(script: dict[str, Any], ctx: StepContext) -> Any:
     if script.get("echo_upstream"):  # what the step received from the steps before it
         return dict(ctx.upstream)
+    if script.get("echo_item"):  # a map item: {"item", "index"} from its input
+        return {"item": script.get("item"), "index": script.get("index")}
     if script.get("output_bytes"):  # a large result: {"blob": "xxx..."} of about that size
         return {"blob": "x" * int(script["output_bytes"])}
     return script.get("output", {"step": ctx.step, "attempt": ctx.attempt})

@@ -93,7 +93,9 @@ class Stack:
         consumed += [self.step_topic(s) for s in services]
         names = consumed + [f"{name}.dlq" for name in [*consumed, topics.pipelines]]
         new = [NewTopic(name, PARTITIONS, 1) for name in names]
-        new.append(NewTopic(topics.pipelines, 1, 1, topic_configs={"cleanup.policy": "compact"}))
+        compacted = {"cleanup.policy": "compact"}
+        new.append(NewTopic(topics.pipelines, 1, 1, topic_configs=compacted))
+        new.append(NewTopic(topics.map_pages, PARTITIONS, 1, topic_configs=compacted))
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
         await admin.start()
         try:

@@ -5,7 +5,7 @@ is the state machine: the new ``RunState`` (``_state``) and the ``Command`` s
 (``_commands``) the shell executes. Its parts: starting and finishing steps and runs
 (``_fanout``), failures and retries (``_failure``, ``_backoff``), compensation
 (``_compensation``), re-runs (``_rerun``), pause and resume (``_pause``), child runs of
-``kind: pipeline`` steps (``_children``), runs queued
+``kind: pipeline`` steps (``_children``), map steps over a list (``_map``), runs queued
 under ``max_active_runs`` (``_queued``) and the admission queue itself (``_admission``,
 ``admit``); ``_inputs`` holds the events it consumes, ``_plan`` what it looks up in a
 pipeline, ``_tx`` one decision's working state. Everything is property-tested with
@@ -32,7 +32,9 @@ from podium.coordinator.core._commands import (
     SendStepResult,
     StartChildRun,
     WakeAt,
+    WriteMapPage,
 )
+from podium.coordinator.core._failure import TIMEOUT_ERROR
 from podium.coordinator.core._fanout import CONDITION_ERROR
 from podium.coordinator.core._inputs import (
     Admitted,
@@ -47,7 +49,7 @@ from podium.coordinator.core._inputs import (
     StepSucceeded,
     TimerFired,
 )
-from podium.coordinator.core._machine import TIMEOUT_ERROR, Decision, decide, next_wake_ms
+from podium.coordinator.core._machine import Decision, decide, next_wake_ms
 from podium.coordinator.core._queued import ADMISSION_RETRY_MS
 from podium.coordinator.core._state import (
     Rerun,
@@ -88,6 +90,7 @@ __all__ = [
     "StepSucceeded",
     "TimerFired",
     "WakeAt",
+    "WriteMapPage",
     "admit",
     "compute_backoff",
     "decide",

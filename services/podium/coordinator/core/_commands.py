@@ -142,6 +142,20 @@ class SendStepResult:
     error: StepError | None
 
 
+@fast_frozen_init
+@dataclass(frozen=True, slots=True)
+class WriteMapPage:
+    """Publish one page of a map step's collected outputs to the map pages topic (compacted),
+    keyed ``key`` (``<run>/<step>/<try>/<page>``): ``outputs`` are (item index, output)
+    pairs in index order (see ``_map``)."""
+
+    run_id: str
+    step: str
+    key: str
+    page: int
+    outputs: tuple[tuple[int, JsonValue], ...]
+
+
 Command = (
     RequestStep
     | NotifyCancel
@@ -152,4 +166,5 @@ Command = (
     | StartChildRun
     | CancelChildRun
     | SendStepResult
+    | WriteMapPage
 )

@@ -17,6 +17,9 @@ from podium.coordinator.core._state import replace_fields
 from podium.coordinator.core._tx import Tx, finish_run, finish_step
 from podium.pipelines import OnFailure
 
+TIMEOUT_ERROR = "StepTimeout"
+"""The error type of an attempt that got no result by its deadline (retryable)."""
+
 
 def fail_attempt(tx: Tx, name: str, error: StepError, *, retry_after_ms: int | None = None) -> None:
     """The current attempt of ``name`` failed (or timed out, or its condition broke); it is

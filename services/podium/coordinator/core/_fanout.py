@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 from podium.contract import RunStatus, StepError, StepStatus
 from podium.coordinator.core._failure import fail_attempt
+from podium.coordinator.core._map import start_map
 from podium.coordinator.core._rules import START, WAIT, RuleSpec, verdict
 from podium.coordinator.core._state import JsonValue
 from podium.coordinator.core._tx import Tx, done_steps, finish_run, finish_step, request_step
@@ -75,10 +76,12 @@ def _start(tx: Tx, step: Step) -> None:
     holds = _condition(tx, step)
     if isinstance(holds, StepError):
         fail_attempt(tx, step.name, holds)
-    elif holds:  # attempts go on counting after a re-run (0 before the first request)
-        request_step(tx, step.name, tx.step(step.name).attempt + 1)
-    else:
+    elif not holds:
         finish_step(tx, step.name, StepStatus.SKIPPED, {"condition": step.when})
+    elif step.for_each is not None:  # a map step: one request per item (see _map)
+        start_map(tx, step)
+    else:  # attempts go on counting after a re-run (0 before the first request)
+        request_step(tx, step.name, tx.step(step.name).attempt + 1)
 
 
 def _unmet_rule(tx: Tx, step: Step) -> dict[str, JsonValue] | None:

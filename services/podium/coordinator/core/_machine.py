@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from podium._speedups.frozen import fast_frozen_init
-from podium.contract import RunStatus, StepError, StepStatus, compensated_step
+from podium.contract import RunStatus, StepError, StepStatus, compensated_step, map_item_of
 from podium.coordinator.core._backoff import heartbeat_deadline_ms
 from podium.coordinator.core._commands import Command, WakeAt
 from podium.coordinator.core._compensation import compensation_succeeded
-from podium.coordinator.core._failure import fail_attempt
+from podium.coordinator.core._failure import TIMEOUT_ERROR, fail_attempt
 from podium.coordinator.core._fanout import advance
 from podium.coordinator.core._inputs import (
     Admitted,
@@ -30,6 +30,13 @@ from podium.coordinator.core._inputs import (
     StepHeartbeatEvent,
     StepSucceeded,
     TimerFired,
+)
+from podium.coordinator.core._map import (
+    item_failed,
+    item_heartbeat,
+    item_problem,
+    item_succeeded,
+    map_timer,
 )
 from podium.coordinator.core._pause import pause, resume
 from podium.coordinator.core._queued import (
@@ -48,9 +55,6 @@ from podium.coordinator.core._tx import (
     stop_attempt,
 )
 from podium.pipelines import Pipeline
-
-TIMEOUT_ERROR = "StepTimeout"
-"""The error type of an attempt that got no result by its deadline (retryable)."""
 
 
 @fast_frozen_init
@@ -206,8 +210,8 @@ def _result_problem(state: RunState, name: str, attempt: int) -> str | None:
         return "stale-attempt"
     if attempt > step.attempt:
         return "unknown-attempt"
-    if step.status is StepStatus.RUNNING:
-        return None
+    if step.status is StepStatus.RUNNING:  # a map step is answered item by item
+        return None if step.map is None else "map-step"
     if step.status is StepStatus.RETRY_WAIT:  # this attempt already counted as failed
         return "stale-attempt"
     return "step-finished" if step.status.is_finished else "not-running"
@@ -215,7 +219,7 @@ def _result_problem(state: RunState, name: str, attempt: int) -> str | None:
 
 def _on_succeeded(tx: Tx, event: StepSucceeded) -> str | None:
     if problem := _result_problem(tx.state, event.step, event.attempt):
-        return problem
+        return _on_item(tx, event) if problem == "unknown-step" else problem
     detail = {"output": event.output}
     finish_step(tx, event.step, StepStatus.SUCCEEDED, detail, output=event.output)
     if compensated_step(event.step) is not None:
@@ -227,7 +231,7 @@ def _on_succeeded(tx: Tx, event: StepSucceeded) -> str | None:
 
 def _on_failed(tx: Tx, event: StepFailedEvent) -> str | None:
     if problem := _result_problem(tx.state, event.step, event.attempt):
-        return problem
+        return _on_item(tx, event) if problem == "unknown-step" else problem
     error = StepError(
         error_type=event.error_type, error_message=event.error_message, retryable=event.retryable
     )
@@ -238,9 +242,34 @@ def _on_failed(tx: Tx, event: StepFailedEvent) -> str | None:
 
 def _on_heartbeat(tx: Tx, event: StepHeartbeatEvent) -> str | None:
     if problem := _result_problem(tx.state, event.step, event.attempt):
-        return problem
+        return _on_item(tx, event) if problem == "unknown-step" else problem
     deadline = heartbeat_deadline_ms(tx.now_ms, tx.spec(event.step).timeout_ms, event.extend_ms)
     tx.put_step(event.step, replace_fields(tx.step(event.step), deadline_ms=deadline))
+    return None
+
+
+def _on_item(tx: Tx, event: StepSucceeded | StepFailedEvent | StepHeartbeatEvent) -> str | None:
+    """A map item's result or heartbeat (its step is ``<step>[<index>]``, see ``_map``): only
+    a name no step has gets here, so other steps never pay for it."""
+    item = map_item_of(event.step)
+    if item is None:
+        return "unknown-step"
+    name, index = item
+    if problem := item_problem(tx, name, index, event.attempt):
+        return problem
+    if isinstance(event, StepHeartbeatEvent):
+        item_heartbeat(tx, name, index, event.extend_ms)
+        return None
+    if isinstance(event, StepSucceeded):
+        item_succeeded(tx, name, index, event.output)
+    else:
+        error = StepError(
+            error_type=event.error_type,
+            error_message=event.error_message,
+            retryable=event.retryable,
+        )
+        item_failed(tx, name, index, error, event.retry_after_ms)
+    advance(tx)
     return None
 
 
@@ -265,7 +294,9 @@ def _on_timer(tx: Tx) -> str | None:
 def _fire(tx: Tx, name: str) -> None:
     """One due timer; re-checked because an earlier one may have ended the run."""
     step = tx.step(name)
-    if step.status is StepStatus.RUNNING:
+    if step.map is not None and step.status is StepStatus.RUNNING:  # its items' timers
+        map_timer(tx, name)
+    elif step.status is StepStatus.RUNNING:
         timeout_s = tx.spec(name).timeout_ms / 1000
         message = f"no result within {timeout_s:g}s (attempt {step.attempt})"
         # the attempt may still be running at its service: tell it to stop, as a run's

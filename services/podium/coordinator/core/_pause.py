@@ -10,7 +10,8 @@ still cancels it, and a paused run whose every step is done succeeds: pausing ho
 work, it does not hold a finished run open.
 
 ``ResumeRun`` sets the run back to ``resume_to`` (``running`` by default): retries whose time
-passed are requested at once, then ready steps start (or the compensation queue goes on).
+passed are requested at once (a map step's due item retries and next items too), then ready
+steps start (or the compensation queue goes on).
 A pause of a run that is not running (queued for a slot, compensating, paused), a resume
 of one that is not paused, and a request asked no later than the last one applied (a
 redelivery: see ``stale_control``) change nothing and are counted.
@@ -22,6 +23,7 @@ from podium.contract import RunStatus, StepStatus
 from podium.coordinator.core._compensation import next_compensation
 from podium.coordinator.core._fanout import advance
 from podium.coordinator.core._inputs import PauseRun, ResumeRun
+from podium.coordinator.core._map import refill
 from podium.coordinator.core._rerun import stale_control
 from podium.coordinator.core._state import JsonValue, replace_fields
 from podium.coordinator.core._tx import Tx, request_step, set_run_status
@@ -58,6 +60,8 @@ def resume(tx: Tx, event: ResumeRun) -> str | None:
     for name, step in list(tx.state.steps.items()):
         if step.status is StepStatus.RETRY_WAIT and (step.retry_at_ms or 0) <= tx.now_ms:
             request_step(tx, name, step.attempt + 1)
+        elif step.status is StepStatus.RUNNING and step.map is not None:
+            refill(tx, name)  # a map's due retries and next items
     advance(tx)
     return None
 

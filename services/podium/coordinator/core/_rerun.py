@@ -30,7 +30,14 @@ from podium.contract import RunStatus, StepStatus, compensated_step
 from podium.coordinator.core._fanout import advance
 from podium.coordinator.core._inputs import RetryRun
 from podium.coordinator.core._queued import request_admission
-from podium.coordinator.core._state import JsonValue, Rerun, RunState, StepState, replace_fields
+from podium.coordinator.core._state import (
+    JsonValue,
+    MapProgress,
+    Rerun,
+    RunState,
+    StepState,
+    replace_fields,
+)
 from podium.coordinator.core._tx import Tx, set_run_status
 from podium.pipelines import Pipeline
 
@@ -137,7 +144,15 @@ def _moved_steps(state: RunState, pipeline: Pipeline) -> dict[str, StepState]:
 
 
 def _reset(step: StepState) -> StepState:
-    return StepState(attempt=step.attempt, attempt_base=step.attempt)
+    """Pending again; a map step runs all its items again, their attempts numbered after the
+    last try's (a late result of one is then stale)."""
+    done = step.map
+    kept = (
+        None
+        if done is None
+        else MapProgress(attempt_floor=done.max_attempt, max_attempt=done.max_attempt)
+    )
+    return StepState(attempt=step.attempt, attempt_base=step.attempt, map=kept)
 
 
 def _names(pipeline: Pipeline) -> list[str]:

@@ -16,6 +16,7 @@ from podium.contract import (
     StepStatus,
     compensated_step,
     compensation_envelope,
+    map_item_name,
     step_envelope,
 )
 from podium.coordinator.core._children import child_result, start_child
@@ -31,6 +32,7 @@ from podium.coordinator.core._commands import (
 from podium.coordinator.core._plan import PipelinePlan, StepSpec, plan_of
 from podium.coordinator.core._state import (
     JsonValue,
+    MapProgress,
     RunState,
     StepState,
     replace_fields,
@@ -141,6 +143,16 @@ def stop_attempt(tx: Tx, name: str, attempt: int, reason: str) -> Command:
     return NotifyCancel(tx.state.run_id, name, attempt, spec.topic)
 
 
+def stop_items(tx: Tx, name: str, progress: MapProgress) -> list[Command]:
+    """Cancel notices for a map step's items running (not those waiting for a retry)."""
+    topic, run_id = tx.spec(name).topic, tx.state.run_id
+    return [
+        NotifyCancel(run_id, map_item_name(name, index), item.attempt, topic)
+        for index, item in sorted(progress.items.items())
+        if item.deadline_ms is not None
+    ]
+
+
 def _running(tx: Tx, name: str, attempt: int, deadline: int) -> StepState:
     """A compensation has no entry until its first request, hence the default."""
     current = tx.state.steps.get(name, StepState())
@@ -152,6 +164,7 @@ def _running(tx: Tx, name: str, attempt: int, deadline: int) -> StepState:
         deadline_ms=deadline,
         retry_at_ms=None,
         started_at_ms=started,
+        map=None,  # a map step of an earlier version, re-run on one where it maps nothing
     )
 
 
@@ -201,7 +214,9 @@ def finish_step(
 def cancel_active(tx: Tx, reason: str) -> None:
     """Cancel every unfinished step; running ones are told to stop."""
     for name, step in list(tx.state.steps.items()):  # finish_step changes the steps
-        if step.status is StepStatus.RUNNING:
+        if step.status is StepStatus.RUNNING and step.map is not None:  # a map's items
+            tx.commands.extend(stop_items(tx, name, step.map))
+        elif step.status is StepStatus.RUNNING:
             tx.commands.append(stop_attempt(tx, name, step.attempt, reason))
         if not step.status.is_finished:
             finish_step(tx, name, StepStatus.CANCELLED, {"reason": reason}, error=step.error)

@@ -28,7 +28,6 @@ from podium.registry import (
     DEFAULT_TOPIC,
     ApplyStatus,
     PipelineRegistry,
-    RegisteredPipeline,
     apply_lines,
     apply_pipelines,
     apply_summary,
@@ -155,8 +154,7 @@ def list_command(ctx: click.Context, as_json: bool, topic: str) -> None:
     """Show the published pipelines: name, versions, latest version, its step
     count, content hash and publication time (UTC).
     """
-    entries, skipped = asyncio.run(_read(settings_from(ctx).client_kwargs(), topic))
-    summaries = pipeline_summaries(entries)
+    summaries, skipped = asyncio.run(_read(settings_from(ctx).client_kwargs(), topic))
     if as_json:
         click.echo(json.dumps(summaries, indent=2))
     elif summaries:
@@ -168,6 +166,6 @@ def list_command(ctx: click.Context, as_json: bool, topic: str) -> None:
         click.echo(f"warning: {skipped} unreadable registry record(s) skipped", err=True)
 
 
-async def _read(kwargs: dict[str, Any], topic: str) -> tuple[list[RegisteredPipeline], int]:
+async def _read(kwargs: dict[str, Any], topic: str) -> tuple[list[dict[str, Any]], int]:
     async with PipelineRegistry(kwargs, topic, follow=False) as registry:
-        return registry.list(), registry.stats.skipped
+        return pipeline_summaries(registry.list(), registry.pause), registry.stats.skipped

@@ -63,6 +63,14 @@ class RetryPolicy(_Strict):
     jitter: float = Field(default=0.1, ge=0.0, le=1.0)
 
 
+class RateLimit(_Strict):
+    """At most ``burst`` runs start at once, then ``runs_per_second`` (a token bucket); the
+    runs beyond wait ``queued`` (see docs/priorities.md)."""
+
+    runs_per_second: float = Field(gt=0, le=1_000_000)
+    burst: int = Field(default=1, ge=1, le=100_000)
+
+
 class OnFailure(StrEnum):
     FAIL = "fail"
     CONTINUE = "continue"
@@ -404,6 +412,7 @@ class Pipeline(_Strict):
     triggers: tuple[Trigger, ...] = ()
     steps: tuple[Step, ...] = Field(min_length=1)
     max_active_runs: int | None = Field(default=None, ge=1)
+    rate_limit: RateLimit | None = None
 
     def step(self, name: str) -> Step:
         for step in self.steps:

@@ -5,19 +5,24 @@ is the state machine: the new ``RunState`` (``_state``) and the ``Command`` s
 (``_commands``) the shell executes. Its parts: starting and finishing steps and runs
 (``_fanout``), failures and retries (``_failure``, ``_backoff``), compensation
 (``_compensation``), re-runs (``_rerun``), pause and resume (``_pause``), child runs of
-``kind: pipeline`` steps (``_children``), runs queued
-under ``max_active_runs`` (``_queued``) and the admission queue itself (``_admission``,
-``admit``); ``_inputs`` holds the events it consumes, ``_plan`` what it looks up in a
-pipeline, ``_tx`` one decision's working state. Everything is property-tested with
-hypothesis in ``tests/unit``; the Kafka shell around it is the rest of
-:mod:`podium.coordinator`.
+``kind: pipeline`` steps (``_children``), runs queued for admission (``_queued``) and the
+admission queue itself (``_admission``, ``admit``: the cap ``max_active_runs``, a paused
+pipeline, a ``rate_limit``'s token bucket); ``_inputs`` holds the events it consumes,
+``_plan`` what it looks up in a pipeline, ``_tx`` one decision's working state. Everything
+is property-tested with hypothesis in ``tests/unit``; the Kafka shell around it is the rest
+of :mod:`podium.coordinator`.
 """
 
 from podium.coordinator.core._admission import (
     AdmissionEvent,
     AdmissionState,
     Enqueue,
+    PausePipeline,
     Release,
+    ResumePipeline,
+    TokenRate,
+    Wake,
+    admission_wake_ms,
     admit,
 )
 from podium.coordinator.core._backoff import compute_backoff
@@ -70,12 +75,14 @@ __all__ = [
     "Enqueue",
     "Event",
     "NotifyCancel",
+    "PausePipeline",
     "PauseRun",
     "Release",
     "ReleaseAdmission",
     "RequestAdmission",
     "RequestStep",
     "Rerun",
+    "ResumePipeline",
     "ResumeRun",
     "RetryRun",
     "RunState",
@@ -87,7 +94,10 @@ __all__ = [
     "StepState",
     "StepSucceeded",
     "TimerFired",
+    "TokenRate",
+    "Wake",
     "WakeAt",
+    "admission_wake_ms",
     "admit",
     "compute_backoff",
     "decide",

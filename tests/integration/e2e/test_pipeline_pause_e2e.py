@@ -32,7 +32,12 @@ def _cli_ok(stack: Stack, *args: str) -> str:
 
 
 def _listed(stack: Stack) -> dict[str, Any]:
-    return {p["name"]: p for p in json.loads(_cli_ok(stack, "pipelines", "list", "--json"))}
+    return {
+        p["name"]: p
+        for p in json.loads(
+            _cli_ok(stack, "pipelines", "list", "--json", "--topic", stack.topics.pipelines)
+        )
+    }
 
 
 def _run_level(seen: RunEvents, run_id: str, status: str) -> list[wire.RunStatusChanged]:

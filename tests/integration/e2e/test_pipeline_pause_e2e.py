@@ -14,6 +14,7 @@ tolerance for the delivery of each admission to its run's partition).
 from __future__ import annotations
 
 import json
+import signal
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -121,3 +122,35 @@ async def test_runs_of_a_rate_limited_pipeline_are_admitted_at_its_rate(stack: S
         assert at >= earliest - tolerance, (i, [t - first for t in times])
     assert times[-1] - first < timedelta(seconds=4)  # 1 s at the rate, with room to spare
     assert times[-1] - first >= timedelta(milliseconds=1000) - tolerance
+
+
+async def test_a_pause_outlives_a_coordinator_restart(own_stack: Stack) -> None:
+    """The paused set is read back from Kafka (the registry's ``paused:NAME`` and the
+    admissions table's changelog), not kept in memory: after a SIGKILL and a restart, a new
+    run of the paused (uncapped) pipeline still waits, and the resume admits it."""
+    stack = own_stack
+    p = stack.prefix
+    uncapped = pipeline(p, step(p, "work"), name=f"restart-{p}")
+    await stack.publish(uncapped)
+    stack.start_coordinator()
+    stack.start_service("worker", "tests.integration.e2e.services:worker")
+    _cli_ok(stack, "pipelines", "pause", uncapped.name, "--by", "sre")
+    wait_until_sync(
+        lambda: _listed(stack)[uncapped.name]["paused"] is not None,
+        timeout=TIMEOUT,
+        interval=0.5,
+        what="shown paused",
+    )
+    stack.kill("coordinator", signal.SIGKILL)
+    stack.start_coordinator("coordinator-restarted")
+    async with EventWatcher(stack) as watcher:
+        run = await stack.request_run(uncapped.name)
+        seen = await watcher.until(
+            lambda s: bool(_run_level(s, run, "QUEUED")), timeout=TIMEOUT, what="it queues"
+        )
+        assert json.loads(_run_level(seen, run, "QUEUED")[0].detail_json)["pipeline_paused"]
+        _cli_ok(stack, "pipelines", "resume", uncapped.name)
+        seen = await watcher.until(
+            lambda s: bool(s.terminal(run)), timeout=TIMEOUT, what="it runs once resumed"
+        )
+    assert seen.terminal(run) == [wire.RunStatus.SUCCEEDED]

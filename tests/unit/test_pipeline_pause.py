@@ -200,8 +200,21 @@ def test_a_bad_rate_limit_names_its_field(tmp_path: Path) -> None:
     pipeline, problems = check_file(path)
     assert pipeline is None
     text = "\n".join(str(p) for p in problems)
-    assert "rate_limit.runs_per_second" in text and "greater than 0" in text
-    assert "did you mean 'burst'" in text
+    assert "rate_limit.runs_per_second" in text and "must be more than 0" in text
+    assert "such as 0.5" in text and "did you mean 'burst'" in text
+    result = CliRunner().invoke(podium, ["pipelines", "validate", str(path)])
+    assert result.exit_code == 1 and f"{path}" in result.output
+
+
+def test_validate_says_how_a_rate_limited_pipelines_runs_start(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "name: p\nversion: 1\nmax_active_runs: 3\nrate_limit: {runs_per_second: 0.5}\n"
+        "steps:\n  - {name: a, service: s}\n"
+    )
+    result = CliRunner().invoke(podium, ["pipelines", "validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "runs start at most 3 active, at most 0.5 per second (burst 1)" in result.output
 
 
 # --- the API ---------------------------------------------------------------------------------

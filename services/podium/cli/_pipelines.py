@@ -83,7 +83,8 @@ def validate(ctx: click.Context, paths: tuple[str, ...]) -> None:
             found.append((file, pipeline))
             steps = len(pipeline.steps)
             click.echo(f"ok: {file}: {pipeline.key} ({steps} step{'s' if steps != 1 else ''})")
-            for line in [*trigger_lines(pipeline), *rule_lines(pipeline)]:
+            lines = [*admission_lines(pipeline), *trigger_lines(pipeline), *rule_lines(pipeline)]
+            for line in lines:
                 click.echo(f"  {line}")
     problems.extend(duplicate_keys(found))
     for problem in problems:
@@ -92,6 +93,16 @@ def validate(ctx: click.Context, paths: tuple[str, ...]) -> None:
         count = len(problems)
         click.echo(f"{count} problem{'s' if count != 1 else ''} found", err=True)
     sys.exit(1 if problems else 0)
+
+
+def admission_lines(pipeline: Pipeline) -> list[str]:
+    """How its runs are admitted, when not all at once: the cap and the rate."""
+    limits = []
+    if pipeline.max_active_runs is not None:
+        limits.append(f"at most {pipeline.max_active_runs} active")
+    if (rate := pipeline.rate_limit) is not None:
+        limits.append(f"at most {rate.runs_per_second:g} per second (burst {rate.burst})")
+    return [f"runs start {', '.join(limits)}; the others wait queued"] if limits else []
 
 
 def rule_lines(pipeline: Pipeline) -> list[str]:

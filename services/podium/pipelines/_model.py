@@ -67,8 +67,18 @@ class RateLimit(_Strict):
     """At most ``burst`` runs start at once, then ``runs_per_second`` (a token bucket); the
     runs beyond wait ``queued`` (see docs/priorities.md)."""
 
-    runs_per_second: float = Field(gt=0, le=1_000_000)
+    runs_per_second: float = Field(le=1_000_000)
     burst: int = Field(default=1, ge=1, le=100_000)
+
+    @field_validator("runs_per_second")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if not value > 0:
+            raise ValueError(
+                f"must be more than 0, got {value:g}: write a rate such as 0.5 (one run every "
+                "2 seconds), or remove rate_limit for no limit"
+            )
+        return value
 
 
 class OnFailure(StrEnum):

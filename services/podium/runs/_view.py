@@ -338,7 +338,9 @@ def _admission(detail: Mapping[str, Any]) -> tuple[str, ...]:
     if isinstance(cap := detail.get("max_active_runs"), int):
         why.append(f"max_active_runs {cap}")
     if isinstance(rate := detail.get("rate_limit"), dict):
-        why.append(f"rate_limit {rate.get('runs_per_second')}/s")
+        per_second = rate.get("runs_per_second")
+        shown = f"{per_second:g}" if isinstance(per_second, int | float) else "?"
+        why.append(f"rate_limit {shown}/s")
     return tuple(why)
 
 

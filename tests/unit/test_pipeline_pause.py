@@ -318,3 +318,17 @@ def test_the_cli_pauses_a_known_pipeline_and_refuses_an_unknown_one(
     assert unknown.exit_code == 2 and "nope" in unknown.output
     not_paused = runner.invoke(podium, ["pipelines", "resume", "ingest"])
     assert not_paused.exit_code == 1 and "is not paused" in not_paused.output
+
+
+async def test_a_queued_runs_json_says_what_it_waits_for(
+    client: TestClient[Any, Any], services: ApiServices
+) -> None:
+    runs = services.runs
+    assert isinstance(runs, FakeRuns)
+    rate = {"runs_per_second": 2.0, "burst": 1}
+    detail = {"params": {}, "trigger": {}, "pipeline_paused": True, "rate_limit": rate}
+    runs.event(run_id="q", status=wire.RunStatus.QUEUED, detail_json=json.dumps(detail))
+    shown = await (await client.get("/v1/runs/q")).json()
+    assert shown["queued_for"] == ["pipeline paused", "rate_limit 2/s"]
+    runs.event(run_id="q", status=wire.RunStatus.RUNNING)
+    assert (await (await client.get("/v1/runs/q")).json())["queued_for"] == []

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
+
 from podium import contract as wire
-from podium.testing import wait_until_sync
+from podium.testing import wait_until, wait_until_sync
 from tests.integration.e2e.pipelines import pipeline, step
 from tests.integration.e2e.stack import EventWatcher, RunEvents, Stack
 
@@ -154,3 +157,52 @@ async def test_a_pause_outlives_a_coordinator_restart(own_stack: Stack) -> None:
             lambda s: bool(s.terminal(run)), timeout=TIMEOUT, what="it runs once resumed"
         )
     assert seen.terminal(run) == [wire.RunStatus.SUCCEEDED]
+
+
+async def test_the_api_pauses_and_resumes_a_pipeline(stack: Stack) -> None:
+    """``POST /v1/pipelines/{name}/pause|resume`` through ``podium api``: 404 and 409 as JSON,
+    ``GET /v1/pipelines`` shows the pause once the coordinator applied it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    stack.start("api-pipelines", "api", "--port", str(port))
+    base = f"http://127.0.0.1:{port}/v1/pipelines"
+    p = stack.prefix
+    definition = pipeline(p, step(p, "work"), name=f"api-{p}")
+    await stack.publish(definition)
+    async with aiohttp.ClientSession() as http:
+
+        async def paused() -> Any:
+            async def answer() -> Any:
+                try:
+                    async with http.get(base) as got:
+                        body = await got.json() if got.status == 200 else {}
+                except aiohttp.ClientError:  # the API is still starting
+                    return None
+                found = [e for e in body.get("pipelines", []) if e["name"] == definition.name]
+                return found[0] if found else None
+
+            return await wait_until(answer, timeout=TIMEOUT, what="the API lists it")
+
+        await paused()
+        async with http.post(f"{base}/nope-{p}/pause", json={}) as unknown:
+            assert unknown.status == 404
+            assert (await unknown.json())["error"]["field"] == "pipeline"
+        async with http.post(f"{base}/{definition.name}/resume", json={}) as refused:
+            assert refused.status == 409
+            assert "not paused" in (await refused.json())["error"]["message"]
+        body = {"reason": "maintenance", "by": "sre"}
+        async with http.post(f"{base}/{definition.name}/pause", json=body) as accepted:
+            assert accepted.status == 202, await accepted.text()
+
+        async def shown_paused() -> Any:
+            entry = await paused()
+            return entry["paused"]
+
+        shown = await wait_until(shown_paused, timeout=TIMEOUT, what="shown paused")
+        assert (shown["by"], shown["reason"]) == ("sre", "maintenance") and shown["at"]
+        async with http.post(f"{base}/{definition.name}/pause", json={}) as again:
+            assert again.status == 409
+            assert "already paused" in (await again.json())["error"]["message"]
+        async with http.post(f"{base}/{definition.name}/resume", json={}) as resumed:
+            assert resumed.status == 202

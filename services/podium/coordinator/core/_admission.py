@@ -209,22 +209,26 @@ def admit(
     if limit is not _UNSET and limit is not None and limit < 1:
         raise ValueError(f"max_active_runs must be >= 1, got {limit}")
     state = _configured(state, limit, rate)
-    if isinstance(event, Enqueue):
-        if event.run_id in state.active:
-            return state, (event.run_id,)  # re-announce: see the module docstring
-        if event.run_id not in state.queue:
-            state = _enqueued(state, event)
-    elif isinstance(event, Release):
-        queue = tuple(r for r in state.queue if r != event.run_id)
-        priorities = _without(state.priorities, {event.run_id})
-        state = replace(state, active=state.active - {event.run_id}, queue=queue)
-        state = replace(state, priorities=priorities)
-    elif isinstance(event, PausePipeline):
-        if state.paused is None:
-            state = replace(state, paused=PipelinePause(event.by, event.reason, event.at_ms))
-    elif isinstance(event, ResumePipeline):
-        state = replace(state, paused=None)
-    return _fill(state, now_ms)
+    if isinstance(event, Enqueue) and event.run_id in state.active:
+        return state, (event.run_id,)  # re-announce: see the module docstring
+    return _fill(_applied(state, event), now_ms)
+
+
+def _applied(state: AdmissionState, event: AdmissionEvent) -> AdmissionState:
+    """The state after ``event``, before anything is admitted."""
+    match event:
+        case Enqueue():
+            return state if event.run_id in state.queue else _enqueued(state, event)
+        case Release():
+            queue = tuple(r for r in state.queue if r != event.run_id)
+            priorities = _without(state.priorities, {event.run_id})
+            active = state.active - {event.run_id}
+            return replace(state, active=active, queue=queue, priorities=priorities)
+        case PausePipeline() if state.paused is None:
+            return replace(state, paused=PipelinePause(event.by, event.reason, event.at_ms))
+        case ResumePipeline() if state.paused is not None:
+            return replace(state, paused=None)
+    return state  # a wake, a repeated pause or resume: only time passed
 
 
 def _configured(state: AdmissionState, limit: int | None, rate: TokenRate | None) -> AdmissionState:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +150,22 @@ def test_a_run_that_waited_for_a_resume_releases_its_place_when_it_ends() -> Non
     out = by_topic(runs.handle(TOPICS.runs, CODEC.encode_event(cancel), [], table))
     [release] = out[TOPICS.admissions]
     assert json.loads(release.value or b"")["kind"] == "release"
+
+
+def test_a_re_run_of_a_paused_pipelines_run_waits_for_the_resume() -> None:
+    pipeline = make_pipeline(step("a"), name="ingest")
+    paused: set[str] = set()
+    runs, table = run_handler(pipeline, paused), dict[str, RunState]()
+    runs.handle(TOPICS.runs, run_requested(CODEC, "r1"), [], table)
+    cancel = wire.RunCancelRequested(run_id="r1", requested_at=NOW)
+    runs.handle(TOPICS.runs, CODEC.encode_event(cancel), [], table)
+    paused.add("ingest")
+    retry = wire.RunControlRequested(
+        run_id="r1", action=RunControlAction.RETRY, requested_at=NOW + timedelta(seconds=1)
+    )
+    out = by_topic(runs.handle(TOPICS.runs, CODEC.encode_event(retry), [], table))
+    assert table["r1"].status is wire.RunStatus.QUEUED
+    assert set(out) == {TOPICS.run_events, TOPICS.admissions}
 
 
 def test_a_rate_limited_run_asks_with_its_rate_and_its_start_says_so() -> None:

@@ -101,6 +101,10 @@ class Registry:
     def list(self) -> list[RegisteredPipeline]:
         return list(self.entries)
 
+    def pause(self, name: str) -> None:
+        """No pipeline is paused here."""
+        return None
+
 
 def _pipeline(name: str) -> Pipeline:
     steps = [{"name": s, "service": "work"} for s in STEPS]

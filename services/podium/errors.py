@@ -49,6 +49,7 @@ this drawing true)::
         DlqTopicMissingError  (podium.dlq._errors)
         MissingValueError  (podium.pipelines._errors)
         NotBrokerTime  (podium_bench._records)
+        PipelineStateError  (podium.registry._errors)
         RunFinishedError  (podium.runs._errors)
         RunStateError  (podium.runs._errors)
         RunsFailed  (podium.cli._bench)

@@ -34,16 +34,16 @@ def apply_all(
 def test_runs_beyond_the_limit_wait_and_start_in_order_as_slots_free() -> None:
     state, admitted = apply_all([Enqueue("a"), Enqueue("b"), Enqueue("c"), Enqueue("d")], 2)
     assert admitted == ["a", "b"]
-    assert state == AdmissionState(frozenset({"a", "b"}), ("c", "d"))
+    assert state == AdmissionState(frozenset({"a", "b"}), ("c", "d"), limit=2)
     state, now = admit(state, Release("b"), 2)
-    assert now == ("c",) and state == AdmissionState(frozenset({"a", "c"}), ("d",))
+    assert now == ("c",) and state == AdmissionState(frozenset({"a", "c"}), ("d",), limit=2)
 
 
 def test_a_run_released_while_queued_leaves_the_queue_and_starts_nothing() -> None:
     state, _ = apply_all([Enqueue("a"), Enqueue("b"), Enqueue("c")], 1)
     state, now = admit(state, Release("b"), 1)
-    assert now == () and state == AdmissionState(frozenset({"a"}), ("c",))
-    assert admit(state, Release("a"), 1) == (AdmissionState(frozenset({"c"})), ("c",))
+    assert now == () and state == AdmissionState(frozenset({"a"}), ("c",), limit=1)
+    assert admit(state, Release("a"), 1) == (AdmissionState(frozenset({"c"}), limit=1), ("c",))
 
 
 def test_repeats_change_nothing_but_an_active_run_is_told_again() -> None:
@@ -70,7 +70,7 @@ def test_a_limit_below_one_is_refused() -> None:
 def test_state_round_trips_through_json_and_bad_state_names_the_field() -> None:
     state, _ = apply_all([Enqueue("b"), Enqueue("a"), Enqueue("c")], 2)
     data = json.loads(json.dumps(state.to_dict()))
-    assert data == {"active": ["a", "b"], "queue": ["c"]}
+    assert data == {"active": ["a", "b"], "queue": ["c"], "limit": 2}
     assert AdmissionState.from_dict(data) == state
     assert AdmissionState.from_dict({}) == AdmissionState() and AdmissionState().empty
     with pytest.raises(ValueError, match="queue must be a list of run ids"):
@@ -140,4 +140,4 @@ def test_every_waiting_run_is_admitted_once_the_active_ones_end(
     while state.active:
         state, admitted = admit(state, Release(min(state.active)), limit)
         seen += admitted
-    assert seen == waiting and state == AdmissionState()
+    assert seen == waiting and state.empty

@@ -54,10 +54,10 @@ def test_an_admitted_run_is_not_evicted_and_a_repeat_keeps_the_first_priority() 
 
 def test_without_priorities_the_state_stores_as_before() -> None:
     state, _ = apply_all([Enqueue("a"), Enqueue("b")], 1)
-    assert state.to_dict() == {"active": ["a"], "queue": ["b"]}
+    assert state.to_dict() == {"active": ["a"], "queue": ["b"], "limit": 1}  # no priorities key
     state, _ = admit(state, Enqueue("c", 2), 1)
     data = json.loads(json.dumps(state.to_dict()))
-    assert data == {"active": ["a"], "queue": ["c", "b"], "priorities": {"c": 2}}
+    assert data == {"active": ["a"], "queue": ["c", "b"], "priorities": {"c": 2}, "limit": 1}
     assert AdmissionState.from_dict(data) == state
     with pytest.raises(ValueError, match="priorities must map run ids to ints"):
         AdmissionState.from_dict({"queue": ["c"], "priorities": {"c": "high"}})
@@ -114,6 +114,6 @@ def test_every_waiting_run_is_admitted_once_slots_free_highest_first(
     while state.active:
         state, admitted = admit(state, Release(min(state.active)), limit)
         seen += admitted
-    assert seen == waiting and state == AdmissionState()
+    assert seen == waiting and state.empty
     order = [-priority.get(run, 0) for run in seen]
     assert order == sorted(order)

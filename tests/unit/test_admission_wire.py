@@ -63,10 +63,11 @@ def test_requests_and_releases_travel_keyed_by_pipeline_with_the_pinned_limit() 
     for message in (enqueue, release):
         assert message.topic == "adm" and message.key == b"ingest"
         assert header_value(message.headers, "podium-run-id") == "r1"
-    assert admission_input(enqueue.value) == AdmissionRequest("ingest", Enqueue("r1"), 3)
-    assert admission_input(release.value) == AdmissionRequest("ingest", Release("r1"), 3)
-    with pytest.raises(ValueError, match="ingest has no max_active_runs"):
-        admission_message("adm", ReleaseAdmission("r1", "ingest"), None)
+    assert admission_input(enqueue.value) == AdmissionRequest("ingest", Enqueue("r1"), (3, None))
+    assert admission_input(release.value) == AdmissionRequest("ingest", Release("r1"), (3, None))
+    uncapped = admission_message("adm", ReleaseAdmission("r1", "ingest"), None)
+    assert "limit" not in json.loads(uncapped.value or b"")  # no cap: a pause or a rate only
+    assert admission_input(uncapped.value).limits == (None, None)
 
 
 @pytest.mark.parametrize(
@@ -79,7 +80,8 @@ def test_requests_and_releases_travel_keyed_by_pipeline_with_the_pinned_limit() 
         (b'{"kind": "enqueue", "run_id": "r", "pipeline": "", "limit": 1}', "pipeline must be"),
         (b'{"kind": "enqueue", "run_id": "r", "pipeline": "p", "limit": 0}', "limit must be"),
         (b'{"kind": "enqueue", "run_id": "r", "pipeline": "p", "limit": true}', "limit must be"),
-        (b'{"kind": "enqueue", "run_id": "r", "pipeline": "p"}', "limit must be"),
+        (b'{"kind": "enqueue", "run_id": "r", "pipeline": "p", "rate": 3}', "rate must be"),
+        (b'{"kind": "wake"}', "pipeline must be"),
     ],
 )
 def test_a_bad_admissions_message_is_a_dead_letter_naming_the_problem(
@@ -107,7 +109,7 @@ def test_the_admission_handler_keeps_one_queue_per_pipeline_in_its_table() -> No
     [first] = handler.handle(enqueue("a"), table)
     assert first == Outgoing(TOPICS.timers, b"a", admitted_value("a"), [("podium-run-id", b"a")])
     assert handler.handle(enqueue("b"), table) == []
-    assert json.loads(table["ingest"]) == {"active": ["a"], "queue": ["b"]}
+    assert json.loads(table["ingest"]) == {"active": ["a"], "queue": ["b"], "limit": 1}
     assert [m.key for m in handler.handle(release("a"), table)] == [b"b"]
     assert handler.handle(release("b"), table) == [] and "ingest" not in table  # tombstone
     assert handler.counters["admission:admitted"] == 2
@@ -154,7 +156,7 @@ def test_a_capped_run_waits_for_its_slot_then_runs_and_gives_it_back() -> None:
     done = wire.StepCompleted(run_id="r1", step="a", attempt=1, completed_at=NOW)
     ended = by_topic(runs.handle(TOPICS.step_results, codec.encode_event(done), [], run_table))
     [freed] = ended[TOPICS.admissions]
-    assert admission_input(freed.value) == AdmissionRequest("ingest", Release("r1"), 1)
+    assert admission_input(freed.value) == AdmissionRequest("ingest", Release("r1"), (1, None))
     assert runs.handle(answer.topic, answer.value, [], run_table) == []
     assert runs.counters["ignored:run-finished"] == 1
 
@@ -182,7 +184,8 @@ def test_a_runs_priority_reaches_the_queue_and_a_higher_one_is_admitted_first() 
         out = runs.handle(TOPICS.runs, run_requested(runs.codec, run_id, priority), [], run_table)
         [asks[run_id]] = by_topic(out)[TOPICS.admissions]
         admission.handle(asks[run_id].value, queues)
-    assert admission_input(asks["high"].value) == AdmissionRequest("ingest", Enqueue("high", 8), 1)
+    request = admission_input(asks["high"].value)
+    assert request == AdmissionRequest("ingest", Enqueue("high", 8), (1, None))
     assert "priority" not in json.loads(asks["r1"].value or b"")  # 0 travels as before
     assert json.loads(queues["ingest"])["queue"] == ["high", "low"]
     assert run_table["high"].priority == 8

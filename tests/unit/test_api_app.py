@@ -21,7 +21,7 @@ from podium.contract import (
     trace_context,
 )
 from podium.pipelines import Pipeline
-from podium.registry import RegisteredPipeline, UnknownPipelineError
+from podium.registry import PipelinePause, RegisteredPipeline, UnknownPipelineError
 from podium.runs import ReadModel, run_id_for
 from podium.settings import TopicNames
 from tests.unit.test_runs_client import CALLER, W3C, FakeProducer, pipeline
@@ -33,6 +33,7 @@ T0 = datetime(2025, 1, 1, tzinfo=UTC)
 class FakePipelines:
     def __init__(self, *pipelines: Pipeline) -> None:
         self.entries = [RegisteredPipeline(p, f"sha256:{p.key}", T0) for p in pipelines]
+        self.pauses: dict[str, PipelinePause] = {}
 
     def get(self, name: str, version: int | None = None) -> Pipeline:
         found = [e.pipeline for e in self.entries if e.name == name]
@@ -43,6 +44,9 @@ class FakePipelines:
 
     def list(self) -> list[RegisteredPipeline]:
         return list(self.entries)
+
+    def pause(self, name: str) -> PipelinePause | None:
+        return self.pauses.get(name)
 
 
 class FakeRuns(ReadModel):

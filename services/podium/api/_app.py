@@ -63,7 +63,7 @@ from podium.pipelines import (
     check_params_size,
     resolve_params,
 )
-from podium.registry import RegisteredPipeline, UnknownPipelineError
+from podium.registry import PipelinePause, RegisteredPipeline, UnknownPipelineError
 from podium.runs import (
     Producer,
     RunFinishedError,
@@ -90,6 +90,8 @@ class Pipelines(Protocol):
     def get(self, name: str, version: int | None = None) -> Pipeline: ...
 
     def list(self) -> list[RegisteredPipeline]: ...
+
+    def pause(self, name: str) -> PipelinePause | None: ...
 
 
 class Page(Protocol):
@@ -312,7 +314,10 @@ async def list_pipelines(request: web.Request) -> web.Response:
     entries = services.pipelines.list()
     # every version of a name shares its runs' record: one look per name
     recent = {name: services.runs.recent(name).as_json() for name in {e.name for e in entries}}
-    body = [{**pipeline_json(e), "recent": recent[e.name]} for e in entries]
+    paused = {name: _paused(services.pipelines.pause(name)) for name in recent}
+    body = [
+        {**pipeline_json(e), "recent": recent[e.name], "paused": paused[e.name]} for e in entries
+    ]
     return web.json_response({"pipelines": body})
 
 
@@ -389,6 +394,10 @@ def _with_declared(pipelines: Pipelines, view: RunView) -> RunView:
     except UnknownPipelineError:
         return view
     return with_pending_steps(view, (step.name for step in pipeline.steps))
+
+
+def _paused(pause: PipelinePause | None) -> dict[str, object] | None:
+    return None if pause is None else pause.detail()
 
 
 def _trace_headers(request: web.Request) -> dict[str, str]:

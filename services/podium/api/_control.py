@@ -8,11 +8,18 @@ Each checks the run against the read model, then produces one ``RunControlReques
                                 succeeded with no from_step); 400 a bad field or unknown step
     POST /v1/runs/{id}/pause   {"reason"?, "by"?}; 202; 404; 409 not running
     POST /v1/runs/{id}/resume  {"reason"?, "by"?}; 202; 404; 409 not paused
+    POST /v1/pipelines/{name}/pause   {"reason"?, "by"?}; 202; 404 unknown pipeline;
+                                      409 already paused
+    POST /v1/pipelines/{name}/resume  {"reason"?, "by"?}; 202; 404; 409 not paused
+
+A pipeline's pause or resume is checked against the registry and produced as one
+``PipelineControlRequested`` on the admissions topic (``podium.registry.control_pipeline``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aiohttp import web
@@ -21,6 +28,12 @@ from podium.api._errors import ApiError
 from podium.api._input import json_object
 from podium.api._waits import MAX_TEXT, pipeline_of, refusals, sent
 from podium.contract import RunControlAction
+from podium.registry import (
+    PipelineStateError,
+    UnknownPipelineError,
+    check_pipeline_control,
+    control_pipeline,
+)
 from podium.runs import RunStateError, check_pausable, check_resumable, check_retryable
 from podium.runs import control_run as send_control
 
@@ -59,6 +72,40 @@ def add_control_routes(
     app.router.add_post("/v1/runs/{run_id}/retry", retry)
     app.router.add_post("/v1/runs/{run_id}/pause", pause)
     app.router.add_post("/v1/runs/{run_id}/resume", resume)
+    add_pipeline_routes(app, services)
+
+
+def add_pipeline_routes(app: web.Application, services: Any) -> None:
+    def control(action: RunControlAction) -> Any:
+        async def handle(request: web.Request) -> web.Response:
+            body = json_object(await request.read(), PAUSE_FIELDS)
+            name = request.match_info["name"]
+            reason, by = _optional(body, "reason"), _optional(body, "by") or "api"
+            with _pipeline_refused():
+                check_pipeline_control(services.pipelines, name, action)
+            topic = services.topics.admissions
+            await sent(
+                control_pipeline(services.producer, services.codec, topic, name, action,
+                                 reason=reason, requested_by=by)
+            )  # fmt: skip
+            answer = {"pipeline": name, "action": action.value.lower(), "by": by}
+            return web.json_response(answer, status=202)
+
+        return handle
+
+    app.router.add_post("/v1/pipelines/{name}/pause", control(RunControlAction.PAUSE))
+    app.router.add_post("/v1/pipelines/{name}/resume", control(RunControlAction.RESUME))
+
+
+@contextmanager
+def _pipeline_refused() -> Iterator[None]:
+    """An unknown pipeline is 404, a pause of a paused one (a resume of a running one) 409."""
+    try:
+        yield
+    except UnknownPipelineError as exc:
+        raise ApiError(404, str(exc), "pipeline") from exc
+    except PipelineStateError as exc:
+        raise ApiError(409, str(exc), "pipeline") from exc
 
 
 async def _send(

@@ -1,9 +1,13 @@
-"""`podium runs retry | pause | resume`: run control from the command line.
+"""`podium runs retry | pause | resume` and `podium pipelines pause | resume`: run and
+pipeline control from the command line.
 
 Each reads the run from the run events first and refuses, with the reason and what to do
 instead, what its status does not allow (exit 1, as `podium runs cancel` does for a
 finished run; an unknown run or step exits 2); then it sends one RunControlRequested and
 returns once the cluster has it. `podium runs show` shows what the coordinator did.
+A pipeline's pause is checked against the registry (an unknown pipeline exits 2, a pause of
+a paused one or a resume of one not paused exits 1), then one PipelineControlRequested goes
+to the admissions topic; `podium pipelines list` shows it once the coordinator applied it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from podium.cli._runs import _pipeline_of
 from podium.cli._settings import settings_from
 from podium.codec import Codec
 from podium.contract import RunControlAction
+from podium.registry import PipelineRegistry, check_pipeline_control, control_pipeline
 from podium.runs import (
     ReadModel,
     RunView,
@@ -141,3 +146,48 @@ async def _send(
 
 COMMANDS = (retry, pause, resume)
 """Added to `podium runs` by the CLI's entry point."""
+
+
+@click.command(name="pause")
+@click.argument("name")
+@click.option("--reason", default="", help="Why: recorded with the pause.")
+@click.option("--by", default=None, help="Who asks (default: $USER).")
+@click.pass_context
+def pause_pipeline(ctx: click.Context, name: str, reason: str, by: str | None) -> None:
+    """Pause a pipeline: every new run of it waits queued until `podium pipelines resume`;
+    runs already running go on."""
+    who = by or os.environ.get("USER") or "cli"
+    action = RunControlAction.PAUSE
+    asyncio.run(_control_pipeline(settings_from(ctx), name, action, reason, who))
+    click.echo(f"pause requested for pipeline {name} (by {who})")
+
+
+@click.command(name="resume")
+@click.argument("name")
+@click.option("--reason", default="", help="Why: recorded with the resume.")
+@click.option("--by", default=None, help="Who asks (default: $USER).")
+@click.pass_context
+def resume_pipeline(ctx: click.Context, name: str, reason: str, by: str | None) -> None:
+    """Resume a paused pipeline: its waiting runs are admitted (in priority, then arrival
+    order, under max_active_runs and rate_limit if set)."""
+    who = by or os.environ.get("USER") or "cli"
+    action = RunControlAction.RESUME
+    asyncio.run(_control_pipeline(settings_from(ctx), name, action, reason, who))
+    click.echo(f"resume requested for pipeline {name} (by {who})")
+
+
+async def _control_pipeline(
+    settings: PodiumSettings, name: str, action: RunControlAction, reason: str, by: str
+) -> None:
+    kwargs, topics = settings.client_kwargs(), settings.topics
+    async with PipelineRegistry(kwargs, topics.pipelines, follow=False) as registry:
+        check_pipeline_control(registry, name, action)
+    async with open_producer(kwargs) as producer:
+        await control_pipeline(
+            producer, Codec(), topics.admissions, name, action, reason=reason or None,
+            requested_by=by,
+        )  # fmt: skip
+
+
+PIPELINE_COMMANDS = (pause_pipeline, resume_pipeline)
+"""Added to `podium pipelines` by the CLI's entry point."""

@@ -58,6 +58,8 @@ def _register() -> None:
     podium.add_command(_runs.run)
     for command in _control.COMMANDS:
         _runs.group.add_command(command)
+    for command in _control.PIPELINE_COMMANDS:
+        _pipelines.group.add_command(command)
     podium.add_command(_demo.group)
     podium.add_command(_dlq.group)
     podium.add_command(_bench.group)

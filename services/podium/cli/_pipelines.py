@@ -28,7 +28,6 @@ from podium.registry import (
     DEFAULT_TOPIC,
     ApplyStatus,
     PipelineRegistry,
-    RegisteredPipeline,
     apply_lines,
     apply_pipelines,
     apply_summary,
@@ -84,7 +83,8 @@ def validate(ctx: click.Context, paths: tuple[str, ...]) -> None:
             found.append((file, pipeline))
             steps = len(pipeline.steps)
             click.echo(f"ok: {file}: {pipeline.key} ({steps} step{'s' if steps != 1 else ''})")
-            for line in [*trigger_lines(pipeline), *rule_lines(pipeline)]:
+            lines = [*admission_lines(pipeline), *trigger_lines(pipeline), *rule_lines(pipeline)]
+            for line in lines:
                 click.echo(f"  {line}")
     problems.extend(duplicate_keys(found))
     for problem in problems:
@@ -93,6 +93,16 @@ def validate(ctx: click.Context, paths: tuple[str, ...]) -> None:
         count = len(problems)
         click.echo(f"{count} problem{'s' if count != 1 else ''} found", err=True)
     sys.exit(1 if problems else 0)
+
+
+def admission_lines(pipeline: Pipeline) -> list[str]:
+    """How its runs are admitted, when not all at once: the cap and the rate."""
+    limits = []
+    if pipeline.max_active_runs is not None:
+        limits.append(f"at most {pipeline.max_active_runs} active")
+    if (rate := pipeline.rate_limit) is not None:
+        limits.append(f"at most {rate.runs_per_second:g} per second (burst {rate.burst})")
+    return [f"runs start {', '.join(limits)}; the others wait queued"] if limits else []
 
 
 def rule_lines(pipeline: Pipeline) -> list[str]:
@@ -155,8 +165,7 @@ def list_command(ctx: click.Context, as_json: bool, topic: str) -> None:
     """Show the published pipelines: name, versions, latest version, its step
     count, content hash and publication time (UTC).
     """
-    entries, skipped = asyncio.run(_read(settings_from(ctx).client_kwargs(), topic))
-    summaries = pipeline_summaries(entries)
+    summaries, skipped = asyncio.run(_read(settings_from(ctx).client_kwargs(), topic))
     if as_json:
         click.echo(json.dumps(summaries, indent=2))
     elif summaries:
@@ -168,6 +177,6 @@ def list_command(ctx: click.Context, as_json: bool, topic: str) -> None:
         click.echo(f"warning: {skipped} unreadable registry record(s) skipped", err=True)
 
 
-async def _read(kwargs: dict[str, Any], topic: str) -> tuple[list[RegisteredPipeline], int]:
+async def _read(kwargs: dict[str, Any], topic: str) -> tuple[list[dict[str, Any]], int]:
     async with PipelineRegistry(kwargs, topic, follow=False) as registry:
-        return registry.list(), registry.stats.skipped
+        return pipeline_summaries(registry.list(), registry.pause), registry.stats.skipped

@@ -105,6 +105,8 @@ def sample_events() -> list[PodiumModel]:
         ev.RunControlRequested(run_id="run-1", action=ev.RunControlAction.RETRY, from_step="load",
                                pipeline_version="latest", reason="fixed", requested_by="ann",
                                requested_at=t0),
+        ev.PipelineControlRequested(pipeline="etl", action=ev.RunControlAction.PAUSE,
+                                    reason="maintenance", requested_by="ann", requested_at=t0),
         ev.Signal(run_id="run-1", name="approval:load", payload_json='{"decision": "approve"}',
                   sent_by="ann", sent_at=t0),
         ev.StepRequested(**attempt, pipeline="etl", pipeline_version="3", input_json="[1]",

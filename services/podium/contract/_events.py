@@ -110,6 +110,18 @@ class RunControlRequested(PodiumModel):
     requested_at: AwareDatetime
 
 
+class PipelineControlRequested(PodiumModel):
+    """Pause or resume a whole pipeline (on the admissions topic, keyed by its name)."""
+
+    avro_name: ClassVar[str] = f"{NAMESPACE}.PipelineControlRequested"
+
+    pipeline: str
+    action: RunControlAction
+    reason: str | None = None
+    requested_by: str | None = None
+    requested_at: AwareDatetime
+
+
 class Signal(PodiumModel):
     avro_name: ClassVar[str] = f"{NAMESPACE}.Signal"
 
@@ -243,6 +255,7 @@ RECORD_MODELS: dict[str, type[PodiumModel]] = {
         RunStatusChanged,
         FileLanded,
         Signal,
+        PipelineControlRequested,
     )
 }
 """Every record model by full Avro name."""
@@ -267,6 +280,7 @@ EVENT_TYPES: tuple[type[PodiumModel], ...] = (
     RunStatusChanged,
     FileLanded,
     Signal,
+    PipelineControlRequested,
 )
 """The events that travel on topics. The coordinator's changelogs are its own JSON (see
 ``topics/README.md``), not part of the contract."""

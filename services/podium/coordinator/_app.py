@@ -24,7 +24,7 @@ from aiokafka.structs import ConsumerRecord
 from prometheus_client import CollectorRegistry
 
 from podium.codec import Codec, CodecError
-from podium.coordinator._admission_handle import AdmissionHandler
+from podium.coordinator._admission_handle import AdmissionHandler, wake_value
 from podium.coordinator._forward import Forwarder, run_id_fingerprints
 from podium.coordinator._handle import (
     Handler,
@@ -92,6 +92,7 @@ class Coordinator:
             self.timers,
             limits=settings.limits,
             tracing=tracing is not None,
+            paused=self.registry.paused_names,
         )
         self.forwarder = Forwarder(
             frozenset({self.topics.runs, self.topics.step_results}),  # timers: ours, by run id
@@ -99,11 +100,20 @@ class Coordinator:
             self._placement,
             self.handler.counters,
         )
-        self.admission = AdmissionHandler(self.topics.timers)
+        self.admission = AdmissionHandler(
+            self.topics.timers,
+            self.topics.pipelines,
+            self.codec,
+            on_pause=self.registry.applied_pause,
+        )
         self.metrics = CoordinatorMetrics(
             self.metrics_registry, self.handler.take_tally, self.handler.counters, tracing=tracing
         )
-        self.metrics_registry.register(QueuedRuns(lambda: list(self.admission.queued.items())))
+        self.metrics_registry.register(
+            QueuedRuns(
+                lambda: list(self.admission.queued.items()), lambda: sorted(self.admission.paused)
+            )
+        )
         self.metrics_registry.register(TriggerMetrics(lambda: self.triggers.stats))
         self.metrics_registry.register(WaitMetrics(lambda: self.waiter.stats))
         app_id = settings.coordinator.app_id
@@ -222,11 +232,17 @@ class Coordinator:
         return Outgoing(letter.topic, letter.key, letter.value, letter.headers)
 
     async def _timer_loop(self, stop: asyncio.Event) -> None:
+        """Due run timers to the timers topic; due admission wakes (a rate limit's next
+        token) to the admissions topic, keyed by pipeline name."""
         interval = self.settings.coordinator.timer_interval_s
         while not stop.is_set():
-            for run_id, due_ms in self.timers.pop_due(int(time.time() * 1000)):
+            now_ms = int(time.time() * 1000)
+            for run_id, due_ms in self.timers.pop_due(now_ms):
                 value = timer_value(run_id, due_ms)
                 await self.engine.send(Outgoing(self.topics.timers, run_id.encode(), value, []))
+            for pipeline, _ in self.admission.wakes.pop_due(now_ms):
+                key, value = pipeline.encode(), wake_value(pipeline)
+                await self.engine.send(Outgoing(self.topics.admissions, key, value, []))
             await asyncio.sleep(interval)
 
 

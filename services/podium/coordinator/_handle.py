@@ -30,7 +30,7 @@ import dataclasses
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,7 +78,13 @@ from podium.coordinator.core._commands import (
     WakeAt,
     WriteMapPage,
 )
-from podium.coordinator.core._inputs import Event, StartRun, StepFailedEvent, StepSucceeded
+from podium.coordinator.core._inputs import (
+    Event,
+    RetryRun,
+    StartRun,
+    StepFailedEvent,
+    StepSucceeded,
+)
 from podium.coordinator.core._machine import Decision, decide
 from podium.coordinator.core._state import RunState
 from podium.errors import ConfigError
@@ -140,6 +146,9 @@ class Handler:
     tracing: bool = False
     """Record spans (``_spans``) and give each step request its attempt's span id; off,
     nothing of it runs."""
+    paused: Container[str] = frozenset()
+    """The names of the paused pipelines, as the registry has them (kept current by it): a
+    run of one starts queued, asking for admission (one set lookup per start)."""
     budget: Budget = field(init=False)
 
     def __post_init__(self) -> None:
@@ -301,6 +310,7 @@ class Handler:
             requested_at_ms=to_millis(event.requested_at),
             trace=trace_context(headers),
             priority=event.priority,
+            pipeline_paused=pipeline.name in self.paused,
         )
         return start, pipeline
 
@@ -315,6 +325,8 @@ class Handler:
         except ValueError as exc:
             raise Rejected("validation", str(exc), "control-action") from exc
         state = table.get(event.run_id)
+        if isinstance(control, RetryRun) and state is not None and state.pipeline in self.paused:
+            control = dataclasses.replace(control, pipeline_paused=True)
         wanted = event.pipeline_version
         if wanted is None or state is None or not state.status.is_terminal:
             return control, None
@@ -416,7 +428,8 @@ class Handler:
             return [request_message(self.codec, command, pipeline.name, pipeline.version, now_ms)]
         if isinstance(command, RequestAdmission | ReleaseAdmission):
             topic = self.topics.admissions
-            return [admission_message(topic, command, pipeline.max_active_runs)]
+            limit, rate = pipeline.max_active_runs, pipeline.rate_limit
+            return [admission_message(topic, command, limit, rate)]
         if isinstance(command, EmitRunEvent):
             topic = self.topics.run_events
             headers: Mapping[str, str] = state.trace

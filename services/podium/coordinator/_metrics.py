@@ -195,18 +195,33 @@ class CoordinatorMetrics(EngineObserver):
 
 
 class QueuedRuns(Collector):
-    """``podium_runs_queued{pipeline}``: runs waiting under ``max_active_runs`` in the
-    admission queues this instance owns, counted when Prometheus scrapes."""
+    """``podium_runs_queued{pipeline}``: runs waiting for admission (``max_active_runs``, a
+    rate limit, a paused pipeline) in the admission queues this instance owns, counted when
+    Prometheus scrapes; ``podium_pipeline_paused{pipeline}`` is 1 for each paused one."""
 
-    def __init__(self, queues: Callable[[], Iterable[tuple[str, int]]]) -> None:
+    def __init__(
+        self,
+        queues: Callable[[], Iterable[tuple[str, int]]],
+        paused: Callable[[], Iterable[str]] = tuple,
+    ) -> None:
         self._queues = queues
+        self._paused = paused
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily(
             "podium_runs_queued",
-            "Runs waiting for a slot under their pipeline's max_active_runs.",
+            "Runs waiting for admission: a slot under max_active_runs, a rate limit's token, "
+            "or their paused pipeline's resume.",
             labels=["pipeline"],
         )
         for pipeline, waiting in self._queues():
             family.add_metric([pipeline], waiting)
         yield family
+        paused = GaugeMetricFamily(
+            "podium_pipeline_paused",
+            "1 for each paused pipeline whose admission queue this coordinator owns.",
+            labels=["pipeline"],
+        )
+        for pipeline in self._paused():
+            paused.add_metric([pipeline], 1)
+        yield paused

@@ -41,6 +41,7 @@ from podium.coordinator.core._inputs import (
     StepSucceeded,
     TimerFired,
 )
+from podium.pipelines import RateLimit
 from podium.streams import Outgoing
 
 
@@ -116,15 +117,22 @@ def timer_input(value: bytes | None) -> TimerFired | Admitted:
 
 
 def admission_message(
-    topic: str, command: RequestAdmission | ReleaseAdmission, limit: int | None
+    topic: str,
+    command: RequestAdmission | ReleaseAdmission,
+    limit: int | None,
+    rate: RateLimit | None = None,
 ) -> Outgoing:
     """An enqueue or release for the admissions topic, keyed by pipeline name (internal, JSON:
-    see ``_admission_handle``). ``limit`` is the run's pinned ``max_active_runs``; an enqueue
-    carries the run's ``priority`` when it is not 0."""
-    if limit is None:
-        raise ValueError(f"run {command.run_id}: {command.pipeline} has no max_active_runs")
+    see ``_admission_handle``). ``limit`` is the run's pinned ``max_active_runs`` (absent when
+    None), ``rate`` its ``rate_limit``; an enqueue carries the run's ``priority`` when it is
+    not 0."""
     kind = "enqueue" if isinstance(command, RequestAdmission) else "release"
-    value = {"kind": kind, "run_id": command.run_id, "pipeline": command.pipeline, "limit": limit}
+    value: dict[str, object] = {"kind": kind, "run_id": command.run_id}
+    value["pipeline"] = command.pipeline
+    if limit is not None:
+        value["limit"] = limit
+    if rate is not None:
+        value["rate"] = {"runs_per_second": rate.runs_per_second, "burst": rate.burst}
     if isinstance(command, RequestAdmission) and command.priority:
         value["priority"] = command.priority
     return Outgoing(

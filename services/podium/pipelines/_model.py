@@ -63,6 +63,24 @@ class RetryPolicy(_Strict):
     jitter: float = Field(default=0.1, ge=0.0, le=1.0)
 
 
+class RateLimit(_Strict):
+    """At most ``burst`` runs start at once, then ``runs_per_second`` (a token bucket); the
+    runs beyond wait ``queued`` (see docs/priorities.md)."""
+
+    runs_per_second: float = Field(le=1_000_000)
+    burst: int = Field(default=1, ge=1, le=100_000)
+
+    @field_validator("runs_per_second")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if not value > 0:
+            raise ValueError(
+                f"must be more than 0, got {value:g}: write a rate such as 0.5 (one run every "
+                "2 seconds), or remove rate_limit for no limit"
+            )
+        return value
+
+
 class OnFailure(StrEnum):
     FAIL = "fail"
     CONTINUE = "continue"
@@ -429,6 +447,7 @@ class Pipeline(_Strict):
     triggers: tuple[Trigger, ...] = ()
     steps: tuple[Step, ...] = Field(min_length=1)
     max_active_runs: int | None = Field(default=None, ge=1)
+    rate_limit: RateLimit | None = None
 
     def step(self, name: str) -> Step:
         for step in self.steps:

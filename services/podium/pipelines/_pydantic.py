@@ -20,6 +20,7 @@ from podium.pipelines._model import (
     EventTrigger,
     ParamSpec,
     Pipeline,
+    RateLimit,
     RetryPolicy,
     Step,
 )
@@ -29,6 +30,7 @@ from podium.pipelines._params import describe_value
 _MODELS: dict[tuple[str, ...], type[BaseModel]] = {
     (): Pipeline,
     ("steps",): Step,
+    ("rate_limit",): RateLimit,
     ("steps", "retry"): RetryPolicy,
     ("steps", "compensation"): Compensation,
     ("params", "*"): ParamSpec,

@@ -5,6 +5,8 @@ Rules, in the order records arrive on the (single-partition) topic:
 - a tombstone (no value) removes it, as compaction eventually will;
 - an undecodable or invalid record is skipped, logged with its key, and counted
   (``apply`` returns why, so a reader can dead-letter it);
+- a pause record (``paused:NAME``, see ``_pause``) sets the pipeline's pause state, kept
+  apart from its versions; ``paused_names`` is a live set of the paused ones;
 - a second record for a published ``name@version`` with different content
   (two concurrent applies raced; ``apply`` refuses it otherwise) wins, like
   compaction will make it win for every later reader, and is logged and counted
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 
 from podium.pipelines import Pipeline
 from podium.registry._errors import UnknownPipelineError
+from podium.registry._pause import PipelinePause, decode_pause, is_pause_key
 from podium.registry._record import RecordError, RegisteredPipeline, decode_record
 
 log = logging.getLogger("podium.registry")
@@ -38,6 +41,9 @@ class Catalog:
 
     def __init__(self) -> None:
         self._entries: dict[str, RegisteredPipeline] = {}
+        self._pauses: dict[str, PipelinePause] = {}
+        self.paused_names: set[str] = set()
+        """The paused pipelines' names; updated in place, so a holder sees every change."""
         self.stats = CatalogStats()
 
     def apply(self, key: bytes | None, value: bytes | None) -> RecordError | None:
@@ -47,6 +53,8 @@ class Catalog:
         if value is None:
             self._entries.pop(label, None)
             return None
+        if is_pause_key(key):
+            return self._pause(key or b"", value)
         try:
             entry = decode_record(key or b"", value)
         except RecordError as exc:
@@ -55,6 +63,31 @@ class Catalog:
             return exc
         self._set(entry)
         return None
+
+    def _pause(self, key: bytes, value: bytes) -> RecordError | None:
+        try:
+            pause = decode_pause(key, value)
+        except RecordError as exc:
+            self.stats.skipped += 1
+            log.warning("registry record %s skipped: %s", _label(key), exc)
+            return exc
+        self._pauses[pause.name] = pause
+        if pause.paused:
+            self.paused_names.add(pause.name)
+        else:
+            self.paused_names.discard(pause.name)
+        return None
+
+    def applied_pause(self, name: str, paused: bool) -> None:
+        """A pause known before its record is read (its writer's own process)."""
+        if paused:
+            self.paused_names.add(name)
+        else:
+            self.paused_names.discard(name)
+
+    def pause(self, name: str) -> PipelinePause | None:
+        """The last pause or resume of ``name`` (None: never paused)."""
+        return self._pauses.get(name)
 
     def _set(self, entry: RegisteredPipeline) -> None:
         previous = self._entries.get(entry.key)

@@ -5,13 +5,15 @@ ConfigError
  +-- RegistryTopicMissingError the registry topic does not exist yet
 BrokerError
  +-- RegistryUnavailableError  the registry could not be read in time (retryable)
+PodiumError
+ +-- PipelineStateError        pause a paused pipeline, resume one not paused (HTTP 409)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from podium.errors import BrokerError, ConfigError
+from podium.errors import BrokerError, ConfigError, PodiumError
 
 
 class UnknownPipelineError(ConfigError, KeyError):
@@ -47,3 +49,11 @@ class RegistryUnavailableError(BrokerError):
     """The registry could not be read to its end before the deadline."""
 
     retryable = True
+
+
+class PipelineStateError(PodiumError):
+    """A pause of a paused pipeline, or a resume of one that is not paused."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        self.name = name
+        super().__init__(f"pipeline {name} {problem}")

@@ -13,7 +13,7 @@ cannot be used go to ``<topic>.dlq`` once (see ``_dead_letters``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -23,6 +23,7 @@ from podium.pipelines import Pipeline
 from podium.registry._catalog import Catalog, CatalogStats
 from podium.registry._dead_letters import RegistryDeadLetters
 from podium.registry._errors import RegistryTopicMissingError, RegistryUnavailableError
+from podium.registry._pause import PipelinePause
 from podium.registry._record import DEFAULT_TOPIC, RegisteredPipeline
 from podium.streams import KafkaTransport, TopicFollower
 from podium.topics import describe_topic
@@ -108,6 +109,20 @@ class PipelineRegistry:
     def list(self) -> list[RegisteredPipeline]:
         """Every published version, sorted by name then version."""
         return self._catalog.list()
+
+    def pause(self, name: str) -> PipelinePause | None:
+        """The last pause or resume applied to ``name`` (None: never paused)."""
+        return self._catalog.pause(name)
+
+    @property
+    def paused_names(self) -> Container[str]:
+        """The paused pipelines' names, a live view kept current while following."""
+        return self._catalog.paused_names
+
+    def applied_pause(self, name: str, paused: bool) -> None:
+        """This process applied a pause (or resume) of ``name`` itself: take it into account
+        now, before its record comes back from the topic."""
+        self._catalog.applied_pause(name, paused)
 
     def snapshot(self) -> dict[str, RegisteredPipeline]:
         """Every published version by ``name@version``."""

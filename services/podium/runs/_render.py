@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from podium.contract import RunStatusChanged, StepError
+from podium.contract import RunStatus, RunStatusChanged, StepError
 from podium.runs._view import AttemptView, RunView, StepView
 
 DEFAULT_LIMIT = 50
@@ -21,6 +21,7 @@ def view_json(view: RunView) -> dict[str, Any]:
         **summary_json(view),
         "params": view.params,
         "priority": view.priority,
+        "queued_for": list(view.admission) if view.status is RunStatus.QUEUED else [],
         "error": error_json(view.error),
         "trace_id": view.trace_id,
         "reruns": list(view.reruns),
@@ -115,6 +116,8 @@ def run_details(view: RunView) -> list[str]:
         lines.append(f"parent    {parent.run_id} step {parent.step} (attempt {parent.attempt})")
     if view.priority:
         lines.append(f"priority  {view.priority}")
+    if view.status is RunStatus.QUEUED and view.admission:
+        lines.append(f"queued    for {', '.join(view.admission)}")
     lines += control_lines(view)
     steps = view.steps
     return [

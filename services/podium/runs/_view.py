@@ -153,6 +153,10 @@ class RunView:
     reopened_at: datetime | None = None
     priority: int = 0
     """Its order among runs waiting for admission (the run-start event's ``priority``)."""
+    admission: tuple[str, ...] = ()
+    """What its start said it waits for while queued: ``pipeline paused`` (it started while
+    its pipeline was paused), ``max_active_runs N``, ``rate_limit X/s`` (the start event's
+    detail)."""
 
     @property
     def finished(self) -> bool:
@@ -326,7 +330,21 @@ def _with_start_detail(view: RunView, detail: Mapping[str, Any]) -> RunView:
         params=_as_dict(detail.get("params", view.params)),
         trigger=_as_dict(detail.get("trigger", view.trigger)),
         priority=_int(detail.get("priority"), view.priority),
+        admission=_admission(detail) or view.admission,
     )
+
+
+def _admission(detail: Mapping[str, Any]) -> tuple[str, ...]:
+    why = []
+    if detail.get("pipeline_paused"):
+        why.append("pipeline paused")
+    if isinstance(cap := detail.get("max_active_runs"), int):
+        why.append(f"max_active_runs {cap}")
+    if isinstance(rate := detail.get("rate_limit"), dict):
+        per_second = rate.get("runs_per_second")
+        shown = f"{per_second:g}" if isinstance(per_second, int | float) else "?"
+        why.append(f"rate_limit {shown}/s")
+    return tuple(why)
 
 
 def _with_step(view: RunView, name: str, event: RunStatusChanged) -> RunView:

@@ -6,18 +6,23 @@ is the state machine: the new ``RunState`` (``_state``) and the ``Command`` s
 (``_fanout``), failures and retries (``_failure``, ``_backoff``), compensation
 (``_compensation``), re-runs (``_rerun``), pause and resume (``_pause``), child runs of
 ``kind: pipeline`` steps (``_children``), map steps over a list (``_map``), runs queued
-under ``max_active_runs`` (``_queued``) and the admission queue itself (``_admission``,
-``admit``); ``_inputs`` holds the events it consumes, ``_plan`` what it looks up in a
-pipeline, ``_tx`` one decision's working state. Everything is property-tested with
-hypothesis in ``tests/unit``; the Kafka shell around it is the rest of
-:mod:`podium.coordinator`.
+for admission (``_queued``) and the admission queue itself (``_admission``, ``admit``: the
+cap ``max_active_runs``, a paused pipeline, a ``rate_limit``'s token bucket); ``_inputs``
+holds the events it consumes, ``_plan`` what it looks up in a pipeline, ``_tx`` one
+decision's working state. Everything is property-tested with hypothesis in ``tests/unit``;
+the Kafka shell around it is the rest of :mod:`podium.coordinator`.
 """
 
 from podium.coordinator.core._admission import (
     AdmissionEvent,
     AdmissionState,
     Enqueue,
+    PausePipeline,
     Release,
+    ResumePipeline,
+    TokenRate,
+    Wake,
+    admission_wake_ms,
     admit,
 )
 from podium.coordinator.core._backoff import compute_backoff
@@ -72,12 +77,14 @@ __all__ = [
     "Enqueue",
     "Event",
     "NotifyCancel",
+    "PausePipeline",
     "PauseRun",
     "Release",
     "ReleaseAdmission",
     "RequestAdmission",
     "RequestStep",
     "Rerun",
+    "ResumePipeline",
     "ResumeRun",
     "RetryRun",
     "RunState",
@@ -89,8 +96,11 @@ __all__ = [
     "StepState",
     "StepSucceeded",
     "TimerFired",
+    "TokenRate",
+    "Wake",
     "WakeAt",
     "WriteMapPage",
+    "admission_wake_ms",
     "admit",
     "compute_backoff",
     "decide",

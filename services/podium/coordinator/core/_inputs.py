@@ -20,6 +20,8 @@ class StartRun:
     ``trace`` holds the trigger's W3C headers (``traceparent``, ``tracestate``, ``baggage``),
     carried onto every step request of the run. ``priority`` orders the run among those
     waiting for admission (``max_active_runs``): higher first; it changes nothing else.
+    ``pipeline_paused``: the adapter knows the pipeline is paused, so the run asks for
+    admission (and waits ``queued``) even when its pipeline has no cap and no rate.
     """
 
     run_id: str
@@ -30,6 +32,7 @@ class StartRun:
     requested_at_ms: int | None = None
     trace: Mapping[str, str] = field(default_factory=dict)
     priority: int = 0
+    pipeline_paused: bool = False
 
 
 @fast_frozen_init
@@ -107,6 +110,8 @@ class RetryRun:
     requested_at_ms: int = 0
     """When it was asked (the request's own time): a run applies control requests in the
     order they were asked, each once (see ``RunState.controlled_at_ms``)."""
+    pipeline_paused: bool = False
+    """As for ``StartRun``: the re-run asks for admission and waits for the resume."""
 
 
 @fast_frozen_init

@@ -51,6 +51,7 @@ from podium.coordinator.core._tx import (
     Tx,
     finish_run,
     finish_step,
+    holds_slot,
     request_step,
     stop_attempt,
 )
@@ -148,11 +149,11 @@ def _start_run(
             f"run {event.run_id} asks for {event.pipeline}@{event.version}, "
             f"but decide() was given {pipeline.key}"
         )
-    capped = pipeline.max_active_runs is not None
-    status = RunStatus.QUEUED if capped else RunStatus.RUNNING
+    queued = holds_slot(pipeline) or event.pipeline_paused
+    status = RunStatus.QUEUED if queued else RunStatus.RUNNING
     tx = Tx(pipeline, now_ms, _new_run(event, pipeline, now_ms, status))
     tx.emit_run(_start_detail(event, pipeline))
-    if capped:  # no step until Admitted (see _queued)
+    if queued:  # no step until Admitted (see _queued)
         request_admission(tx)
     else:
         advance(tx)
@@ -186,6 +187,10 @@ def _start_detail(event: StartRun, pipeline: Pipeline) -> dict[str, object]:
     }
     if pipeline.max_active_runs is not None:
         detail["max_active_runs"] = pipeline.max_active_runs
+    if pipeline.rate_limit is not None:
+        detail["rate_limit"] = pipeline.rate_limit.model_dump(mode="json")
+    if event.pipeline_paused:
+        detail["pipeline_paused"] = True
     if event.priority:
         detail["priority"] = event.priority
     return detail

@@ -1,6 +1,8 @@
-"""Runs of a pipeline with ``max_active_runs``: queued until the admission side lets them in.
+"""Runs waiting for admission: queued until the admission side lets them in.
 
-Admission crosses runs, so the per-run machine only asks and answers: a capped run starts
+A run waits when its pipeline has ``max_active_runs`` or a ``rate_limit`` (``holds_slot``),
+or when the adapter told it the pipeline is paused (``StartRun.pipeline_paused``).
+Admission crosses runs, so the per-run machine only asks and answers: such a run starts
 ``queued`` and emits ``RequestAdmission``; ``Admitted`` turns it ``running`` and fans out as
 an uncapped start would; its end emits ``ReleaseAdmission`` (see ``finish_run``). The queue
 itself lives in ``_admission``, keyed by pipeline name.

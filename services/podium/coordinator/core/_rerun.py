@@ -15,7 +15,8 @@ A reset step keeps its attempt number: the next request is the attempt after its
 ``attempt_base`` makes its retry policy count this try's attempts from one. The run records
 the re-run (``RunState.reruns``) and announces it with a run-level event whose detail is
 ``{"rerun": {...}}``; it is ``running`` again (``queued`` for a slot first under
-``max_active_runs``, whose slot it gave back when it finished) and fans out as at a start.
+``max_active_runs`` or a ``rate_limit``, whose slot it gave back when it finished, or while
+its pipeline is paused) and fans out as at a start.
 
 The adapter passes the pipeline the run goes on with: its pinned version, or another
 version of the same pipeline when the request asked for one. Moving keeps each step's state
@@ -38,7 +39,7 @@ from podium.coordinator.core._state import (
     StepState,
     replace_fields,
 )
-from podium.coordinator.core._tx import Tx, set_run_status
+from podium.coordinator.core._tx import Tx, holds_slot, set_run_status
 from podium.pipelines import Pipeline
 
 RETRYABLE_STATUSES = frozenset({RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.COMPENSATED})
@@ -86,10 +87,10 @@ def rerun(state: RunState, event: RetryRun, pipeline: Pipeline, now_ms: int) -> 
         controlled_at_ms=event.requested_at_ms,
     )
     tx = Tx(pipeline, now_ms, reopened)
-    capped = pipeline.max_active_runs is not None
-    set_run_status(tx, RunStatus.QUEUED if capped else RunStatus.RUNNING, None)
+    queued = holds_slot(pipeline) or event.pipeline_paused
+    set_run_status(tx, RunStatus.QUEUED if queued else RunStatus.RUNNING, None)
     tx.emit_run({"rerun": rerun_detail(record, state.status)})
-    if capped:  # its slot went back when it finished: ask again (see _queued)
+    if queued:  # its slot went back when it finished: ask again (see _queued)
         request_admission(tx)
     else:
         advance(tx)

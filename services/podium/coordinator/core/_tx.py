@@ -237,7 +237,13 @@ def finish_run(tx: Tx, status: RunStatus, reason: str | None = None) -> None:
     cancel_active(tx, reason or status.value)
     set_run_status(tx, status, reason)
     tx.emit_run({"reason": reason} if reason else {})
-    if tx.pipeline.max_active_runs is not None:
+    if holds_slot(tx.pipeline) or tx.state.admission_requested_at_ms is not None:
         tx.commands.append(ReleaseAdmission(tx.state.run_id, tx.state.pipeline))
     if (parent := ParentStep.of(tx.state.trigger)) is not None:  # a child run answers
         tx.commands.append(child_result(tx.state, parent, tx.plan.names))
+
+
+def holds_slot(pipeline: Pipeline) -> bool:
+    """A run of ``pipeline`` is admitted by the admission side and holds its slot there until
+    it ends: the pipeline has ``max_active_runs`` or a ``rate_limit``."""
+    return pipeline.max_active_runs is not None or pipeline.rate_limit is not None

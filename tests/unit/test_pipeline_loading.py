@@ -110,6 +110,7 @@ def test_cli_validate_ok(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.output == (
         f"ok: {EXAMPLE}: file-ingest@2 (7 steps)\n"
+        "  runs start at most 4 active; the others wait queued\n"
         "  trigger: FileLanded on podium.files.landed, from end: events published after "
         "the trigger is first applied\n"
         "  steps start when every dependency finished, however (trigger_rule all_done, "

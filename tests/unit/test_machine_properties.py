@@ -14,6 +14,7 @@ from typing import Any
 from hypothesis import event as note_stat
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 
 from podium.contract import RunStatus, StepStatus, compensated_step
 from podium.coordinator import RunState
@@ -209,12 +210,19 @@ class Checker:
             assert all(s.status.is_finished for s in after.steps.values())
 
     def _check_finished_steps_stay(self, before: RunState | None, after: RunState) -> None:
-        """Only a re-run sets a finished step back (checked in ``_check_rerun``)."""
+        """Only a re-run sets a finished step back (checked in ``_check_rerun``), and, after
+        one, a compensation that ran in an earlier try is asked again when the run
+        compensates anew: the attempt after its last, counted anew from it."""
         if before is not None and len(after.reruns) > len(before.reruns):
             return
         for name, old in (before.steps if before else {}).items():
-            if old.status.is_finished:
-                assert after.steps[name] == old
+            new = after.steps[name]
+            if old.status.is_finished and new != old:
+                assert compensated_step(name) and after.reruns, name
+                assert after.status is RunStatus.COMPENSATING and new.status.is_active, name
+                assert (new.attempt, new.attempt_base) == (old.attempt + 1, old.attempt), name
+                if currently_in_test_context():  # the example test below runs outside one
+                    note_stat("re-run asked a compensation again")
 
     def _check_rerun(
         self, before: RunState | None, after: RunState, event: Event, d: Decision
@@ -491,3 +499,29 @@ def test_a_rerun_of_a_finished_run_goes_on_and_well_behaved_services_finish_it(
     for step in pipeline.steps:
         if step.name not in record.steps:
             assert run.steps[step.name] == before.steps[step.name]
+
+
+def test_a_compensation_that_failed_is_asked_again_when_the_rerun_compensates_again() -> None:
+    """Found by hypothesis: s0's undo failed for good (the run FAILED), the run is re-run and
+    s1 fails again; the second compensation asks s0's undo again, as the attempt after its
+    last one, counted anew by its retry policy."""
+    undo = {"service": "undo", "timeout": 5}
+    pipeline = make_pipeline(
+        {"name": "s0", "service": "svc", "compensation": undo},
+        {"name": "s1", "service": "svc", "after": ["s0"], "on_failure": "compensate"},
+    )
+    checker = Checker(pipeline)
+    checker.send(checker.driver.start_event())
+    checker.send(StepSucceeded("run-1", "s0", 1, {"ok": True}))
+    checker.send(StepFailedEvent("run-1", "s1", 1, "Boom", "it broke", False))
+    [undo_request] = [r for r in checker.requests if compensated_step(r.step) == "s0"]
+    checker.send(StepFailedEvent("run-1", undo_request.step, 1, "Boom", "undo broke", False))
+    assert checker.driver.run.status is RunStatus.FAILED
+    now = checker.driver.now_ms + 1
+    checker.send(RetryRun("run-1", None, "ann", requested_at_ms=now), now)
+    decision = checker.send(StepFailedEvent("run-1", "s1", 2, "Boom", "again", False))
+    [again] = requests(decision)
+    assert (again.step, again.attempt) == (undo_request.step, 2)
+    assert checker.driver.run.steps[again.step].attempt_base == 1
+    checker.send(StepSucceeded("run-1", again.step, 2))
+    assert checker.driver.run.status is RunStatus.COMPENSATED

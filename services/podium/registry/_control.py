@@ -11,11 +11,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from aiokafka.errors import KafkaError
-
+from podium._send import send_acked
 from podium.codec import Codec
 from podium.contract import PipelineControlRequested, RunControlAction
-from podium.errors import BrokerError
 from podium.registry._errors import PipelineStateError
 from podium.registry._pause import PipelinePause
 
@@ -59,11 +57,8 @@ async def control_pipeline(
         requested_by=requested_by,
         requested_at=clock(),
     )
-    try:
-        await producer.send_and_wait(admissions_topic, codec.encode_event(event), key=name.encode())
-    except KafkaError as exc:
-        raise BrokerError(
-            f"could not send {action.value} of pipeline {name} to {admissions_topic}: {exc}",
-            retryable=True,
-        ) from exc
+    what = f"{action.value.lower()} of pipeline {name}"
+    await send_acked(
+        producer, admissions_topic, codec.encode_event(event), name.encode(), what=what
+    )
     return event

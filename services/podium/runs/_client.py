@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from podium._send import send_acked
 from podium.codec import Codec
 from podium.contract import (
     Headers,
@@ -236,15 +237,10 @@ async def send_event(
     trace: Mapping[str, str] | None,
 ) -> None:
     headers = encode_headers(trace_for_request(trace)) + routing_headers(run_id)
-    try:
-        await producer.send_and_wait(
-            topic, codec.encode_event(event), key=run_id.encode(), headers=headers
-        )
-    except KafkaError as exc:
-        raise BrokerError(
-            f"could not send {type(event).__name__} for run {run_id} to {topic}: {exc}",
-            retryable=True,
-        ) from exc
+    what = f"{type(event).__name__} for run {run_id}"
+    await send_acked(
+        producer, topic, codec.encode_event(event), run_id.encode(), what=what, headers=headers
+    )
 
 
 @asynccontextmanager

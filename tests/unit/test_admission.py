@@ -28,6 +28,16 @@ def apply_all(
     return state, admitted
 
 
+def release_all(state: AdmissionState, limit: int) -> tuple[AdmissionState, list[str]]:
+    """End the active runs one by one (the smallest id first) until none is left: the
+    state then, and the runs admitted on the way, in order."""
+    seen: list[str] = []
+    while state.active:
+        state, admitted = admit(state, Release(min(state.active)), limit)
+        seen += admitted
+    return state, seen
+
+
 # --- examples --------------------------------------------------------------------------------
 
 
@@ -136,8 +146,6 @@ def test_every_waiting_run_is_admitted_once_the_active_ones_end(
     events: list[AdmissionEvent], limit: int
 ) -> None:
     state, _ = apply_all(events, limit)
-    waiting, seen = list(state.queue), list[str]()
-    while state.active:
-        state, admitted = admit(state, Release(min(state.active)), limit)
-        seen += admitted
+    waiting = list(state.queue)
+    state, seen = release_all(state, limit)
     assert seen == waiting and state.empty

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from podium.coordinator.core import AdmissionEvent, AdmissionState, Enqueue, Release, admit
+from tests.unit.test_admission import apply_all, release_all
 
 RUNS = [f"r{i}" for i in range(8)]
 PRIORITIES = st.dictionaries(st.sampled_from(RUNS), st.integers(-3, 3))
@@ -22,14 +23,6 @@ def histories(draw: st.DrawFn) -> tuple[list[AdmissionEvent], dict[str, int]]:
     enqueue = runs.map(lambda run: Enqueue(run, priority.get(run, 0)))
     events = draw(st.lists(enqueue | runs.map(Release), max_size=40))
     return events, priority
-
-
-def apply_all(events: list[AdmissionEvent], limit: int) -> tuple[AdmissionState, list[str]]:
-    state, admitted = AdmissionState(), list[str]()
-    for event in events:
-        state, now = admit(state, event, limit)
-        admitted += now
-    return state, admitted
 
 
 # --- examples --------------------------------------------------------------------------------
@@ -110,10 +103,8 @@ def test_every_waiting_run_is_admitted_once_slots_free_highest_first(
 ) -> None:
     events, priority = history
     state, _ = apply_all(events, limit)
-    waiting, seen = list(state.queue), list[str]()
-    while state.active:
-        state, admitted = admit(state, Release(min(state.active)), limit)
-        seen += admitted
+    waiting = list(state.queue)
+    state, seen = release_all(state, limit)
     assert seen == waiting and state.empty
     order = [-priority.get(run, 0) for run in seen]
     assert order == sorted(order)

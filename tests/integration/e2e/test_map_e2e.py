@@ -189,3 +189,38 @@ async def test_a_rerun_of_a_failed_map_runs_every_item_again(stack: Stack) -> No
     assert each["outputs"] == [{"item": f, "index": i} for i, f in enumerate(files)]
     second = sorted(s for run, s, a in executions(stack.home) if run == run_id and a == 2)
     assert second == ["each[0]", "each[1]", "each[2]", "each[3]"]
+
+
+async def test_an_item_that_outlives_its_timeout_is_asked_again_alone(stack: Stack) -> None:
+    """Each item's first attempt sleeps past the step's timeout: the coordinator times out
+    each item on its own and asks it again (attempt 2), which answers at once; the late first
+    answers change nothing, and the outputs are still in item order."""
+    files = ["a", "b", "c"]
+    published = _map_pipeline(
+        stack, files, max_parallel=3, timeout="1s", input={"sleep_first_s": 3}
+    )
+    await stack.publish(published)
+    run_id, seen = await _run(stack, published.name)
+    assert seen.terminal(run_id) == ["SUCCEEDED"]
+    assert _report_input(seen, run_id)["outputs"] == [
+        {"item": f, "index": i} for i, f in enumerate(files)
+    ]
+    attempts = sorted((s, a) for run, s, a in executions(stack.home) if run == run_id and "[" in s)
+    assert attempts == sorted((f"each[{i}]", a) for i in range(3) for a in (1, 2))
+
+
+async def test_an_item_that_heartbeats_outlives_its_timeout_without_a_retry(stack: Stack) -> None:
+    """Each item works for about 3 s under a 2 s timeout, heartbeating every 0.5 s: no item
+    is timed out, each runs once."""
+    published = _map_pipeline(
+        stack,
+        ["a", "b"],
+        max_parallel=2,
+        timeout="2s",
+        input={"heartbeats": 6, "heartbeat_every_s": 0.5},
+    )
+    await stack.publish(published)
+    run_id, seen = await _run(stack, published.name)
+    assert seen.terminal(run_id) == ["SUCCEEDED"]
+    attempts = sorted((s, a) for run, s, a in executions(stack.home) if run == run_id and "[" in s)
+    assert attempts == [("each[0]", 1), ("each[1]", 1)]

@@ -63,11 +63,12 @@ class TopicFollower:
     def following(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    async def catch_up(self, timeout: float) -> None:
-        """Read from the beginning to the end offsets as of now (TimeoutError past
-        ``timeout`` seconds; BrokerError when the topic cannot be read at all)."""
+    async def catch_up(self, timeout: float, since_ms: int | None = None) -> None:
+        """Read from the beginning (or from the first record timestamped ``since_ms`` or
+        later) to the end offsets as of now (TimeoutError past ``timeout`` seconds;
+        BrokerError when the topic cannot be read at all)."""
         consumer, ends = await open_from_beginning(
-            self._transport, self.topic, self._partitions, self._what
+            self._transport, self.topic, self._partitions, self._what, since_ms
         )
         self._consumer = consumer
         async with asyncio.timeout(timeout):
@@ -104,10 +105,11 @@ class TopicFollower:
 
 
 async def open_from_beginning(
-    transport: Transport, topic: str, partitions: int, what: str
+    transport: Transport, topic: str, partitions: int, what: str, since_ms: int | None = None
 ) -> tuple[AIOKafkaConsumer, Ends]:
-    """A started consumer on every partition of ``topic``, at the beginning, with the end
-    offsets as of now (what "caught up" means); ``what`` names the topic in errors."""
+    """A started consumer on every partition of ``topic``, at the beginning (or at each
+    partition's first record timestamped ``since_ms`` or later), with the end offsets as of
+    now (what "caught up" means); ``what`` names the topic in errors."""
     assigned = [TopicPartition(topic, p) for p in range(partitions)]
     consumer = transport.consumer(
         group_id=None,
@@ -119,7 +121,10 @@ async def open_from_beginning(
         await consumer.start()
         consumer.assign(assigned)
         ends: Ends = await consumer.end_offsets(assigned)
-        await consumer.seek_to_beginning(*assigned)
+        if since_ms is None:
+            await consumer.seek_to_beginning(*assigned)
+        else:
+            await _seek_to_time(consumer, ends, since_ms)
     except KafkaError as exc:
         await consumer.stop()
         raise BrokerError(f"cannot read {what} {topic}: {exc}", retryable=True) from exc
@@ -127,6 +132,15 @@ async def open_from_beginning(
         await consumer.stop()
         raise
     return consumer, ends
+
+
+async def _seek_to_time(consumer: AIOKafkaConsumer, ends: Ends, since_ms: int) -> None:
+    """Each partition at its first record timestamped ``since_ms`` or later (at its end
+    when it has none)."""
+    found = await consumer.offsets_for_times({tp: since_ms for tp in ends})
+    for tp, end in ends.items():
+        at = found.get(tp)
+        consumer.seek(tp, end if at is None else at.offset)
 
 
 async def _reached(consumer: AIOKafkaConsumer, ends: Ends) -> bool:

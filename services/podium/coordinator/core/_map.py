@@ -302,7 +302,8 @@ def _succeed(tx: Tx, name: str, progress: MapProgress) -> None:
         if progress.buffer:
             progress = _flush(tx, name, progress)
         prefix = f"{tx.state.run_id}/{name}/{tx.step(name).attempt}/"
-        output["pages"] = {"key_prefix": prefix, "count": progress.pages}
+        since = tx.step(name).started_at_ms  # no page of this attempt is older
+        output["pages"] = {"key_prefix": prefix, "count": progress.pages, "written_from_ms": since}
     _put(tx, name, progress)
     detail = {"output": output, "map": summary(progress)}
     finish_step(tx, name, StepStatus.SUCCEEDED, detail, output=output)

@@ -236,7 +236,9 @@ def test_large_outputs_go_out_in_pages_and_the_output_names_them() -> None:
         decision = ok(driver, index, "x" * (PAGE_BYTES // 4))
         pages += [c for c in decision.commands if isinstance(c, WriteMapPage)]
     output = driver.run.steps["each"].output
-    assert output["pages"] == {"key_prefix": f"{RUN}/each/1/", "count": len(pages)}
+    started_at = driver.run.steps["each"].started_at_ms
+    reference = {"key_prefix": f"{RUN}/each/1/", "count": len(pages), "written_from_ms": started_at}
+    assert output["pages"] == reference and started_at is not None
     assert [p.key for p in pages] == [f"{RUN}/each/1/{n}" for n in range(len(pages))]
     collected = [index for page in pages for index, _ in page.outputs]
     assert sorted(collected) == list(range(10)) and "outputs" not in output

@@ -318,6 +318,8 @@ def cli_producer(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProducer]:
 
     monkeypatch.setattr(cli, "PipelineRegistry", FakeRegistry)
     monkeypatch.setattr(cli, "open_producer", fake_open)
+    # a fresh machine has no local broker to fall back on; the producer is never dialled
+    monkeypatch.setenv("PODIUM_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:9")
     yield producer
 
 
